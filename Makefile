@@ -1,0 +1,34 @@
+# Entry points for developers and CI. Each target calls one script in
+# scripts/, which can also be run directly with the same arguments.
+SHELL := /usr/bin/env bash
+ENV ?= dev
+
+.DEFAULT_GOAL := help
+.PHONY: help tools build test bench fuzz demo local-up local-down
+
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+tools: ## Build the pinned tools into .tools/bin (reused once built).
+	scripts/tools.sh
+
+build: ## Build dist/function.zip and dist/function.zip.sha256 reproducibly.
+	scripts/build.sh
+
+test: ## Run every test and check (what CI runs).
+	scripts/test.sh
+
+bench: ## Go benchmarks of the function's dump path.
+	scripts/bench.sh
+
+fuzz: ## Fuzz the body selector for a while (FUZZTIME, default 60s).
+	scripts/fuzz.sh
+
+demo: ## Run the whole service end to end on the local stack.
+	scripts/demo.sh $(ENV)
+
+local-up: ## Start the local AWS stack in the background and deploy ENV.
+	scripts/local-up.sh $(ENV)
+
+local-down: ## Stop the local AWS stack.
+	scripts/local-down.sh

@@ -1,0 +1,390 @@
+package filter
+
+import (
+	"encoding/json"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// node is a JSON pattern expression.
+type node interface {
+	eval(doc map[string]any) bool
+}
+
+type andNode struct{ l, r node }
+type orNode struct{ l, r node }
+
+func (n *andNode) eval(doc map[string]any) bool { return n.l.eval(doc) && n.r.eval(doc) }
+func (n *orNode) eval(doc map[string]any) bool  { return n.l.eval(doc) || n.r.eval(doc) }
+
+// check is what a condition tests besides a comparison.
+type check int
+
+const (
+	checkCompare check = iota
+	checkNull
+	checkNotExists
+	checkTrue
+	checkFalse
+)
+
+// cond is one condition on a selector.
+type cond struct {
+	path  *Path
+	check check
+	op    op
+	val   *value
+}
+
+// eval follows AWS's rules: a selector that points at an object or an
+// array, or at nothing, makes every comparison false (`!=` included);
+// numeric comparisons apply to JSON numbers only; string values (with
+// wildcards or a regular expression) apply to strings and to the JSON text
+// of numbers and booleans, so `{ $.latency = * }` matches a number as in
+// AWS's metric filter example.
+func (c *cond) eval(doc map[string]any) bool {
+	v, found := c.path.resolve(doc)
+	switch c.check {
+	case checkNull:
+		return found && v == nil
+	case checkNotExists:
+		return !found
+	case checkTrue, checkFalse:
+		b, ok := v.(bool)
+		return found && ok && b == (c.check == checkTrue)
+	}
+	if !found {
+		return false
+	}
+	if c.val.numeric {
+		n, ok := v.(json.Number)
+		if !ok {
+			return false
+		}
+		f, err := n.Float64()
+		return err == nil && compareNumber(c.op, f, c.val.num)
+	}
+	s, ok := scalarText(v)
+	if !ok {
+		return false
+	}
+	m := c.val.matchText(s)
+	if c.op == opNe {
+		return !m
+	}
+	return m
+}
+
+// scalarText is the text a string value is compared with.
+func scalarText(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case json.Number:
+		return string(x), true
+	case bool:
+		return strconv.FormatBool(x), true
+	}
+	return "", false
+}
+
+// Path is a JSON selector such as $.users[0].email.
+type Path struct {
+	src   string
+	steps []step
+}
+
+type step struct {
+	key   string
+	index int // used when key is ""
+}
+
+// String returns the selector as written.
+func (p *Path) String() string { return p.src }
+
+func (p *Path) resolve(doc map[string]any) (any, bool) {
+	var cur any = doc
+	for _, s := range p.steps {
+		if s.key != "" {
+			obj, ok := cur.(map[string]any)
+			if !ok {
+				return nil, false
+			}
+			if cur, ok = obj[s.key]; !ok {
+				return nil, false
+			}
+			continue
+		}
+		arr, ok := cur.([]any)
+		if !ok || s.index >= len(arr) {
+			return nil, false
+		}
+		cur = arr[s.index]
+	}
+	return cur, true
+}
+
+// Text returns the text at the selector in a JSON message: a string, or the
+// JSON text of a number or a boolean. ok is false when the message is not a
+// JSON object or the selector points at nothing, null, an object or an array.
+func (p *Path) Text(message string) (string, bool) {
+	doc, ok := decodeObject(message)
+	if !ok {
+		return "", false
+	}
+	v, found := p.resolve(doc)
+	if !found {
+		return "", false
+	}
+	return scalarText(v)
+}
+
+// decodeObject decodes a message that is exactly one JSON object.
+func decodeObject(message string) (map[string]any, bool) {
+	i := 0
+	for i < len(message) && isSpace(message[i]) {
+		i++
+	}
+	if i == len(message) || message[i] != '{' {
+		return nil, false
+	}
+	dec := json.NewDecoder(strings.NewReader(message))
+	dec.UseNumber()
+	var doc map[string]any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, false
+	}
+	return doc, true
+}
+
+// jsonParser is a recursive-descent parser over the text between the braces.
+type jsonParser struct {
+	src     string
+	i       int
+	end     int
+	regexes int
+}
+
+func parseJSON(src string, lead int) (node, error) {
+	t := strings.TrimRight(src, " \t\r\n")
+	if !strings.HasSuffix(t, "}") || len(t)-lead < 2 {
+		return nil, errorf(src, len(t), "a JSON pattern must end with }")
+	}
+	p := &jsonParser{src: src, i: lead + 1, end: len(t) - 1}
+	p.skip()
+	if p.i == p.end {
+		return nil, errorf(src, p.i, "empty JSON pattern; write a condition such as { $.level = \"ERROR\" }")
+	}
+	n, err := p.or()
+	if err != nil {
+		return nil, err
+	}
+	p.skip()
+	if p.i != p.end {
+		return nil, errorf(src, p.i, "unexpected %q; conditions are joined with && or ||", p.src[p.i:p.end])
+	}
+	return n, nil
+}
+
+func (p *jsonParser) skip() {
+	for p.i < p.end && isSpace(p.src[p.i]) {
+		p.i++
+	}
+}
+
+func (p *jsonParser) peek(s string) bool {
+	return p.i+len(s) <= p.end && p.src[p.i:p.i+len(s)] == s
+}
+
+func (p *jsonParser) or() (node, error) {
+	l, err := p.and()
+	if err != nil {
+		return nil, err
+	}
+	for {
+		p.skip()
+		if !p.peek("||") {
+			return l, nil
+		}
+		p.i += 2
+		r, err := p.and()
+		if err != nil {
+			return nil, err
+		}
+		l = &orNode{l, r}
+	}
+}
+
+func (p *jsonParser) and() (node, error) {
+	l, err := p.unary()
+	if err != nil {
+		return nil, err
+	}
+	for {
+		p.skip()
+		if !p.peek("&&") {
+			return l, nil
+		}
+		p.i += 2
+		r, err := p.unary()
+		if err != nil {
+			return nil, err
+		}
+		l = &andNode{l, r}
+	}
+}
+
+func (p *jsonParser) unary() (node, error) {
+	p.skip()
+	if p.i == p.end {
+		return nil, errorf(p.src, p.i, "missing condition")
+	}
+	if p.src[p.i] == '(' {
+		open := p.i
+		p.i++
+		n, err := p.or()
+		if err != nil {
+			return nil, err
+		}
+		p.skip()
+		if p.i == p.end || p.src[p.i] != ')' {
+			return nil, errorf(p.src, open, "unbalanced parenthesis")
+		}
+		p.i++
+		return n, nil
+	}
+	return p.cond()
+}
+
+func (p *jsonParser) cond() (node, error) {
+	path, err := p.path()
+	if err != nil {
+		return nil, err
+	}
+	p.skip()
+	if kw := p.keyword(); kw != "" {
+		switch kw {
+		case "IS":
+			p.skip()
+			switch arg := p.keyword(); arg {
+			case "NULL":
+				return &cond{path: path, check: checkNull}, nil
+			case "TRUE":
+				return &cond{path: path, check: checkTrue}, nil
+			case "FALSE":
+				return &cond{path: path, check: checkFalse}, nil
+			default:
+				return nil, errorf(p.src, p.i, "IS must be followed by NULL, TRUE or FALSE")
+			}
+		case "NOT":
+			p.skip()
+			if p.keyword() != "EXISTS" {
+				return nil, errorf(p.src, p.i, "NOT must be followed by EXISTS")
+			}
+			return &cond{path: path, check: checkNotExists}, nil
+		}
+		return nil, errorf(p.src, p.i-len(kw), "unknown keyword %q after %s", kw, path.src)
+	}
+	at := p.i
+	o, next, ok := readOp(p.src, p.i, p.end)
+	if !ok {
+		return nil, errorf(p.src, p.i, "expected an operator (=, !=, <, >, <=, >=, IS, NOT EXISTS) after %s", path.src)
+	}
+	p.i = next
+	p.skip()
+	v, next, err := parseValue(p.src, p.i, p.end, "()&|", &p.regexes)
+	if err != nil {
+		return nil, err
+	}
+	p.i = next
+	if o != opEq && o != opNe && !v.numeric {
+		return nil, errorf(p.src, at, "operator %s needs a number, not %q", opNames[o], v.text)
+	}
+	return &cond{path: path, op: o, val: v}, nil
+}
+
+// keyword reads an upper- or lower-case word of letters, or returns "".
+func (p *jsonParser) keyword() string {
+	start := p.i
+	for p.i < p.end && (p.src[p.i] >= 'A' && p.src[p.i] <= 'Z' || p.src[p.i] >= 'a' && p.src[p.i] <= 'z') {
+		p.i++
+	}
+	return strings.ToUpper(p.src[start:p.i])
+}
+
+// path reads a selector: $ followed by .name (letters, digits, - and _) or
+// [index] steps, as AWS documents.
+func (p *jsonParser) path() (*Path, error) {
+	start := p.i
+	if p.i == p.end || p.src[p.i] != '$' {
+		return nil, errorf(p.src, p.i, "a JSON condition must start with a selector such as $.field")
+	}
+	p.i++
+	var steps []step
+	for p.i < p.end {
+		switch p.src[p.i] {
+		case '.':
+			p.i++
+			ks := p.i
+			for p.i < p.end && isKeyChar(p.src[p.i]) {
+				p.i++
+			}
+			if p.i == ks {
+				return nil, errorf(p.src, ks, "missing property name after '.' in selector")
+			}
+			steps = append(steps, step{key: p.src[ks:p.i]})
+		case '[':
+			p.i++
+			ds := p.i
+			for p.i < p.end && p.src[p.i] >= '0' && p.src[p.i] <= '9' {
+				p.i++
+			}
+			if p.i == ds || p.i == p.end || p.src[p.i] != ']' {
+				return nil, errorf(p.src, ds, "array index must be [digits]")
+			}
+			n, err := strconv.Atoi(p.src[ds:p.i])
+			if err != nil {
+				return nil, errorf(p.src, ds, "array index too large")
+			}
+			p.i++
+			if len(steps) == 0 {
+				return nil, errorf(p.src, ds-1, "an array index must follow a property ($.name[0])")
+			}
+			steps = append(steps, step{index: n})
+		default:
+			if len(steps) == 0 {
+				return nil, errorf(p.src, p.i, "a selector must continue with .name after $")
+			}
+			return &Path{src: p.src[start:p.i], steps: steps}, nil
+		}
+	}
+	if len(steps) == 0 {
+		return nil, errorf(p.src, p.i, "a selector must continue with .name after $")
+	}
+	return &Path{src: p.src[start:p.i], steps: steps}, nil
+}
+
+func isKeyChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+}
+
+// indexTerm finds an exact string equality every match must satisfy: the
+// condition itself, or one under a chain of &&.
+func indexTerm(n node) (*Path, string, bool) {
+	switch x := n.(type) {
+	case *cond:
+		if x.check == checkCompare && x.op == opEq && x.val.exact() {
+			return x.path, x.val.text, true
+		}
+	case *andNode:
+		if p, t, ok := indexTerm(x.l); ok {
+			return p, t, true
+		}
+		return indexTerm(x.r)
+	}
+	return nil, "", false
+}

@@ -19,6 +19,7 @@ require (
 	github.com/runatlantis/atlantis v0.35.1
 	github.com/stretchr/testify v1.12.1
 	github.com/zclconf/go-cty v1.20.0
+	github.com/zclconf/go-cty-yaml v1.0.3
 	gopkg.in/yaml.v3 v3.0.1
 )
 

@@ -1,0 +1,103 @@
+locals {
+  # The OpenAPI document, as internal/apispec renders it for the local
+  # stack: apispec.Vars has exactly these keys (a test checks).
+  openapi = templatefile("${path.module}/openapi.yaml.tftpl", {
+    title           = var.name
+    invoke_arn      = aws_lambda_function.this.invoke_arn
+    credentials_arn = aws_iam_role.api_gateway.arn
+    timeout_ms      = var.api.integration_timeout_ms
+  })
+}
+
+resource "aws_api_gateway_rest_api" "this" {
+  name        = var.name
+  description = "POST /events: dumps selected request fields to CloudWatch Logs."
+
+  # YAML in, canonical JSON out: a malformed template fails at plan time in
+  # yamldecode, and edits that do not change the document (comments,
+  # layout) do not change the body, so they neither show in plans nor
+  # trigger a redeployment.
+  body = jsonencode(yamldecode(local.openapi))
+
+  # A warning on import means part of the document was dropped; fail
+  # instead of serving an API weaker than the template says.
+  fail_on_warnings = true
+
+  endpoint_configuration {
+    types = ["REGIONAL"]
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.function.timeout * 1000 <= var.api.integration_timeout_ms
+      error_message = "The function.timeout (${var.function.timeout} s) is longer than api.integration_timeout_ms (${var.api.integration_timeout_ms} ms): callers would get 504 while the function keeps running. Lower the function timeout or raise the integration timeout."
+    }
+  }
+}
+
+# A deployment is a snapshot of the API: a new one is made whenever the
+# body changes (and created before the old one is destroyed, since the
+# stage still points at it), or OpenAPI changes would never reach the stage.
+resource "aws_api_gateway_deployment" "this" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  description = "Body ${sha1(aws_api_gateway_rest_api.this.body)}"
+
+  triggers = {
+    body = sha1(aws_api_gateway_rest_api.this.body)
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_api_gateway_stage" "this" {
+  rest_api_id          = aws_api_gateway_rest_api.this.id
+  deployment_id        = aws_api_gateway_deployment.this.id
+  stage_name           = var.api.stage_name
+  xray_tracing_enabled = var.api.xray_tracing
+
+  # Access logs need the account's API Gateway CloudWatch role
+  # (aws_api_gateway_account, set once per account and region in global/).
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.access.arn
+    format = jsonencode({
+      requestId          = "$context.requestId"
+      extendedRequestId  = "$context.extendedRequestId"
+      requestTime        = "$context.requestTime"
+      ip                 = "$context.identity.sourceIp"
+      userAgent          = "$context.identity.userAgent"
+      httpMethod         = "$context.httpMethod"
+      resourcePath       = "$context.resourcePath"
+      status             = "$context.status"
+      protocol           = "$context.protocol"
+      responseLength     = "$context.responseLength"
+      responseLatency    = "$context.responseLatency"
+      integrationStatus  = "$context.integration.status"
+      integrationLatency = "$context.integration.latency"
+      errorMessage       = "$context.error.message"
+      errorResponseType  = "$context.error.responseType"
+    })
+  }
+
+  tags = var.tags
+}
+
+resource "aws_api_gateway_method_settings" "this" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  stage_name  = aws_api_gateway_stage.this.stage_name
+  method_path = "*/*"
+
+  settings {
+    throttling_rate_limit  = var.api.throttling_rate_limit
+    throttling_burst_limit = var.api.throttling_burst_limit
+    metrics_enabled        = true
+    # Execution logs would go to a log group API Gateway creates without
+    # retention; the access log above records every request instead.
+    logging_level        = "OFF"
+    caching_enabled      = false
+    cache_data_encrypted = true
+  }
+}

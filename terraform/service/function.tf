@@ -1,0 +1,47 @@
+resource "aws_lambda_function" "this" {
+  function_name = var.name
+  description   = "Dumps selected request fields of ${var.name} to CloudWatch Logs."
+  role          = aws_iam_role.function.arn
+
+  # The zip comes from the artifact bucket as the env's pointer names it,
+  # through the data source so that its checks run first; the pointer's
+  # SHA-256 is what makes Terraform update the code when the zip changes.
+  s3_bucket        = data.aws_s3_object.artifact.bucket
+  s3_key           = data.aws_s3_object.artifact.key
+  source_code_hash = var.artifact.sha256
+
+  runtime       = "provided.al2023"
+  handler       = "bootstrap"
+  architectures = [var.function.architecture]
+  memory_size   = var.function.memory_size
+  timeout       = var.function.timeout
+
+  logging_config {
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.this.name
+    application_log_level = var.function.log_level
+    system_log_level      = "INFO"
+  }
+
+  environment {
+    # The function's whole configuration; internal/envconfig builds the
+    # same map for the local stack (its tests evaluate this expression).
+    variables = {
+      DUMP_FIELDS          = join(",", [for name in sort(keys(var.dump.fields)) : "${name}=${var.dump.fields[name]}"])
+      DUMP_REDACT_KEYS     = join(",", var.dump.redact_keys)
+      DUMP_MAX_VALUE_BYTES = tostring(var.dump.max_value_bytes)
+      DUMP_MAX_EVENT_BYTES = tostring(var.dump.max_event_bytes)
+    }
+  }
+
+  tracing_config {
+    mode = var.api.xray_tracing ? "Active" : "PassThrough"
+  }
+
+  tags = var.tags
+
+  depends_on = [
+    aws_cloudwatch_log_group.this,
+    aws_iam_role_policy.function_logs,
+  ]
+}

@@ -1,0 +1,77 @@
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "function" {
+  name               = "${var.name}-function"
+  description        = "Execution role of the ${var.name} function."
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = var.tags
+}
+
+# Instead of AWSLambdaBasicExecutionRole, which lets a function create any
+# log group and write to every log group in the account, the function may
+# only write streams of its own log group, which Terraform creates.
+data "aws_iam_policy_document" "function_logs" {
+  statement {
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.this.arn}:log-stream:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "function_logs" {
+  name   = "write-own-log-group"
+  role   = aws_iam_role.function.id
+  policy = data.aws_iam_policy_document.function_logs.json
+}
+
+# X-Ray has no resource-level permissions, so the AWS managed write-only
+# policy is as tight as it gets.
+resource "aws_iam_role_policy_attachment" "function_xray" {
+  count = var.api.xray_tracing ? 1 : 0
+
+  role       = aws_iam_role.function.name
+  policy_arn = "arn:${data.aws_arn.log_group.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"
+}
+
+data "aws_arn" "log_group" {
+  arn = aws_cloudwatch_log_group.this.arn
+}
+
+data "aws_iam_policy_document" "api_gateway_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["apigateway.amazonaws.com"]
+    }
+  }
+}
+
+# The integration's credentials: API Gateway invokes the function as this
+# role, which may invoke this one function and nothing else.
+resource "aws_iam_role" "api_gateway" {
+  name               = "${var.name}-api-gateway"
+  description        = "Role the ${var.name} REST API assumes to invoke its function."
+  assume_role_policy = data.aws_iam_policy_document.api_gateway_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "api_gateway_invoke" {
+  statement {
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.this.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "api_gateway_invoke" {
+  name   = "invoke-function"
+  role   = aws_iam_role.api_gateway.id
+  policy = data.aws_iam_policy_document.api_gateway_invoke.json
+}

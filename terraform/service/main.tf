@@ -1,0 +1,46 @@
+locals {
+  log_group_name = "/aws/lambda/${var.name}"
+}
+
+# Plans fail here, before anything changes, when the env's artifact pointer
+# names an object that is not in S3 or not the zip the pointer's checksum
+# describes. The listing comes first so that a missing object gets this
+# message instead of the provider's bare "not found".
+data "aws_s3_objects" "artifact" {
+  bucket   = var.artifact.bucket
+  prefix   = var.artifact.key
+  max_keys = 1
+
+  lifecycle {
+    precondition {
+      condition     = startswith(var.artifact.key, "${var.environment}/")
+      error_message = "The artifact key ${var.artifact.key} is outside the ${var.environment}/ prefix: an env deploys only objects under its own prefix. Promote the artifact into ${var.environment}/ (scripts/promote.sh) and point at the copy."
+    }
+
+    postcondition {
+      condition     = contains(self.keys, var.artifact.key)
+      error_message = "The artifact s3://${var.artifact.bucket}/${var.artifact.key} does not exist. Upload the build (CI does this for every pull request) or point envs/${var.environment}/artifact.auto.tfvars.json at an artifact that exists."
+    }
+  }
+}
+
+data "aws_s3_object" "artifact" {
+  bucket        = var.artifact.bucket
+  key           = var.artifact.key
+  checksum_mode = "ENABLED"
+
+  depends_on = [data.aws_s3_objects.artifact]
+
+  lifecycle {
+    postcondition {
+      condition     = self.checksum_sha256 == var.artifact.sha256
+      error_message = "The artifact s3://${var.artifact.bucket}/${var.artifact.key} has SHA-256 \"${coalesce(self.checksum_sha256, "none")}\" but the pointer says \"${var.artifact.sha256}\". The object was replaced or uploaded without --checksum-algorithm SHA256; re-upload the build with its SHA-256 checksum or fix the pointer."
+    }
+  }
+}
+
+# The region, for the outputs, taken from the function's ARN: data
+# "aws_region" renamed its attribute between provider 5 and 6.
+data "aws_arn" "function" {
+  arn = aws_lambda_function.this.arn
+}

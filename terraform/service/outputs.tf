@@ -1,0 +1,54 @@
+output "api_url" {
+  description = "Base URL of the stage; the API answers POST <api_url>/events."
+  value       = aws_api_gateway_stage.this.invoke_url
+}
+
+output "rest_api_id" {
+  description = "ID of the REST API."
+  value       = aws_api_gateway_rest_api.this.id
+}
+
+output "stage_name" {
+  description = "Name of the stage."
+  value       = aws_api_gateway_stage.this.stage_name
+}
+
+output "function_name" {
+  description = "Name of the Lambda function."
+  value       = aws_lambda_function.this.function_name
+}
+
+output "function_arn" {
+  description = "ARN of the Lambda function."
+  value       = aws_lambda_function.this.arn
+}
+
+output "log_group_name" {
+  description = "Log group the function's dump events go to (/aws/lambda/<name>)."
+  value       = aws_cloudwatch_log_group.this.name
+}
+
+output "access_log_group_name" {
+  description = "Log group of the stage's access log."
+  value       = aws_cloudwatch_log_group.access.name
+}
+
+output "artifact_bucket" {
+  description = "Bucket the function's code comes from."
+  value       = data.aws_s3_object.artifact.bucket
+}
+
+output "region" {
+  description = "Region the service runs in."
+  value       = data.aws_arn.function.region
+}
+
+output "function_role_arn" {
+  description = "ARN of the function's execution role."
+  value       = aws_iam_role.function.arn
+}
+
+output "api_gateway_role_arn" {
+  description = "ARN of the role API Gateway assumes to invoke the function."
+  value       = aws_iam_role.api_gateway.arn
+}

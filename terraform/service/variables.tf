@@ -1,0 +1,180 @@
+variable "name" {
+  description = "Name of the function, the REST API, the roles and the log groups (/aws/lambda/<name>), e.g. request-dump-dev."
+  type        = string
+
+  validation {
+    # 64 is Lambda's limit; the longest derived name, the role
+    # "<name>-api-gateway", must stay within IAM's 64 characters.
+    condition     = can(regex("^[a-z][a-z0-9-]{1,38}[a-z0-9]$", var.name))
+    error_message = "The name must be 3-40 characters of a-z, 0-9 and '-', start with a letter and not end with '-', e.g. request-dump-dev."
+  }
+}
+
+variable "environment" {
+  description = "Environment this instance belongs to (dev, stg, prod, ...). The artifact key must be under the \"<environment>/\" prefix."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,15}$", var.environment))
+    error_message = "The environment must be 2-16 characters of a-z and 0-9 starting with a letter, e.g. dev, stg or prod."
+  }
+}
+
+variable "artifact" {
+  description = "The function zip in S3, as the env's artifact pointer names it: bucket, content-addressed key \"<environment>/<sha256 hex>.zip\" and the base64 SHA-256 of the zip (what source_code_hash takes)."
+  type = object({
+    bucket = string
+    key    = string
+    sha256 = string
+  })
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.artifact.bucket))
+    error_message = "The artifact.bucket must be an S3 bucket name: 3-63 characters of a-z, 0-9, '.' and '-'."
+  }
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,15}/[0-9a-f]{64}[.]zip$", var.artifact.key))
+    error_message = "The artifact.key must be the content address \"<env>/<sha256 hex of the zip>.zip\", e.g. dev/9f86d0...0a08.zip; write the pointer with scripts, not by hand."
+  }
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9+/]{43}=$", var.artifact.sha256))
+    error_message = "The artifact.sha256 must be the base64 of the zip's raw SHA-256 (44 characters ending in '='), as in dist/function.zip.sha256; a 64-character hex digest is the wrong encoding."
+  }
+}
+
+variable "function" {
+  description = "The Lambda function: memory in MB, timeout in seconds, CPU architecture, and the application log level Lambda filters JSON log lines at."
+  type = object({
+    memory_size  = optional(number, 128)
+    timeout      = optional(number, 10)
+    architecture = optional(string, "arm64")
+    log_level    = optional(string, "INFO")
+  })
+  default = {}
+
+  validation {
+    condition     = floor(var.function.memory_size) == var.function.memory_size && var.function.memory_size >= 128 && var.function.memory_size <= 10240
+    error_message = "The function.memory_size must be a whole number of MB from 128 to 10240."
+  }
+
+  validation {
+    # API Gateway stops waiting after at most 29 s; a longer function
+    # timeout would keep the function running after the caller got a 504.
+    condition     = floor(var.function.timeout) == var.function.timeout && var.function.timeout >= 1 && var.function.timeout <= 29
+    error_message = "The function.timeout must be a whole number of seconds from 1 to 29 (API Gateway's integration timeout caps it)."
+  }
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.function.architecture)
+    error_message = "The function.architecture must be \"arm64\" (what the committed artifacts are built for) or \"x86_64\"."
+  }
+
+  validation {
+    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.function.log_level)
+    error_message = "The function.log_level must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL (Lambda's application log levels)."
+  }
+}
+
+variable "dump" {
+  description = "What the function dumps: fields maps a name in the dump event to a request path (body.user.id, headers.User-Agent, requestContext.identity.sourceIp, ...); redact_keys are key names whose values are masked anywhere; max_value_bytes and max_event_bytes bound one value and one log line."
+  type = object({
+    fields = optional(map(string), {
+      event_id = "body.event_id"
+      type     = "body.type"
+    })
+    redact_keys     = optional(list(string), ["password", "token", "secret", "authorization", "cookie"])
+    max_value_bytes = optional(number, 8192)
+    max_event_bytes = optional(number, 65536)
+  })
+  default = {}
+
+  validation {
+    condition     = length(var.dump.fields) >= 1 && length(var.dump.fields) <= 50
+    error_message = "The dump.fields must name 1 to 50 fields."
+  }
+
+  validation {
+    condition     = alltrue([for name in keys(var.dump.fields) : can(regex("^[A-Za-z_][A-Za-z0-9_]{0,63}$", name))])
+    error_message = "Each dump.fields name must be 1-64 characters of letters, digits and '_', not starting with a digit (it becomes a JSON key matched by filter patterns such as { $.fields.event_id = \"e-1\" })."
+  }
+
+  validation {
+    # The function's path syntax: body[.key|[index]]..., headers[.Name],
+    # queryStringParameters|pathParameters|stageVariables.<name>,
+    # requestContext.<path>, httpMethod, path, resource. ',' and '=' are
+    # excluded because DUMP_FIELDS is "name=path,name=path".
+    condition = alltrue([for path in values(var.dump.fields) : can(regex(
+      "^(body((\\.[^.\\[\\],=\\s]+)|(\\[[0-9]+\\]))*|headers(\\.[A-Za-z0-9_-]+)?|(queryStringParameters|pathParameters|stageVariables)\\.[^.\\[\\],=\\s]+|requestContext((\\.[A-Za-z0-9_-]+)|(\\[[0-9]+\\]))+|httpMethod|path|resource)$",
+      path
+    ))])
+    error_message = "Each dump.fields path must be body, body.<key>.<key>[<index>]..., headers, headers.<Name>, queryStringParameters.<name>, pathParameters.<name>, stageVariables.<name>, requestContext.<path>, httpMethod, path or resource, without spaces, ',' or '=' (e.g. body.event_id, headers.User-Agent, requestContext.identity.sourceIp)."
+  }
+
+  validation {
+    condition     = alltrue([for key in var.dump.redact_keys : can(regex("^[^,\\s]{1,128}$", key))])
+    error_message = "Each dump.redact_keys entry must be a key name of 1-128 characters without spaces or ',', e.g. password."
+  }
+
+  validation {
+    condition     = floor(var.dump.max_value_bytes) == var.dump.max_value_bytes && var.dump.max_value_bytes >= 16 && var.dump.max_value_bytes <= var.dump.max_event_bytes
+    error_message = "The dump.max_value_bytes must be a whole number from 16 up to dump.max_event_bytes."
+  }
+
+  validation {
+    # CloudWatch Logs takes events of up to 1 MiB including 26 bytes of
+    # overhead per event.
+    condition     = floor(var.dump.max_event_bytes) == var.dump.max_event_bytes && var.dump.max_event_bytes >= 1024 && var.dump.max_event_bytes <= 1048550
+    error_message = "The dump.max_event_bytes must be a whole number from 1024 to 1048550 (CloudWatch Logs' 1 MiB event limit less its 26-byte overhead)."
+  }
+}
+
+variable "api" {
+  description = "The REST API's stage: its name, steady-state requests per second and burst (throttling for every method), the integration timeout in ms, and whether X-Ray tracing is on for the stage and the function."
+  type = object({
+    stage_name             = optional(string, "v1")
+    throttling_rate_limit  = optional(number, 50)
+    throttling_burst_limit = optional(number, 100)
+    integration_timeout_ms = optional(number, 29000)
+    xray_tracing           = optional(bool, false)
+  })
+  default = {}
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_]{1,128}$", var.api.stage_name))
+    error_message = "The api.stage_name must be 1-128 characters of letters, digits and '_' (API Gateway's stage name rule), e.g. dev."
+  }
+
+  validation {
+    condition     = var.api.throttling_rate_limit > 0 && var.api.throttling_rate_limit <= 10000
+    error_message = "The api.throttling_rate_limit must be more than 0 and at most 10000 requests per second (the default account quota)."
+  }
+
+  validation {
+    condition     = floor(var.api.throttling_burst_limit) == var.api.throttling_burst_limit && var.api.throttling_burst_limit >= 1 && var.api.throttling_burst_limit <= 5000
+    error_message = "The api.throttling_burst_limit must be a whole number of requests from 1 to 5000 (the default account quota)."
+  }
+
+  validation {
+    condition     = floor(var.api.integration_timeout_ms) == var.api.integration_timeout_ms && var.api.integration_timeout_ms >= 50 && var.api.integration_timeout_ms <= 29000
+    error_message = "The api.integration_timeout_ms must be a whole number of milliseconds from 50 to 29000."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Days CloudWatch Logs keeps the function's and the access log's events."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "The log_retention_days must be one of CloudWatch Logs' values: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653 (0, never expire, is not allowed)."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource, on top of the provider's default_tags."
+  type        = map(string)
+  default     = {}
+}

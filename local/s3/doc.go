@@ -1,0 +1,17 @@
+// Package s3 is the local stack's Amazon S3: github.com/johannesboyne/gofakes3
+// served path-style (http://host/<bucket>/<key>), so that aws-sdk-go-v2's S3
+// client (with UsePathStyle and its default checksums) and the AWS CLI
+// (--endpoint-url) work against it unchanged.
+//
+// Objects live in memory, or on disk under a data directory (gofakes3's
+// s3afero backend) so that they survive a restart. On top of gofakes3 it
+// keeps object metadata the way S3 does: checksums sent with an upload
+// (x-amz-checksum-sha256, the value Terraform's source_code_hash takes) are
+// verified against the body and returned by HeadObject/GetObject with
+// ChecksumMode ENABLED; a checksum named only by algorithm (CopyObject with
+// ChecksumAlgorithm, multipart uploads) is computed; an overwrite never keeps
+// the previous version's checksum; and the conditional headers of CopyObject
+// and GetObject's If-Match answer 412 when they do not hold.
+//
+// The deployer reads artifacts through Server.Object.
+package s3

@@ -1,0 +1,319 @@
+package s3
+
+import (
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3afero"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/spf13/afero"
+)
+
+// ErrNotFound is wrapped by Object's error when the bucket or the key does
+// not exist.
+var ErrNotFound = errors.New("not found")
+
+// Server is the local S3 service. It is an http.Handler for path-style
+// requests (http://host/<bucket>/<key>) and has a Go API for the parts of
+// the local stack that read artifacts directly.
+type Server struct {
+	backend *backend
+	faker   http.Handler
+	// writes serialises the requests that change objects, so that the
+	// preconditions checked here (see preconditions) hold when gofakes3
+	// performs the write.
+	writes sync.Mutex
+	lock   *os.File
+}
+
+// Option configures New.
+type Option func(*settings)
+
+type settings struct {
+	buckets []string
+}
+
+// WithBucket creates the bucket named name when it does not exist yet.
+func WithBucket(name string) Option {
+	return func(s *settings) { s.buckets = append(s.buckets, name) }
+}
+
+// New starts a local S3. With dir "" objects live in memory; otherwise they
+// are stored under dir (buckets/ and metadata/) and survive a restart. Only
+// one Server may use a dir at a time.
+func New(dir string, opts ...Option) (*Server, error) {
+	var set settings
+	for _, o := range opts {
+		o(&set)
+	}
+	s := &Server{}
+	var inner gofakes3.Backend
+	if dir == "" {
+		inner = s3mem.New()
+	} else {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("s3: data directory: %w", err)
+		}
+		lock, err := lockDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		s.lock = lock
+		// s3afero refuses a bare OsFs (it would own "/"); a BasePathFs
+		// confines it to dir.
+		fs, err := s3afero.MultiBucket(afero.NewBasePathFs(afero.NewOsFs(), dir))
+		if err != nil {
+			lock.Close()
+			return nil, fmt.Errorf("s3: open %s: %w", dir, err)
+		}
+		inner = fs
+	}
+	s.backend = &backend{Backend: inner, fileKeys: dir != ""}
+	// Versioning stays off: the backend wrapper does not implement
+	// gofakes3.VersionedBackend, and the artifact keys are content-addressed.
+	s.faker = gofakes3.New(s.backend).Server()
+	for _, b := range set.buckets {
+		if err := s.CreateBucket(b); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// lockDir takes an exclusive lock on dir, so that two local stacks never
+// write the same files.
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("s3: lock %s: %w", dir, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("s3: %s is in use by another process (another local stack?): stop it (make local-down) or use another data directory: %w", dir, err)
+	}
+	return f, nil
+}
+
+// Close releases the data directory. The Server must not be used after.
+func (s *Server) Close() error {
+	if s.lock == nil {
+		return nil
+	}
+	err := s.lock.Close()
+	s.lock = nil
+	return err
+}
+
+// CreateBucket creates a bucket; one that exists already is left as it is.
+func (s *Server) CreateBucket(name string) error {
+	if err := gofakes3.ValidateBucketName(name); err != nil {
+		return fmt.Errorf("s3: bucket name %q: %w", name, err)
+	}
+	ok, err := s.backend.BucketExists(name)
+	if err != nil {
+		return fmt.Errorf("s3: bucket %s: %w", name, err)
+	}
+	if ok {
+		return nil
+	}
+	if err := s.backend.CreateBucket(name); err != nil && !gofakes3.IsAlreadyExists(err) {
+		return fmt.Errorf("s3: create bucket %s: %w", name, err)
+	}
+	return nil
+}
+
+// Object is an object read through the Go API.
+type Object struct {
+	Bucket, Key string
+	Body        []byte
+	// ETag is S3's quoted ETag (the hex MD5 for a single-part upload).
+	ETag string
+	// ChecksumSHA256 is the base64 SHA-256 stored with the object, "" when
+	// it was written without one.
+	ChecksumSHA256 string
+	ContentType    string
+}
+
+// Object reads a whole object. A missing bucket or key gives an error that
+// wraps ErrNotFound.
+func (s *Server) Object(bucket, key string) (*Object, error) {
+	obj, err := s.backend.GetObject(bucket, key, nil)
+	switch {
+	case gofakes3.HasErrorCode(err, gofakes3.ErrNoSuchBucket):
+		return nil, fmt.Errorf("s3: bucket %s: %w", bucket, ErrNotFound)
+	case gofakes3.HasErrorCode(err, gofakes3.ErrNoSuchKey):
+		return nil, fmt.Errorf("s3: s3://%s/%s: %w", bucket, key, ErrNotFound)
+	case err != nil:
+		return nil, fmt.Errorf("s3: get s3://%s/%s: %w", bucket, key, err)
+	}
+	defer obj.Contents.Close()
+	body, err := gofakes3.ReadAll(obj.Contents, obj.Size)
+	if err != nil {
+		return nil, fmt.Errorf("s3: read s3://%s/%s: %w", bucket, key, err)
+	}
+	return &Object{
+		Bucket:         bucket,
+		Key:            key,
+		Body:           body,
+		ETag:           `"` + hex.EncodeToString(obj.Hash) + `"`,
+		ChecksumSHA256: obj.Metadata[checksumHeaders["SHA256"]],
+		ContentType:    obj.Metadata["Content-Type"],
+	}, nil
+}
+
+// ServeHTTP serves the S3 REST API, path-style.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodPut, http.MethodPost, http.MethodDelete:
+		s.writes.Lock()
+		defer s.writes.Unlock()
+	}
+	if s.preconditions(w, r) {
+		return
+	}
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+		!strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
+		// S3 returns an object's checksum only when asked for it.
+		ww := &withoutChecksums{ResponseWriter: w}
+		s.faker.ServeHTTP(ww, r)
+		// A HEAD answer may be sent without WriteHeader being called.
+		ww.strip()
+		return
+	}
+	s.faker.ServeHTTP(w, r)
+}
+
+// preconditions answers 412 for the conditional requests gofakes3 does not
+// check itself: CopyObject's x-amz-copy-source-if-(none-)match and
+// If-None-Match/If-Match on the target, and If-Match on GET and HEAD. It
+// reports whether it answered.
+func (s *Server) preconditions(w http.ResponseWriter, r *http.Request) bool {
+	bucket, key, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if !ok || key == "" {
+		return false
+	}
+	q := r.URL.Query()
+	switch {
+	case r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != "" && !q.Has("uploadId"):
+		srcBucket, srcKey, ok := copySource(r.Header.Get("X-Amz-Copy-Source"))
+		if !ok {
+			return false // gofakes3 answers InvalidArgument
+		}
+		if src, found := s.etag(srcBucket, srcKey); found {
+			if h := r.Header.Get("X-Amz-Copy-Source-If-Match"); h != "" && !etagMatches(h, src) {
+				return preconditionFailed(w, r, "x-amz-copy-source-If-Match")
+			}
+			if h := r.Header.Get("X-Amz-Copy-Source-If-None-Match"); h != "" && etagMatches(h, src) {
+				return preconditionFailed(w, r, "x-amz-copy-source-If-None-Match")
+			}
+		}
+		dst, found := s.etag(bucket, key)
+		if h := r.Header.Get("If-None-Match"); h != "" && found && etagMatches(h, dst) {
+			return preconditionFailed(w, r, "If-None-Match")
+		}
+		if h := r.Header.Get("If-Match"); h != "" && (!found || !etagMatches(h, dst)) {
+			return preconditionFailed(w, r, "If-Match")
+		}
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.Header.Get("If-Match") != "":
+		if etag, found := s.etag(bucket, key); found && !etagMatches(r.Header.Get("If-Match"), etag) {
+			return preconditionFailed(w, r, "If-Match")
+		}
+	}
+	return false
+}
+
+func (s *Server) etag(bucket, key string) (string, bool) {
+	obj, err := s.backend.HeadObject(bucket, key)
+	if err != nil {
+		return "", false
+	}
+	obj.Contents.Close()
+	return `"` + hex.EncodeToString(obj.Hash) + `"`, true
+}
+
+// copySource parses x-amz-copy-source: "[/]bucket/key[?versionId=…]", URL-encoded.
+func copySource(v string) (bucket, key string, ok bool) {
+	v, _, _ = strings.Cut(v, "?")
+	dec, err := url.PathUnescape(strings.TrimPrefix(v, "/"))
+	if err != nil {
+		return "", "", false
+	}
+	bucket, key, ok = strings.Cut(dec, "/")
+	return bucket, key, ok && bucket != "" && key != ""
+}
+
+// etagMatches reports whether an If-Match style header (a list of quoted
+// ETags, or "*") names etag.
+func etagMatches(header, etag string) bool {
+	for _, h := range strings.Split(header, ",") {
+		h = strings.TrimSpace(h)
+		if h == "*" || strings.Trim(h, `"`) == strings.Trim(etag, `"`) {
+			return true
+		}
+	}
+	return false
+}
+
+func preconditionFailed(w http.ResponseWriter, r *http.Request, condition string) bool {
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(http.StatusPreconditionFailed)
+	if r.Method == http.MethodHead {
+		return true
+	}
+	body := struct {
+		XMLName   xml.Name `xml:"Error"`
+		Code      string
+		Message   string
+		Condition string
+	}{
+		Code:      string(gofakes3.ErrPreconditionFailed),
+		Message:   "At least one of the pre-conditions you specified did not hold",
+		Condition: condition,
+	}
+	io.WriteString(w, xml.Header)
+	xml.NewEncoder(w).Encode(body)
+	return true
+}
+
+// withoutChecksums drops the x-amz-checksum-* response headers.
+type withoutChecksums struct {
+	http.ResponseWriter
+	done bool
+}
+
+func (w *withoutChecksums) strip() {
+	if w.done {
+		return
+	}
+	w.done = true
+	h := w.ResponseWriter.Header()
+	for k := range h {
+		if strings.HasPrefix(k, "X-Amz-Checksum-") {
+			delete(h, k)
+		}
+	}
+}
+
+func (w *withoutChecksums) WriteHeader(code int) {
+	w.strip()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *withoutChecksums) Write(p []byte) (int, error) {
+	w.strip()
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *withoutChecksums) Unwrap() http.ResponseWriter { return w.ResponseWriter }

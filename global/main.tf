@@ -1,0 +1,61 @@
+# The account-level parts every env shares, applied rarely and by an
+# administrator: the artifact bucket, the GitHub OIDC deploy roles and API
+# Gateway's CloudWatch role. They live outside envs/ because no env owns
+# them and no env's apply should be able to change them.
+terraform {
+  backend "s3" {
+    bucket         = "acme-request-dump-tfstate"
+    key            = "request-dump/global/terraform.tfstate"
+    region         = "ap-northeast-1"
+    dynamodb_table = "acme-request-dump-tflock"
+    encrypt        = true
+  }
+}
+
+provider "aws" {
+  region = "ap-northeast-1"
+
+  default_tags {
+    tags = {
+      project    = "request-dump"
+      managed_by = "terraform"
+      repository = "acme/request-dump"
+    }
+  }
+}
+
+module "artifacts" {
+  source = "../terraform/artifacts"
+
+  bucket_name  = "acme-request-dump-artifacts"
+  environments = ["dev", "stg", "prod"]
+
+  retention = {
+    noncurrent_days        = 30
+    incomplete_upload_days = 7
+    current_days           = { dev = 90 }
+  }
+}
+
+module "github_oidc" {
+  source = "../terraform/github-oidc"
+
+  repository      = "acme/request-dump"
+  artifact_bucket = module.artifacts.bucket
+
+  # Promotion copies dev/ -> stg/ -> prod/: each role reads the prefix it
+  # promotes from and writes only its own.
+  environments = {
+    dev = {
+      log_group_names = ["/aws/lambda/request-dump-dev"]
+    }
+    stg = {
+      read_prefixes   = ["dev"]
+      log_group_names = ["/aws/lambda/request-dump-stg"]
+    }
+    prod = {
+      read_prefixes   = ["stg"]
+      log_group_names = ["/aws/lambda/request-dump-prod"]
+    }
+  }
+}

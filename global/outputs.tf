@@ -1,0 +1,14 @@
+output "artifact_bucket" {
+  description = "The artifact bucket every env deploys from."
+  value       = module.artifacts.bucket
+}
+
+output "deploy_role_arns" {
+  description = "GitHub Actions deploy role of each env (role-to-assume)."
+  value       = module.github_oidc.role_arns
+}
+
+output "api_gateway_cloudwatch_role_arn" {
+  description = "Role API Gateway writes access logs with."
+  value       = aws_iam_role.api_gateway_cloudwatch.arn
+}

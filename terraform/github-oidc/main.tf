@@ -1,0 +1,105 @@
+locals {
+  github_host       = "token.actions.githubusercontent.com"
+  oidc_provider_arn = var.oidc_provider_arn != null ? var.oidc_provider_arn : aws_iam_openid_connect_provider.github[0].arn
+  bucket_arn        = "arn:${data.aws_partition.current.partition}:s3:::${var.artifact_bucket}"
+}
+
+data "aws_partition" "current" {}
+
+data "aws_caller_identity" "current" {}
+
+resource "aws_iam_openid_connect_provider" "github" {
+  count = var.oidc_provider_arn == null ? 1 : 0
+
+  url            = "https://${local.github_host}"
+  client_id_list = ["sts.amazonaws.com"]
+  # AWS validates GitHub's certificate through its own trust store; the
+  # argument is kept because older provider versions require it.
+  thumbprint_list = ["6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd"]
+  tags            = var.tags
+}
+
+# Only a workflow job that runs in the GitHub environment named like the env
+# gets the env's role: the sub claim is repo:OWNER/REPO:environment:<env>,
+# matched exactly, and the audience is STS.
+data "aws_iam_policy_document" "assume" {
+  for_each = var.environments
+
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = [local.oidc_provider_arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "${local.github_host}:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "${local.github_host}:sub"
+      values   = ["repo:${var.repository}:environment:${each.key}"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  for_each = var.environments
+
+  name                 = "${var.role_name_prefix}${each.key}"
+  description          = "Assumed by ${var.repository}'s workflows in the GitHub environment ${each.key}: upload and promote ${each.key} artifacts."
+  assume_role_policy   = data.aws_iam_policy_document.assume[each.key].json
+  max_session_duration = var.max_session_duration
+  tags                 = var.tags
+}
+
+# Write only the env's own prefix. Read it too, plus the prefixes promotion
+# copies from (a copy into stg/ reads the object in dev/). Listing is
+# limited to the same prefixes and lets a missing object answer 404, not 403.
+data "aws_iam_policy_document" "this" {
+  for_each = var.environments
+
+  statement {
+    sid       = "WriteOwnPrefix"
+    actions   = ["s3:PutObject"]
+    resources = ["${local.bucket_arn}/${each.key}/*"]
+  }
+
+  statement {
+    sid       = "ReadOwnAndPromotedFromPrefixes"
+    actions   = ["s3:GetObject", "s3:GetObjectAttributes"]
+    resources = [for env in concat([each.key], each.value.read_prefixes) : "${local.bucket_arn}/${env}/*"]
+  }
+
+  statement {
+    sid       = "ListOwnAndPromotedFromPrefixes"
+    actions   = ["s3:ListBucket"]
+    resources = [local.bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = [for env in concat([each.key], each.value.read_prefixes) : "${env}/*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(each.value.log_group_names) > 0 ? [1] : []
+    content {
+      sid     = "ReadSmokeTestLogs"
+      actions = ["logs:FilterLogEvents", "logs:GetLogEvents", "logs:DescribeLogStreams"]
+      resources = flatten([for name in each.value.log_group_names : [
+        "arn:${data.aws_partition.current.partition}:logs:*:${data.aws_caller_identity.current.account_id}:log-group:${name}",
+        "arn:${data.aws_partition.current.partition}:logs:*:${data.aws_caller_identity.current.account_id}:log-group:${name}:log-stream:*",
+      ]])
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  for_each = var.environments
+
+  name   = "artifacts-${each.key}"
+  role   = aws_iam_role.this[each.key].id
+  policy = data.aws_iam_policy_document.this[each.key].json
+}

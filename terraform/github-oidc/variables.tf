@@ -1,0 +1,76 @@
+variable "repository" {
+  description = "The GitHub repository whose workflows may assume the roles, as OWNER/REPO."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9-]{1,39}/[A-Za-z0-9_.-]{1,100}$", var.repository))
+    error_message = "The repository must be OWNER/REPO as GitHub spells it, e.g. acme/request-dump."
+  }
+}
+
+variable "artifact_bucket" {
+  description = "Name of the artifact bucket the roles upload to."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.artifact_bucket))
+    error_message = "The artifact_bucket must be an S3 bucket name: 3-63 characters of a-z, 0-9, '.' and '-'."
+  }
+}
+
+variable "environments" {
+  description = "One deploy role per env. A role may write only its own prefix \"<env>/\"; read_prefixes are the envs it copies artifacts from when promoting (stg reads dev/), and log_group_names the log groups its smoke tests read."
+  type = map(object({
+    read_prefixes   = optional(list(string), [])
+    log_group_names = optional(list(string), [])
+  }))
+
+  validation {
+    condition     = length(var.environments) > 0 && alltrue([for env, cfg in var.environments : can(regex("^[a-z][a-z0-9]{1,15}$", env)) && alltrue([for from in cfg.read_prefixes : contains(keys(var.environments), from) && from != env])])
+    error_message = "The environments keys must be env names (2-16 of a-z and 0-9, starting with a letter), and each read_prefixes entry must be another env of the map, e.g. { dev = {}, stg = { read_prefixes = [\"dev\"] } }."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for cfg in values(var.environments) : [for name in cfg.log_group_names : can(regex("^[.\\-_/#A-Za-z0-9]{1,512}$", name))]]))
+    error_message = "Each log_group_names entry must be a CloudWatch log group name, e.g. /aws/lambda/request-dump-dev."
+  }
+}
+
+variable "oidc_provider_arn" {
+  description = "ARN of the account's existing GitHub OIDC provider (token.actions.githubusercontent.com); null creates it. An account has at most one provider per URL."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.oidc_provider_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/token[.]actions[.]githubusercontent[.]com$", var.oidc_provider_arn))
+    error_message = "The oidc_provider_arn must be arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com, or null to create the provider."
+  }
+}
+
+variable "role_name_prefix" {
+  description = "Prefix of the roles' names; the role of env is \"<prefix><env>\"."
+  type        = string
+  default     = "request-dump-deploy-"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,48}$", var.role_name_prefix))
+    error_message = "The role_name_prefix must be 1-48 characters allowed in IAM role names (letters, digits, +=,.@_-)."
+  }
+}
+
+variable "max_session_duration" {
+  description = "Longest session, in seconds, a workflow gets from a role."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.max_session_duration >= 3600 && var.max_session_duration <= 43200
+    error_message = "The max_session_duration must be from 3600 to 43200 seconds."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource, on top of the provider's default_tags."
+  type        = map(string)
+  default     = {}
+}

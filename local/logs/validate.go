@@ -1,0 +1,67 @@
+package logs
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// AWS's constraints on names and retention, from the CloudWatch Logs API
+// model.
+const (
+	maxNameLen = 512
+	// maxBatchBytes is PutLogEvents' limit: the UTF-8 bytes of the messages
+	// plus eventOverhead per event. A single event may be at most 1 MB
+	// (raised from 256 KB), which the batch limit already implies.
+	maxBatchBytes  = 1_048_576
+	eventOverhead  = 26
+	maxBatchEvents = 10_000
+	maxPageBytes   = 1_048_576
+	maxPageEvents  = 10_000
+	maxDescribe    = 50
+	// A PutLogEvents batch is rejected when its accepted events span more
+	// than this.
+	maxBatchSpanMS = 24 * 3600 * 1000
+	tooOldMS       = 14 * 24 * 3600 * 1000
+	tooNewMS       = 2 * 3600 * 1000
+)
+
+// retentionDays is the set PutRetentionPolicy accepts.
+var retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+func checkRetention(days int) error {
+	if slices.Contains(retentionDays, days) {
+		return nil
+	}
+	set := make([]string, len(retentionDays))
+	for i, d := range retentionDays {
+		set[i] = strconv.Itoa(d)
+	}
+	return validation("'"+strconv.Itoa(days)+"'", "retentionInDays", "Member must satisfy enum value set: ["+strings.Join(set, ", ")+"]")
+}
+
+func isGroupNameChar(c rune) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("._-/#", c)
+}
+
+func checkGroupName(name string) error {
+	return checkName(name, "logGroupName", strings.IndexFunc(name, func(c rune) bool { return !isGroupNameChar(c) }) < 0,
+		`Member must satisfy regular expression pattern: [\.\-_/#A-Za-z0-9]+`)
+}
+
+func checkStreamName(name string) error {
+	return checkName(name, "logStreamName", !strings.ContainsAny(name, ":*"),
+		`Member must satisfy regular expression pattern: [^:*]*`)
+}
+
+func checkName(name, member string, charsOK bool, pattern string) error {
+	switch {
+	case name == "":
+		return validation("''", member, "Member must have length greater than or equal to 1")
+	case len(name) > maxNameLen:
+		return validation("'"+name+"'", member, "Member must have length less than or equal to 512")
+	case !charsOK:
+		return validation("'"+name+"'", member, pattern)
+	}
+	return nil
+}

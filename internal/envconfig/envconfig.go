@@ -307,6 +307,9 @@ func (c *Config) decode(module *hcl.Block, args map[string]*hcl.Attribute, vars 
 			}
 			given = val
 		}
+		if err := unknownAttributes(vars[name].Type, given); err != nil {
+			return fmt.Errorf("envconfig: %s: module \"service\" argument %s: %w", args[name].Expr.Range(), name, err)
+		}
 		val, err := vars.Value(name, given)
 		if err != nil {
 			where := module.DefRange
@@ -326,6 +329,26 @@ func (c *Config) decode(module *hcl.Block, args map[string]*hcl.Attribute, vars 
 	}
 	if err := c.Artifact.Validate(c.Environment); err != nil {
 		return fmt.Errorf("envconfig: %s: artifact: %w", module.DefRange, err)
+	}
+	return nil
+}
+
+// unknownAttributes rejects attributes an object argument has but its
+// object type lacks. Terraform drops them silently, so a misspelt setting
+// (memory = 256) would quietly mean the default; say so instead.
+func unknownAttributes(ty cty.Type, given cty.Value) error {
+	if given == cty.NilVal || given.IsNull() || !given.IsKnown() || !ty.IsObjectType() || !given.Type().IsObjectType() {
+		return nil
+	}
+	for name := range given.Type().AttributeTypes() {
+		if !ty.HasAttribute(name) {
+			var known []string
+			for k := range ty.AttributeTypes() {
+				known = append(known, k)
+			}
+			sort.Strings(known)
+			return fmt.Errorf("attribute %q is not one the module declares (%s); Terraform would silently ignore it", name, strings.Join(known, ", "))
+		}
 	}
 	return nil
 }

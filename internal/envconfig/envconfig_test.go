@@ -356,6 +356,11 @@ func TestLoadRejects(t *testing.T) {
 			want:   []string{`invalid value for variable "function"`, "memory_size", "a number is required"},
 		},
 		{
+			name:   "misspelt attribute",
+			mainTF: edit("memory_size  = 128", "memory       = 256"),
+			want:   []string{"main.tf:35", `attribute "memory" is not one the module declares (architecture, log_level, memory_size, timeout)`},
+		},
+		{
 			name:   "unknown argument",
 			mainTF: edit("log_retention_days = 14", "log_retention_days = 14\n  retention = 1"),
 			want:   []string{`unsupported argument "retention"`, "main.tf:61"},

@@ -34,7 +34,7 @@ data "aws_s3_object" "artifact" {
   lifecycle {
     postcondition {
       condition     = self.checksum_sha256 == var.artifact.sha256
-      error_message = "The artifact s3://${var.artifact.bucket}/${var.artifact.key} has SHA-256 \"${coalesce(self.checksum_sha256, "none")}\" but the pointer says \"${var.artifact.sha256}\". The object was replaced or uploaded without --checksum-algorithm SHA256; re-upload the build with its SHA-256 checksum or fix the pointer."
+      error_message = "The artifact s3://${var.artifact.bucket}/${var.artifact.key} has SHA-256 \"${self.checksum_sha256 == null || self.checksum_sha256 == "" ? "none" : self.checksum_sha256}\" but the pointer says \"${var.artifact.sha256}\". The object was replaced or uploaded without --checksum-algorithm SHA256; re-upload the build with its SHA-256 checksum or fix the pointer."
     }
   }
 }

@@ -1,0 +1,167 @@
+package terraform
+
+import (
+	"testing"
+
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/acme/request-dump/internal/envconfig"
+)
+
+const bucketARN = "arn:aws:s3:::acme-request-dump-artifacts"
+
+func TestArtifactBucketProtections(t *testing.T) {
+	m := load(t, "terraform/artifacts")
+	for _, typ := range []string{
+		"aws_s3_bucket_ownership_controls", "aws_s3_bucket_public_access_block", "aws_s3_bucket_versioning",
+		"aws_s3_bucket_server_side_encryption_configuration", "aws_s3_bucket_policy", "aws_s3_bucket_lifecycle_configuration",
+	} {
+		t.Run(typ, func(t *testing.T) {
+			assert.Equal(t, []string{"aws_s3_bucket.this.id"}, refs(attr(t, m.block(t, "resource", typ, "this"), "bucket")))
+		})
+	}
+
+	ownership := one(t, m.block(t, "resource", "aws_s3_bucket_ownership_controls", "this"), "rule")
+	assert.Equal(t, "BucketOwnerEnforced", eval(t, attr(t, ownership, "object_ownership"), nil).AsString())
+
+	public := m.block(t, "resource", "aws_s3_bucket_public_access_block", "this")
+	for _, name := range []string{"block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"} {
+		assert.True(t, eval(t, attr(t, public, name), nil).True(), name)
+	}
+
+	versioning := one(t, m.block(t, "resource", "aws_s3_bucket_versioning", "this"), "versioning_configuration")
+	assert.Equal(t, "Enabled", eval(t, attr(t, versioning, "status"), nil).AsString())
+
+	sse := one(t, one(t, m.block(t, "resource", "aws_s3_bucket_server_side_encryption_configuration", "this"), "rule"), "apply_server_side_encryption_by_default")
+	for key, want := range map[string]string{"": "AES256", "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab": "aws:kms"} {
+		kms := cty.NullVal(cty.String)
+		if key != "" {
+			kms = cty.StringVal(key)
+		}
+		got := eval(t, attr(t, sse, "sse_algorithm"), map[string]cty.Value{"var": obj(map[string]cty.Value{"kms_key_arn": kms})})
+		assert.Equal(t, want, got.AsString())
+	}
+
+	policy := m.block(t, "data", "aws_iam_policy_document", "this")
+	scope := map[string]cty.Value{
+		"aws_s3_bucket": obj(map[string]cty.Value{"this": obj(map[string]cty.Value{"arn": cty.StringVal(bucketARN)})}),
+		"var":           obj(map[string]cty.Value{"environments": literal(t, `["dev", "stg", "prod"]`)}),
+	}
+	statements := map[string]*hclsyntax.Body{}
+	for _, s := range nested(policy, "statement") {
+		statements[eval(t, attr(t, s, "sid"), nil).AsString()] = s
+	}
+	tls := statements["DenyInsecureTransport"]
+	require.NotNil(t, tls, "the bucket policy denies plain HTTP")
+	assert.Equal(t, "Deny", eval(t, attr(t, tls, "effect"), nil).AsString())
+	assert.Equal(t, []string{bucketARN, bucketARN + "/*"}, strs(t, eval(t, attr(t, tls, "resources"), scope)))
+	cond := one(t, tls, "condition")
+	assert.Equal(t, "aws:SecureTransport", eval(t, attr(t, cond, "variable"), nil).AsString())
+	assert.Equal(t, []string{"false"}, strs(t, eval(t, attr(t, cond, "values"), nil)))
+
+	prefixes := statements["DenyWritesOutsideEnvPrefixes"]
+	require.NotNil(t, prefixes)
+	assert.Equal(t, []string{bucketARN + "/dev/*", bucketARN + "/stg/*", bucketARN + "/prod/*"}, strs(t, eval(t, attr(t, prefixes, "not_resources"), scope)))
+
+	lifecycle := m.block(t, "resource", "aws_s3_bucket_lifecycle_configuration", "this")
+	rule := one(t, lifecycle, "rule")
+	assert.Equal(t, []string{"var.retention.noncurrent_days"}, refs(attr(t, one(t, rule, "noncurrent_version_expiration"), "noncurrent_days")))
+	assert.Equal(t, []string{"var.retention.incomplete_upload_days"}, refs(attr(t, one(t, rule, "abort_incomplete_multipart_upload"), "days_after_initiation")))
+	dynamic := one(t, lifecycle, "dynamic")
+	assert.Equal(t, []string{"var.retention.current_days"}, refs(attr(t, dynamic, "for_each")))
+}
+
+// globalEnvironments is the environments map the global root passes to the
+// GitHub OIDC module, as the module's variable receives it.
+func globalEnvironments(t *testing.T) map[string]cty.Value {
+	t.Helper()
+	g := load(t, "global")
+	given := eval(t, attr(t, g.block(t, "module", "github_oidc"), "environments"), nil)
+	vars, err := envconfig.LoadVariables(load(t, "terraform/github-oidc").dir)
+	require.NoError(t, err)
+	val, err := vars.Value("environments", given)
+	require.NoError(t, err)
+	return val.AsValueMap()
+}
+
+func TestDeployRolesTrustOnlyTheirGitHubEnvironment(t *testing.T) {
+	m := load(t, "terraform/github-oidc")
+	statement := one(t, m.block(t, "data", "aws_iam_policy_document", "assume"), "statement")
+	assert.Equal(t, []string{"sts:AssumeRoleWithWebIdentity"}, strs(t, eval(t, attr(t, statement, "actions"), nil)))
+	assert.Equal(t, []string{"local.oidc_provider_arn"}, refs(attr(t, one(t, statement, "principals"), "identifiers")))
+
+	for env := range globalEnvironments(t) {
+		t.Run(env, func(t *testing.T) {
+			scope := map[string]cty.Value{
+				"local": obj(map[string]cty.Value{"github_host": eval(t, m.local(t, "github_host"), nil)}),
+				"var":   obj(map[string]cty.Value{"repository": cty.StringVal("acme/request-dump")}),
+				"each":  obj(map[string]cty.Value{"key": cty.StringVal(env)}),
+			}
+			got := map[string][]string{}
+			for _, c := range nested(statement, "condition") {
+				assert.Equal(t, "StringEquals", eval(t, attr(t, c, "test"), nil).AsString(), "exact match, no wildcards")
+				got[eval(t, attr(t, c, "variable"), scope).AsString()] = strs(t, eval(t, attr(t, c, "values"), scope))
+			}
+			assert.Equal(t, map[string][]string{
+				"token.actions.githubusercontent.com:aud": {"sts.amazonaws.com"},
+				"token.actions.githubusercontent.com:sub": {"repo:acme/request-dump:environment:" + env},
+			}, got)
+		})
+	}
+}
+
+func TestDeployRolesWriteOnlyTheirOwnPrefix(t *testing.T) {
+	m := load(t, "terraform/github-oidc")
+	policy := m.block(t, "data", "aws_iam_policy_document", "this")
+	envs := globalEnvironments(t)
+	require.Equal(t, []string{"dev"}, strs(t, envs["stg"].GetAttr("read_prefixes")), "promotion into stg copies from dev/")
+	require.Equal(t, []string{"stg"}, strs(t, envs["prod"].GetAttr("read_prefixes")), "promotion into prod copies from stg/")
+
+	for env, cfg := range envs {
+		t.Run(env, func(t *testing.T) {
+			readList := cfg.GetAttr("read_prefixes")
+			reads := readList.AsValueSlice()
+			scope := map[string]cty.Value{
+				"local": obj(map[string]cty.Value{"bucket_arn": cty.StringVal(bucketARN)}),
+				"each": obj(map[string]cty.Value{
+					"key":   cty.StringVal(env),
+					"value": obj(map[string]cty.Value{"read_prefixes": readList}),
+				}),
+			}
+			writes := map[string][]string{}
+			reading := map[string][]string{}
+			for _, s := range nested(policy, "statement") {
+				actions := strs(t, eval(t, attr(t, s, "actions"), nil))
+				resources := strs(t, eval(t, attr(t, s, "resources"), scope))
+				for _, a := range actions {
+					switch a {
+					case "s3:PutObject":
+						writes[a] = append(writes[a], resources...)
+					case "s3:GetObject":
+						reading[a] = append(reading[a], resources...)
+					default:
+						assert.NotContains(t, []string{"s3:*", "s3:DeleteObject", "s3:PutBucketPolicy"}, a)
+					}
+				}
+			}
+			assert.Equal(t, map[string][]string{"s3:PutObject": {bucketARN + "/" + env + "/*"}}, writes)
+			want := []string{bucketARN + "/" + env + "/*"}
+			for _, from := range reads {
+				want = append(want, bucketARN+"/"+from.AsString()+"/*")
+			}
+			assert.Equal(t, want, reading["s3:GetObject"])
+		})
+	}
+}
+
+func TestAPIGatewayAccountCanWriteAccessLogs(t *testing.T) {
+	g := load(t, "global")
+	account := g.block(t, "resource", "aws_api_gateway_account", "this")
+	assert.Equal(t, []string{"aws_iam_role.api_gateway_cloudwatch.arn"}, refs(attr(t, account, "cloudwatch_role_arn")))
+	attach := g.block(t, "resource", "aws_iam_role_policy_attachment", "api_gateway_cloudwatch")
+	assert.Equal(t, "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs", eval(t, attr(t, attach, "policy_arn"), nil).AsString())
+	assert.Equal(t, []string{"module.artifacts.bucket"}, refs(attr(t, g.block(t, "module", "github_oidc"), "artifact_bucket")))
+}

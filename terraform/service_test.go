@@ -1,0 +1,225 @@
+package terraform
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/acme/request-dump/internal/apispec"
+	"github.com/acme/request-dump/internal/pointer"
+)
+
+var devPointer = pointer.New("acme-request-dump-artifacts", "dev", pointer.Sum([]byte("zip")))
+
+func artifactVal(p pointer.Pointer) cty.Value {
+	return obj(map[string]cty.Value{
+		"bucket": cty.StringVal(p.Bucket),
+		"key":    cty.StringVal(p.Key),
+		"sha256": cty.StringVal(p.SHA256),
+	})
+}
+
+func TestFunctionCodeComesFromTheArtifactPointer(t *testing.T) {
+	m := load(t, "terraform/service")
+	fn := m.block(t, "resource", "aws_lambda_function", "this")
+
+	assert.Equal(t, []string{"data.aws_s3_object.artifact.bucket"}, refs(attr(t, fn, "s3_bucket")))
+	assert.Equal(t, []string{"data.aws_s3_object.artifact.key"}, refs(attr(t, fn, "s3_key")))
+	assert.Equal(t, "var.artifact.sha256", m.source(attr(t, fn, "source_code_hash")), "source_code_hash is the pointer's base64 SHA-256")
+	assert.Equal(t, "provided.al2023", eval(t, attr(t, fn, "runtime"), nil).AsString())
+	assert.Equal(t, "bootstrap", eval(t, attr(t, fn, "handler"), nil).AsString())
+	arch := eval(t, attr(t, fn, "architectures"), map[string]cty.Value{"var": obj(map[string]cty.Value{
+		"function": obj(map[string]cty.Value{"architecture": cty.StringVal("arm64")}),
+	})})
+	assert.Equal(t, []string{"arm64"}, strs(t, arch))
+
+	logging := one(t, fn, "logging_config")
+	assert.Equal(t, "JSON", eval(t, attr(t, logging, "log_format"), nil).AsString())
+	assert.Equal(t, []string{"aws_cloudwatch_log_group.this.name"}, refs(attr(t, logging, "log_group")))
+	assert.Equal(t, []string{"var.function.log_level"}, refs(attr(t, logging, "application_log_level")))
+
+	// The log group exists, with its retention, before the function can log.
+	assert.Contains(t, refs(attr(t, fn, "depends_on")), "aws_cloudwatch_log_group.this")
+	assert.Contains(t, refs(attr(t, fn, "depends_on")), "aws_iam_role_policy.function_logs")
+	assert.Equal(t, []string{"aws_iam_role.function.arn"}, refs(attr(t, fn, "role")))
+}
+
+func TestPlanFailsOnAMissingOrChangedArtifact(t *testing.T) {
+	m := load(t, "terraform/service")
+	object := m.block(t, "data", "aws_s3_object", "artifact")
+	assert.Equal(t, "ENABLED", eval(t, attr(t, object, "checksum_mode"), nil).AsString(), "S3 returns ChecksumSHA256 only with checksum mode on")
+	assert.Contains(t, refs(attr(t, object, "depends_on")), "data.aws_s3_objects.artifact")
+	checksum := one(t, one(t, object, "lifecycle"), "postcondition")
+
+	listing := m.block(t, "data", "aws_s3_objects", "artifact")
+	assert.Equal(t, []string{"var.artifact.key"}, refs(attr(t, listing, "prefix")))
+	exists := one(t, one(t, listing, "lifecycle"), "postcondition")
+	prefix := one(t, one(t, listing, "lifecycle"), "precondition")
+
+	scope := func(env string, self cty.Value) map[string]cty.Value {
+		return map[string]cty.Value{
+			"var":  obj(map[string]cty.Value{"artifact": artifactVal(devPointer), "environment": cty.StringVal(env)}),
+			"self": self,
+		}
+	}
+	other := pointer.New("acme-request-dump-artifacts", "dev", pointer.Sum([]byte("other zip")))
+	tests := []struct {
+		name  string
+		check string
+		env   string
+		self  cty.Value
+		ok    bool
+		msg   []string
+	}{
+		{"object with the pointer's checksum", "checksum", "dev", obj(map[string]cty.Value{"checksum_sha256": cty.StringVal(devPointer.SHA256)}), true, nil},
+		{"object replaced", "checksum", "dev", obj(map[string]cty.Value{"checksum_sha256": cty.StringVal(other.SHA256)}), false,
+			[]string{other.SHA256, devPointer.SHA256, "--checksum-algorithm SHA256"}},
+		{"object uploaded without a checksum", "checksum", "dev", obj(map[string]cty.Value{"checksum_sha256": cty.StringVal("")}), false,
+			[]string{`has SHA-256 "none"`}},
+		{"object with a null checksum", "checksum", "dev", obj(map[string]cty.Value{"checksum_sha256": cty.NullVal(cty.String)}), false,
+			[]string{`has SHA-256 "none"`}},
+		{"object listed", "exists", "dev", obj(map[string]cty.Value{"keys": cty.ListVal([]cty.Value{cty.StringVal(devPointer.Key)})}), true, nil},
+		{"object missing", "exists", "dev", obj(map[string]cty.Value{"keys": cty.ListValEmpty(cty.String)}), false,
+			[]string{"s3://acme-request-dump-artifacts/" + devPointer.Key + " does not exist", "envs/dev/artifact.auto.tfvars.json"}},
+		{"only a longer key with the same prefix", "exists", "dev", obj(map[string]cty.Value{"keys": cty.ListVal([]cty.Value{cty.StringVal(devPointer.Key + ".bak")})}), false, nil},
+		{"key under the env's prefix", "prefix", "dev", cty.NilVal, true, nil},
+		{"key under another env's prefix", "prefix", "stg", cty.NilVal, false, []string{"outside the stg/ prefix", "Promote the artifact into stg/"}},
+	}
+	rules := map[string]*hclsyntax.Body{"checksum": checksum, "exists": exists, "prefix": prefix}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rule := rules[tt.check]
+			s := scope(tt.env, tt.self)
+			if tt.self == cty.NilVal {
+				delete(s, "self")
+			}
+			got := eval(t, attr(t, rule, "condition"), s)
+			assert.Equal(t, tt.ok, got.True())
+			if !tt.ok {
+				msg := eval(t, attr(t, rule, "error_message"), s).AsString()
+				for _, want := range tt.msg {
+					assert.Contains(t, msg, want)
+				}
+			}
+		})
+	}
+}
+
+func TestRESTAPIBodyIsTheTemplateApispecRenders(t *testing.T) {
+	m := load(t, "terraform/service")
+	vars := apispec.Vars{
+		Title:          "request-dump-dev",
+		InvokeARN:      "arn:aws:apigateway:ap-northeast-1:lambda:path/2015-03-31/functions/arn:aws:lambda:ap-northeast-1:123456789012:function:request-dump-dev/invocations",
+		CredentialsARN: "arn:aws:iam::123456789012:role/request-dump-dev-api-gateway",
+		TimeoutMillis:  25000,
+	}
+	scope := map[string]cty.Value{
+		"path": obj(map[string]cty.Value{"module": cty.StringVal(m.dir)}),
+		"var": obj(map[string]cty.Value{
+			"name": cty.StringVal(vars.Title),
+			"api":  obj(map[string]cty.Value{"integration_timeout_ms": cty.NumberIntVal(int64(vars.TimeoutMillis))}),
+		}),
+		"aws_lambda_function": obj(map[string]cty.Value{"this": obj(map[string]cty.Value{"invoke_arn": cty.StringVal(vars.InvokeARN)})}),
+		"aws_iam_role":        obj(map[string]cty.Value{"api_gateway": obj(map[string]cty.Value{"arn": cty.StringVal(vars.CredentialsARN)})}),
+	}
+	rendered := eval(t, m.local(t, "openapi"), scope)
+	want, err := apispec.Render(vars)
+	require.NoError(t, err)
+	assert.Equal(t, string(want), rendered.AsString(), "Terraform's templatefile() and apispec.Render must agree")
+
+	api := m.block(t, "resource", "aws_api_gateway_rest_api", "this")
+	assert.Equal(t, "jsonencode(yamldecode(local.openapi))", m.source(attr(t, api, "body")))
+	assert.True(t, eval(t, attr(t, api, "fail_on_warnings"), nil).True())
+	body := eval(t, attr(t, api, "body"), map[string]cty.Value{"local": obj(map[string]cty.Value{"openapi": rendered})}).AsString()
+	fromBody, err := apispec.Parse([]byte(body))
+	require.NoError(t, err, "the body Terraform sends must be a valid OpenAPI document")
+	fromTemplate, err := apispec.Parse(want)
+	require.NoError(t, err)
+	a, _ := json.Marshal(fromBody)
+	b, _ := json.Marshal(fromTemplate)
+	assert.JSONEq(t, string(b), string(a))
+}
+
+func TestOpenAPIChangesReachTheStage(t *testing.T) {
+	m := load(t, "terraform/service")
+	deployment := m.block(t, "resource", "aws_api_gateway_deployment", "this")
+	triggers := m.source(attr(t, deployment, "triggers"))
+	assert.Contains(t, triggers, "sha1(aws_api_gateway_rest_api.this.body)", "a body change must make a new deployment")
+	assert.True(t, eval(t, attr(t, one(t, deployment, "lifecycle"), "create_before_destroy"), nil).True())
+	assert.NotContains(t, deployment.Attributes, "stage_name", "the stage is its own resource")
+
+	stage := m.block(t, "resource", "aws_api_gateway_stage", "this")
+	assert.Equal(t, []string{"aws_api_gateway_deployment.this.id"}, refs(attr(t, stage, "deployment_id")))
+	assert.Equal(t, []string{"var.api.stage_name"}, refs(attr(t, stage, "stage_name")))
+	assert.Equal(t, []string{"var.api.xray_tracing"}, refs(attr(t, stage, "xray_tracing_enabled")))
+	logs := one(t, stage, "access_log_settings")
+	assert.Equal(t, []string{"aws_cloudwatch_log_group.access.arn"}, refs(attr(t, logs, "destination_arn")))
+	format := eval(t, attr(t, logs, "format"), nil).AsString()
+	var fields map[string]string
+	require.NoError(t, json.Unmarshal([]byte(format), &fields), "access log lines are JSON")
+	assert.Equal(t, "$context.requestId", fields["requestId"], "the request id links an access log line to the dump event")
+
+	settings := one(t, m.block(t, "resource", "aws_api_gateway_method_settings", "this"), "settings")
+	assert.Equal(t, []string{"var.api.throttling_rate_limit"}, refs(attr(t, settings, "throttling_rate_limit")))
+	assert.Equal(t, []string{"var.api.throttling_burst_limit"}, refs(attr(t, settings, "throttling_burst_limit")))
+}
+
+func TestAPIGatewayMayInvokeOnlyThisFunction(t *testing.T) {
+	m := load(t, "terraform/service")
+	role := m.block(t, "resource", "aws_iam_role", "api_gateway")
+	assert.Equal(t, []string{"data.aws_iam_policy_document.api_gateway_assume.json"}, refs(attr(t, role, "assume_role_policy")))
+	assume := one(t, m.block(t, "data", "aws_iam_policy_document", "api_gateway_assume"), "statement")
+	assert.Equal(t, []string{"apigateway.amazonaws.com"}, strs(t, eval(t, attr(t, one(t, assume, "principals"), "identifiers"), nil)))
+
+	policy := m.block(t, "data", "aws_iam_policy_document", "api_gateway_invoke")
+	statement := one(t, policy, "statement")
+	assert.Equal(t, []string{"lambda:InvokeFunction"}, strs(t, eval(t, attr(t, statement, "actions"), nil)))
+	assert.Equal(t, []string{"aws_lambda_function.this.arn"}, refs(attr(t, statement, "resources")), "scoped to this function's ARN, not *")
+	attach := m.block(t, "resource", "aws_iam_role_policy", "api_gateway_invoke")
+	assert.Equal(t, []string{"aws_iam_role.api_gateway.id"}, refs(attr(t, attach, "role")))
+
+	// The template's integration uses that role as its credentials.
+	call := m.source(m.local(t, "openapi"))
+	assert.Contains(t, call, "credentials_arn = aws_iam_role.api_gateway.arn")
+	assert.Contains(t, call, "invoke_arn = aws_lambda_function.this.invoke_arn")
+	assert.Empty(t, m.blocks("resource", "aws_lambda_permission"), "API Gateway invokes with its role, not a resource policy")
+}
+
+func TestFunctionWritesOnlyItsOwnLogGroup(t *testing.T) {
+	m := load(t, "terraform/service")
+	statement := one(t, m.block(t, "data", "aws_iam_policy_document", "function_logs"), "statement")
+	assert.ElementsMatch(t, []string{"logs:CreateLogStream", "logs:PutLogEvents"}, strs(t, eval(t, attr(t, statement, "actions"), nil)))
+	arn := "arn:aws:logs:ap-northeast-1:123456789012:log-group:/aws/lambda/request-dump-dev"
+	resources := eval(t, attr(t, statement, "resources"), map[string]cty.Value{"aws_cloudwatch_log_group": obj(map[string]cty.Value{
+		"this": obj(map[string]cty.Value{"arn": cty.StringVal(arn)}),
+	})})
+	assert.Equal(t, []string{arn + ":log-stream:*"}, strs(t, resources))
+	for path, src := range m.srcs {
+		assert.NotContains(t, string(src), "AWSLambdaBasicExecutionRole\"", "%s: the execution role's policy is scoped, not the managed one", path)
+	}
+
+	group := m.block(t, "resource", "aws_cloudwatch_log_group", "this")
+	assert.Equal(t, []string{"local.log_group_name"}, refs(attr(t, group, "name")))
+	name := eval(t, m.local(t, "log_group_name"), map[string]cty.Value{"var": obj(map[string]cty.Value{"name": cty.StringVal("request-dump-dev")})})
+	assert.Equal(t, "/aws/lambda/request-dump-dev", name.AsString())
+	for _, label := range []string{"this", "access"} {
+		g := m.block(t, "resource", "aws_cloudwatch_log_group", label)
+		assert.Equal(t, []string{"var.log_retention_days"}, refs(attr(t, g, "retention_in_days")), "log group %s has a retention", label)
+	}
+}
+
+func TestMainResourcesAreNamedThis(t *testing.T) {
+	for rel, main := range map[string][]string{
+		"terraform/service":   {"aws_lambda_function", "aws_api_gateway_rest_api", "aws_api_gateway_stage", "aws_cloudwatch_log_group"},
+		"terraform/artifacts": {"aws_s3_bucket"},
+	} {
+		m := load(t, rel)
+		for _, typ := range main {
+			assert.NotNil(t, m.block(t, "resource", typ, "this"), "%s: the main %s is named this", rel, typ)
+		}
+	}
+}

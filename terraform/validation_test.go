@@ -1,0 +1,228 @@
+package terraform
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/acme/request-dump/internal/envconfig"
+	"github.com/acme/request-dump/internal/pointer"
+)
+
+// A validation case gives a variable an HCL value, as a caller would write
+// it, and expects it accepted ("" want) or rejected with want in the error.
+type validationCase struct {
+	variable string
+	value    string
+	want     string
+}
+
+// checkValidations evaluates the variables' type constraints, defaults and
+// validation rules of the module or root at rel with Terraform's functions:
+// what `terraform plan` does first, before it asks any provider.
+func checkValidations(t *testing.T, rel string, cases []validationCase) {
+	t.Helper()
+	vars, err := envconfig.LoadVariables(load(t, rel).dir)
+	require.NoError(t, err)
+	for _, tc := range cases {
+		name := tc.variable + " = " + tc.value
+		t.Run(strings.ReplaceAll(name, "/", "∕"), func(t *testing.T) {
+			_, err := vars.Value(tc.variable, literal(t, tc.value))
+			if tc.want == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func hclString(s string) string { return `"` + s + `"` }
+
+func pointerHCL(p pointer.Pointer) string {
+	return `{bucket = "` + p.Bucket + `", key = "` + p.Key + `", sha256 = "` + p.SHA256 + `"}`
+}
+
+func TestServiceValidations(t *testing.T) {
+	good := pointer.New("acme-request-dump-artifacts", "stg", pointer.Sum([]byte("zip")))
+	hexSum := strings.TrimSuffix(strings.TrimPrefix(good.Key, "stg/"), ".zip")
+	edit := func(f func(*pointer.Pointer)) string {
+		p := good
+		f(&p)
+		return pointerHCL(p)
+	}
+	field := func(path string) string { return `{fields = {f = "` + path + `"}}` }
+
+	cases := []validationCase{
+		{"name", hclString("request-dump-dev"), ""},
+		{"name", hclString("Request_Dump"), "The name must be 3-40 characters"},
+		{"name", hclString("rd"), "The name must be 3-40 characters"},
+		{"name", hclString("request-dump-"), "not end with '-'"},
+		{"name", hclString(strings.Repeat("a", 41)), "3-40 characters"},
+
+		{"environment", hclString("dev"), ""},
+		{"environment", hclString("sandbox1"), ""},
+		{"environment", hclString("Dev"), "The environment must be 2-16 characters"},
+		{"environment", hclString("dev-1"), "The environment must be"},
+
+		{"artifact", pointerHCL(good), ""},
+		{"artifact", edit(func(p *pointer.Pointer) { p.Bucket = "Bad_Bucket" }), "artifact.bucket must be an S3 bucket name"},
+		{"artifact", edit(func(p *pointer.Pointer) { p.Key = "stg/latest.zip" }), `artifact.key must be the content address`},
+		{"artifact", edit(func(p *pointer.Pointer) { p.Key = "stg/" + strings.ToUpper(hexSum) + ".zip" }), "artifact.key must be the content address"},
+		{"artifact", edit(func(p *pointer.Pointer) { p.Key = hexSum + ".zip" }), "artifact.key must be the content address"},
+		{"artifact", edit(func(p *pointer.Pointer) { p.SHA256 = hexSum }), "a 64-character hex digest is the wrong encoding"},
+		{"artifact", edit(func(p *pointer.Pointer) { p.SHA256 = strings.TrimSuffix(good.SHA256, "=") }), "44 characters ending in '='"},
+		{"artifact", edit(func(p *pointer.Pointer) {
+			p.SHA256 = strings.NewReplacer("+", "-", "/", "_").Replace(good.SHA256[:42]) + "-="
+		}), "artifact.sha256 must be the base64"},
+		{"artifact", `{bucket = "b-b-b", key = "k"}`, `attribute "sha256" is required`},
+
+		{"function", `{}`, ""},
+		{"function", `{memory_size = 10240, timeout = 29, architecture = "x86_64", log_level = "DEBUG"}`, ""},
+		{"function", `{memory_size = 64}`, "function.memory_size must be a whole number of MB from 128 to 10240"},
+		{"function", `{memory_size = 128.5}`, "function.memory_size must be a whole number"},
+		{"function", `{memory_size = 20000}`, "from 128 to 10240"},
+		{"function", `{memory_size = "big"}`, "a number is required"},
+		{"function", `{timeout = 0}`, "function.timeout must be a whole number of seconds from 1 to 29"},
+		{"function", `{timeout = 30}`, "API Gateway's integration timeout caps it"},
+		{"function", `{timeout = 2.5}`, "function.timeout must be a whole number"},
+		{"function", `{architecture = "amd64"}`, `function.architecture must be "arm64"`},
+		{"function", `{log_level = "info"}`, "function.log_level must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL"},
+
+		{"dump", `{}`, ""},
+		{"dump", `{fields = {}}`, "dump.fields must name 1 to 50 fields"},
+		{"dump", `{fields = {"1st" = "body"}}`, "Each dump.fields name must be 1-64 characters"},
+		{"dump", `{fields = {"event-id" = "body.event_id"}}`, "Each dump.fields name must be"},
+		{"dump", `{redact_keys = ["pass,word"]}`, "Each dump.redact_keys entry"},
+		{"dump", `{redact_keys = []}`, ""},
+		{"dump", `{max_value_bytes = 8}`, "dump.max_value_bytes must be a whole number from 16 up to dump.max_event_bytes"},
+		{"dump", `{max_value_bytes = 70000}`, "up to dump.max_event_bytes"},
+		{"dump", `{max_value_bytes = 70000, max_event_bytes = 1048550}`, ""},
+		{"dump", `{max_event_bytes = 1048551}`, "CloudWatch Logs' 1 MiB event limit"},
+		{"dump", `{max_event_bytes = 512, max_value_bytes = 100}`, "from 1024 to 1048550"},
+	}
+	for _, path := range []string{
+		"body", "body.event_id", "body.user.id", "body.items[0].sku", "body[2]", "body.a[0][1]",
+		"headers", "headers.User-Agent", "headers.x-request-id",
+		"queryStringParameters.q", "pathParameters.id", "stageVariables.alias",
+		"requestContext.identity.sourceIp", "requestContext.requestId", "requestContext.stage",
+		"httpMethod", "path", "resource",
+	} {
+		cases = append(cases, validationCase{"dump", field(path), ""})
+	}
+	for _, path := range []string{
+		"", "Body.x", "cookies.session", "body.", "body..a", "body.a b", "body.a,b", "body.a=b", "body[x]",
+		"headers.", "headers.a.b", "queryStringParameters", "pathParameters.", "requestContext", "requestContext.",
+		"httpMethod.x", "resource.path",
+	} {
+		cases = append(cases, validationCase{"dump", field(path), "Each dump.fields path must be body"})
+	}
+	cases = append(cases,
+		validationCase{"api", `{}`, ""},
+		validationCase{"api", `{stage_name = "dev", throttling_rate_limit = 0.5, throttling_burst_limit = 1, integration_timeout_ms = 50, xray_tracing = true}`, ""},
+		validationCase{"api", `{stage_name = "dev-1"}`, "api.stage_name must be 1-128 characters"},
+		validationCase{"api", `{throttling_rate_limit = 0}`, "api.throttling_rate_limit must be more than 0"},
+		validationCase{"api", `{throttling_burst_limit = 0}`, "api.throttling_burst_limit must be a whole number"},
+		validationCase{"api", `{throttling_burst_limit = 1.5}`, "api.throttling_burst_limit must be a whole number"},
+		validationCase{"api", `{integration_timeout_ms = 30000}`, "api.integration_timeout_ms must be a whole number of milliseconds from 50 to 29000"},
+		validationCase{"api", `{integration_timeout_ms = 49}`, "from 50 to 29000"},
+
+		validationCase{"log_retention_days", "14", ""},
+		validationCase{"log_retention_days", "3653", ""},
+		validationCase{"log_retention_days", "0", "log_retention_days must be one of CloudWatch Logs' values"},
+		validationCase{"log_retention_days", "10", "must be one of CloudWatch Logs' values"},
+		validationCase{"log_retention_days", "4000", "must be one of CloudWatch Logs' values"},
+	)
+	checkValidations(t, "terraform/service", cases)
+}
+
+func TestServiceDefaults(t *testing.T) {
+	vars, err := envconfig.LoadVariables(load(t, "terraform/service").dir)
+	require.NoError(t, err)
+	for name, want := range map[string]string{
+		"function":           `{memory_size = 128, timeout = 10, architecture = "arm64", log_level = "INFO"}`,
+		"dump":               `{fields = {event_id = "body.event_id", type = "body.type"}, redact_keys = ["password", "token", "secret", "authorization", "cookie"], max_value_bytes = 8192, max_event_bytes = 65536}`,
+		"api":                `{stage_name = "v1", throttling_rate_limit = 50, throttling_burst_limit = 100, integration_timeout_ms = 29000, xray_tracing = false}`,
+		"log_retention_days": `30`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := vars.Value(name, cty.NilVal)
+			require.NoError(t, err)
+			wantVal, err := vars.Value(name, literal(t, want))
+			require.NoError(t, err)
+			assert.True(t, wantVal.RawEquals(got), "default of %s: got %#v", name, got)
+		})
+	}
+	for _, required := range []string{"name", "environment", "artifact"} {
+		_, err := vars.Value(required, cty.NilVal)
+		assert.ErrorContains(t, err, "no value for required variable")
+	}
+}
+
+func TestEnvRootValidations(t *testing.T) {
+	for _, env := range envNames(t) {
+		own := pointer.New("acme-request-dump-artifacts", env, pointer.Sum([]byte("zip")))
+		other := "dev"
+		if env == "dev" {
+			other = "stg"
+		}
+		foreign := pointer.New("acme-request-dump-artifacts", other, pointer.Sum([]byte("zip")))
+		hexSum := strings.TrimSuffix(strings.TrimPrefix(own.Key, env+"/"), ".zip")
+		bad := own
+		bad.SHA256 = hexSum
+		t.Run(env, func(t *testing.T) {
+			checkValidations(t, "envs/"+env, []validationCase{
+				{"artifact", pointerHCL(own), ""},
+				{"artifact", pointerHCL(foreign), `The artifact.key must be "` + env + `/<sha256 hex of the zip>.zip": ` + env + ` deploys only objects under its own prefix`},
+				{"artifact", pointerHCL(bad), "artifact.sha256 must be the base64"},
+			})
+		})
+	}
+}
+
+func TestArtifactsValidations(t *testing.T) {
+	checkValidations(t, "terraform/artifacts", []validationCase{
+		{"bucket_name", hclString("acme-request-dump-artifacts"), ""},
+		{"bucket_name", hclString("Acme"), "bucket_name must be an S3 bucket name"},
+		{"bucket_name", hclString("a..b"), "bucket_name must be an S3 bucket name"},
+		{"bucket_name", hclString("192.168.0.1"), "not an IP address"},
+		{"environments", `["dev", "stg", "prod"]`, ""},
+		{"environments", `["dev", "dev"]`, "environments must be distinct env names"},
+		{"environments", `[]`, "environments must be distinct env names"},
+		{"environments", `["Prod"]`, "environments must be distinct env names"},
+		{"retention", `{}`, ""},
+		{"retention", `{current_days = {}}`, ""},
+		{"retention", `{noncurrent_days = 0}`, "Every retention period must be a whole number of days, at least 1"},
+		{"retention", `{current_days = {dev = 1.5}}`, "Every retention period must be a whole number"},
+		{"kms_key_arn", "null", ""},
+		{"kms_key_arn", hclString("arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"), ""},
+		{"kms_key_arn", hclString("alias/artifacts"), "kms_key_arn must be a KMS key ARN"},
+	})
+}
+
+func TestGitHubOIDCValidations(t *testing.T) {
+	checkValidations(t, "terraform/github-oidc", []validationCase{
+		{"repository", hclString("acme/request-dump"), ""},
+		{"repository", hclString("acme"), "repository must be OWNER/REPO"},
+		{"repository", hclString("https://github.com/acme/request-dump"), "repository must be OWNER/REPO"},
+		{"artifact_bucket", hclString("acme-request-dump-artifacts"), ""},
+		{"artifact_bucket", hclString("s3://acme"), "artifact_bucket must be an S3 bucket name"},
+		{"environments", `{dev = {}, stg = {read_prefixes = ["dev"]}, prod = {read_prefixes = ["stg"], log_group_names = ["/aws/lambda/request-dump-prod"]}}`, ""},
+		{"environments", `{}`, "environments keys must be env names"},
+		{"environments", `{Dev = {}}`, "environments keys must be env names"},
+		{"environments", `{stg = {read_prefixes = ["dev"]}}`, "each read_prefixes entry must be another env of the map"},
+		{"environments", `{dev = {read_prefixes = ["dev"]}}`, "each read_prefixes entry must be another env"},
+		{"environments", `{dev = {log_group_names = ["bad name"]}}`, "Each log_group_names entry must be a CloudWatch log group name"},
+		{"oidc_provider_arn", "null", ""},
+		{"oidc_provider_arn", hclString("arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"), ""},
+		{"oidc_provider_arn", hclString("arn:aws:iam::123456789012:oidc-provider/example.com"), "oidc_provider_arn must be"},
+		{"role_name_prefix", hclString("request-dump-deploy-"), ""},
+		{"role_name_prefix", hclString("bad prefix"), "role_name_prefix must be"},
+		{"max_session_duration", "3600", ""},
+		{"max_session_duration", "900", "max_session_duration must be from 3600 to 43200"},
+	})
+}

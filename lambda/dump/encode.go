@@ -1,0 +1,229 @@
+package dump
+
+import (
+	"encoding/json"
+	"strings"
+	"unicode/utf8"
+)
+
+// redactedValue replaces the value of a redacted key.
+const redactedValue = `"[REDACTED]"`
+
+// appendString appends s as a JSON string of at most limit bytes, quotes
+// included, and reports whether s had to be cut. Invalid UTF-8 becomes
+// U+FFFD, as encoding/json does. Written by hand because the cap applies to
+// the escaped text, which no library's escaper can stop at.
+func appendString(dst []byte, s string, limit int) ([]byte, bool) {
+	room := limit - 2
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf && c >= ' ' && c != '"' && c != '\\' {
+			if room < 1 {
+				return append(dst, '"'), true
+			}
+			dst = append(dst, c)
+			room--
+			i++
+			continue
+		}
+		var piece string
+		size := 1
+		switch {
+		case c == '"':
+			piece = `\"`
+		case c == '\\':
+			piece = `\\`
+		case c == '\n':
+			piece = `\n`
+		case c == '\r':
+			piece = `\r`
+		case c == '\t':
+			piece = `\t`
+		case c < ' ':
+			piece = `\u00` + string("0123456789abcdef"[c>>4]) + string("0123456789abcdef"[c&0xf])
+		default:
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
+			switch {
+			case r == utf8.RuneError && size == 1:
+				piece = `\ufffd`
+			case r == '\u2028':
+				piece = `\u2028`
+			case r == '\u2029':
+				piece = `\u2029`
+			default:
+				piece = s[i : i+size]
+			}
+		}
+		if len(piece) > room {
+			return append(dst, '"'), true
+		}
+		dst = append(dst, piece...)
+		room -= len(piece)
+		i += size
+	}
+	return append(dst, '"'), false
+}
+
+// stringBound is an upper bound of the bytes appendString or slog write for
+// s: escapes take at most 6 bytes per input byte.
+func stringBound(s string) int {
+	n := 2
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c < ' ' || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf:
+			n += 6
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+// redactor decides which keys have their values replaced.
+type redactor []string
+
+// match reports whether key contains one of the redacted names, ignoring
+// ASCII case. Substrings, not whole keys, so that access_token,
+// client_secret, X-Auth-Token and Set-Cookie are caught by the defaults.
+func (r redactor) match(key string) bool {
+	for _, name := range r {
+		if containsFold(key, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r redactor) matchAny(keys []string) bool {
+	for _, k := range keys {
+		if r.match(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether s contains lower, which is lower-case ASCII,
+// ignoring ASCII case in s.
+func containsFold(s, lower string) bool {
+	n := len(lower)
+	if n == 0 {
+		return true
+	}
+	for i := 0; i+n <= len(s); i++ {
+		if toLower(s[i]) != lower[0] {
+			continue
+		}
+		j := 1
+		for j < n && toLower(s[i+j]) == lower[j] {
+			j++
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
+}
+
+func toLower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// appendRaw appends raw, one JSON value, compacted and with the values of
+// redacted keys replaced, and reports whether all of it fit in limit bytes.
+// It stops soon after passing limit, and on text that is not JSON; the
+// caller then falls back to a cut string.
+func (r redactor) appendRaw(dst []byte, sc *scanner, raw string, limit int) ([]byte, bool) {
+	start := len(dst)
+	sc.reset(raw)
+	comma := false
+	for len(dst)-start <= limit {
+		kind, ts, te := sc.next()
+		tok := raw[ts:te]
+		switch kind {
+		case tokEOF:
+			return dst, len(dst)-start <= limit
+		case tokError, tokTooDeep:
+			return dst, false
+		case tokObjectEnd, tokArrayEnd:
+			dst = append(dst, tok...)
+			comma = true
+			continue
+		}
+		if comma {
+			dst = append(dst, ',')
+		}
+		switch kind {
+		case tokKey:
+			dst = appendStringToken(dst, tok)
+			dst = append(dst, ':')
+			comma = false
+			if r.match(decodeString(tok)) {
+				dst = append(dst, redactedValue...)
+				if !skipValue(sc) {
+					return dst, false
+				}
+				comma = true
+			}
+		case tokObjectBegin, tokArrayBegin:
+			dst = append(dst, tok...)
+			comma = false
+		case tokString:
+			dst = appendStringToken(dst, tok)
+			comma = true
+		default: // numbers and literals are compact already
+			dst = append(dst, tok...)
+			comma = true
+		}
+	}
+	return dst, false
+}
+
+// skipValue consumes the value that comes next.
+func skipValue(sc *scanner) bool {
+	depth := sc.depth()
+	for {
+		kind, _, _ := sc.next()
+		switch kind {
+		case tokError, tokTooDeep, tokEOF:
+			return false
+		case tokObjectBegin, tokArrayBegin, tokKey:
+			continue
+		}
+		if sc.depth() == depth {
+			return true
+		}
+	}
+}
+
+// appendStringToken appends a string token as it is when it is valid UTF-8
+// and re-encoded otherwise.
+func appendStringToken(dst []byte, tok string) []byte {
+	if utf8.ValidString(tok) {
+		return append(dst, tok...)
+	}
+	s := decodeString(tok)
+	dst, _ = appendString(dst, s, stringBound(s))
+	return dst
+}
+
+// decodeString returns the text of a string token. Tokens without escapes
+// are sliced; others go through encoding/json, which also turns invalid
+// UTF-8 and lone surrogates into U+FFFD.
+func decodeString(tok string) string {
+	inner := tok[1 : len(tok)-1]
+	if strings.IndexByte(inner, '\\') < 0 && utf8.ValidString(inner) {
+		return inner
+	}
+	var s string
+	if err := json.Unmarshal([]byte(tok), &s); err != nil {
+		return inner
+	}
+	return s
+}

@@ -103,13 +103,18 @@ func TestServiceValidations(t *testing.T) {
 		{"dump", `{max_value_bytes = 70000}`, "up to dump.max_event_bytes"},
 		{"dump", `{max_value_bytes = 70000, max_event_bytes = 1048550}`, ""},
 		{"dump", `{max_event_bytes = 1048551}`, "CloudWatch Logs' 1 MiB event limit"},
-		{"dump", `{max_event_bytes = 512, max_value_bytes = 100}`, "from 1024 to 1048550"},
+		{"dump", `{max_event_bytes = 4137, max_value_bytes = 100}`, "from 4096 plus, per field, 9 bytes and twice its name's length"},
+		{"dump", `{max_event_bytes = 4138, max_value_bytes = 100}`, ""},
+		{"dump", `{redact_keys = ["pass word"]}`, "printable ASCII characters without spaces"},
+		{"dump", `{redact_keys = ["pässword"]}`, "printable ASCII"},
 	}
 	for _, path := range []string{
 		"body", "body.event_id", "body.user.id", "body.items[0].sku", "body[2]", "body.a[0][1]",
 		"headers", "headers.User-Agent", "headers.x-request-id",
 		"queryStringParameters.q", "pathParameters.id", "stageVariables.alias",
-		"requestContext.identity.sourceIp", "requestContext.requestId", "requestContext.stage",
+		"requestContext.identity.sourceIp", "requestContext.requestId", "requestContext.stage", "requestContext.identity",
+		"requestContext.authorizer", "requestContext.authorizer.claims.sub", "requestContext.authorizer.groups[0]",
+		"requestContext.identity.clientCert.validity.notAfter", "body.ключ", "body.a-b.c_d",
 		"httpMethod", "path", "resource",
 	} {
 		cases = append(cases, validationCase{"dump", field(path), ""})
@@ -117,7 +122,8 @@ func TestServiceValidations(t *testing.T) {
 	for _, path := range []string{
 		"", "Body.x", "cookies.session", "body.", "body..a", "body.a b", "body.a,b", "body.a=b", "body[x]",
 		"headers.", "headers.a.b", "queryStringParameters", "pathParameters.", "requestContext", "requestContext.",
-		"httpMethod.x", "resource.path",
+		"httpMethod.x", "resource.path", "requestContext.foo", "requestContext.identity.foo", "requestContext.stage.x",
+		"body[01]", "body[1000000]", "body.a\tb", "headers.User Agent",
 	} {
 		cases = append(cases, validationCase{"dump", field(path), "Each dump.fields path must be body"})
 	}

@@ -101,20 +101,31 @@ variable "dump" {
   }
 
   validation {
-    # The function's path syntax: body[.key|[index]]..., headers[.Name],
-    # queryStringParameters|pathParameters|stageVariables.<name>,
-    # requestContext.<path>, httpMethod, path, resource. ',' and '=' are
-    # excluded because DUMP_FIELDS is "name=path,name=path".
-    condition = alltrue([for path in values(var.dump.fields) : can(regex(
-      "^(body((\\.[^.\\[\\],=\\s]+)|(\\[[0-9]+\\]))*|headers(\\.[A-Za-z0-9_-]+)?|(queryStringParameters|pathParameters|stageVariables)\\.[^.\\[\\],=\\s]+|requestContext((\\.[A-Za-z0-9_-]+)|(\\[[0-9]+\\]))+|httpMethod|path|resource)$",
-      path
-    ))])
-    error_message = "Each dump.fields path must be body, body.<key>.<key>[<index>]..., headers, headers.<Name>, queryStringParameters.<name>, pathParameters.<name>, stageVariables.<name>, requestContext.<path>, httpMethod, path or resource, without spaces, ',' or '=' (e.g. body.event_id, headers.User-Agent, requestContext.identity.sourceIp)."
+    # The function's path syntax (lambda/dump), no looser: body[.key|[index]]...,
+    # headers[.Name], queryStringParameters|pathParameters|stageVariables.<name>,
+    # requestContext.<key>... by the event's JSON names, httpMethod, path,
+    # resource. ',' and '=' are out because DUMP_FIELDS is "name=path,...";
+    # terraform/function_test.go checks every accepted path parses in the
+    # function.
+    condition = alltrue([for path in values(var.dump.fields) : can(regex(join("", [
+      "^(",
+      "body((\\.[^.\\[\\],=[:space:][:cntrl:]]+)|(\\[(0|[1-9][0-9]{0,5})\\]))*",
+      "|headers(\\.[A-Za-z0-9_-]+)?",
+      "|(queryStringParameters|pathParameters|stageVariables)\\.[^.\\[\\],=[:space:][:cntrl:]]+",
+      "|requestContext\\.(accountId|resourceId|operationName|stage|domainName|domainPrefix|requestId|extendedRequestId|protocol|resourcePath|path|httpMethod|requestTime|requestTimeEpoch|apiId",
+      "|identity(\\.(cognitoIdentityPoolId|accountId|cognitoIdentityId|caller|apiKey|apiKeyId|accessKey|sourceIp|cognitoAuthenticationType|cognitoAuthenticationProvider|userArn|userAgent|user",
+      "|clientCert(\\.(clientCertPem|issuerDN|serialNumber|subjectDN|validity(\\.(notAfter|notBefore))?))?))?",
+      "|authorizer((\\.[^.\\[\\],=[:space:][:cntrl:]]+)|(\\[(0|[1-9][0-9]{0,5})\\]))*)",
+      "|httpMethod|path|resource",
+      ")$",
+    ]), path))])
+    error_message = "Each dump.fields path must be body, body.<key>.<key>[<index>]..., headers, headers.<Name>, queryStringParameters.<name>, pathParameters.<name>, stageVariables.<name>, requestContext.<key>... (the event's JSON names, e.g. requestContext.identity.sourceIp, requestContext.authorizer.<key>), httpMethod, path or resource, without spaces, ',' or '=' (e.g. body.event_id, headers.User-Agent)."
   }
 
   validation {
-    condition     = alltrue([for key in var.dump.redact_keys : can(regex("^[^,\\s]{1,128}$", key))])
-    error_message = "Each dump.redact_keys entry must be a key name of 1-128 characters without spaces or ',', e.g. password."
+    # The function folds ASCII case only, so keys are printable ASCII.
+    condition     = alltrue([for key in var.dump.redact_keys : can(regex("^[\\x21-\\x2b\\x2d-\\x7e]{1,128}$", key))])
+    error_message = "Each dump.redact_keys entry must be a key name of 1-128 printable ASCII characters without spaces or ',', e.g. password."
   }
 
   validation {
@@ -124,9 +135,11 @@ variable "dump" {
 
   validation {
     # CloudWatch Logs takes events of up to 1 MiB including 26 bytes of
-    # overhead per event.
-    condition     = floor(var.dump.max_event_bytes) == var.dump.max_event_bytes && var.dump.max_event_bytes >= 1024 && var.dump.max_event_bytes <= 1048550
-    error_message = "The dump.max_event_bytes must be a whole number from 1024 to 1048550 (CloudWatch Logs' 1 MiB event limit less its 26-byte overhead)."
+    # overhead per event. The function needs room for the line's fixed parts
+    # (ids, time, lists of absent and truncated fields) and every field's
+    # name twice; terraform/function_test.go checks this bound against it.
+    condition     = floor(var.dump.max_event_bytes) == var.dump.max_event_bytes && var.dump.max_event_bytes >= 4096 + 2 * length(join("", keys(var.dump.fields))) + 9 * length(var.dump.fields) && var.dump.max_event_bytes <= 1048550
+    error_message = "The dump.max_event_bytes must be a whole number from 4096 plus, per field, 9 bytes and twice its name's length (room for the line's fixed parts), up to 1048550 (CloudWatch Logs' 1 MiB event limit less its 26-byte overhead)."
   }
 }
 

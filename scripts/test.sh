@@ -14,3 +14,6 @@ go vet ./...
 
 step "go test"
 go test -count=1 ./...
+
+step "terraform: fmt, tflint, tfsec (offline)"
+scripts/check-terraform.sh

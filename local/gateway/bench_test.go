@@ -1,0 +1,96 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/acme/request-dump/internal/apispec"
+	"github.com/acme/request-dump/local/logs"
+)
+
+// benchFunction answers at once, as a warm function would minus its own time.
+type benchFunction struct{}
+
+var benchResult = Result{Payload: []byte(`{"statusCode":200,"headers":{"Content-Type":"application/json"},"body":"{\"request_id\":\"r\",\"aws_request_id\":\"a\"}"}`)}
+
+func (benchFunction) Invoke(context.Context, string, []byte) (Result, error) { return benchResult, nil }
+
+func benchHandler(b *testing.B, opts ...Option) http.Handler {
+	b.Helper()
+	doc, err := apispec.Load(deployedVars)
+	require.NoError(b, err)
+	h, err := New(doc, append([]Option{WithStage("dev"), WithFunctions(map[string]Function{"request-dump-dev": benchFunction{}})}, opts...)...)
+	require.NoError(b, err)
+	return h
+}
+
+// BenchmarkPostEvent is the gateway's own cost for an accepted POST /events
+// of the deployed API: routing, body validation, the event, the result.
+func BenchmarkPostEvent(b *testing.B) {
+	h := benchHandler(b, WithThrottle(1e12, 1<<30), WithAccessLog(discardSink{}, "g", "s", deployedAccessLogFormat(b)))
+	body := readTestdata(b, "event-body.json")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest("POST", "/events", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != 200 {
+				b.Fatalf("status %d: %s", w.Code, w.Body)
+			}
+		}
+	})
+}
+
+// BenchmarkRejectBody is a POST /events the model refuses.
+func BenchmarkRejectBody(b *testing.B) {
+	h := benchHandler(b)
+	body := []byte(`{"event_id":"e-1","user":{"email":"not an address"}}`)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest("POST", "/events", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != 400 {
+				b.Fatalf("status %d: %s", w.Code, w.Body)
+			}
+		}
+	})
+}
+
+// BenchmarkPostEventLoopback adds the HTTP round trip over 127.0.0.1 with
+// keep-alive connections, as the local stack serves callers.
+func BenchmarkPostEventLoopback(b *testing.B) {
+	srv := httptest.NewServer(benchHandler(b))
+	defer srv.Close()
+	client := srv.Client()
+	client.Transport.(*http.Transport).MaxIdleConnsPerHost = 64
+	body := readTestdata(b, "event-body.json")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			resp, err := client.Post(srv.URL+"/events", "application/json", bytes.NewReader(body))
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Fatalf("status %d", resp.StatusCode)
+			}
+		}
+	})
+}
+
+type discardSink struct{}
+
+func (discardSink) Append(string, string, ...logs.Event) error { return nil }

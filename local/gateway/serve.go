@@ -1,0 +1,527 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// gateway serves one stage of a compiled API.
+type gateway struct {
+	stage            string
+	stageVariables   map[string]string
+	apiID, accountID string
+	root             *resource
+	binaryMediaTypes []string
+	responses        map[string]*gatewayResponse
+	accessLog        *accessLog
+}
+
+// exchange is one request going through the gateway: what the event,
+// gateway responses and the access log are made of.
+type exchange struct {
+	g     *gateway
+	r     *http.Request
+	start time.Time
+
+	requestID, extendedRequestID, traceID string
+	lambdaRequestID                       string
+
+	path       string // the resource path requested, decoded
+	method     *method
+	pathParams []pathParam
+	query      url.Values
+
+	status       int
+	responseLen  int
+	integration  integrationOutcome
+	errorMessage string
+	responseType string
+	validation   string // $context.error.validationErrorString
+}
+
+type integrationOutcome struct {
+	called  bool
+	latency time.Duration
+	status  int    // what Lambda answered: 200, or the error status
+	err     string // $context.integration.error
+}
+
+func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ex := &exchange{g: g, r: r, start: time.Now()}
+	ex.requestID = newUUID()
+	ex.extendedRequestID = newExtendedID()
+	ex.traceID = newTraceID(ex.start)
+	ex.path = r.URL.Path
+	if ex.path == "" {
+		ex.path = "/"
+	}
+	g.serve(w, ex)
+	if g.accessLog != nil {
+		g.accessLog.write(ex)
+	}
+}
+
+func (g *gateway) serve(w http.ResponseWriter, ex *exchange) {
+	r := ex.r
+	if r.ContentLength > maxRequestBytes {
+		g.writeTooLong(w, ex)
+		return
+	}
+	segs := splitPath(r.URL.EscapedPath())
+	var params [4]pathParam
+	ps := params[:0]
+	ex.method = g.root.match(segs, r.Method, &ps)
+	if ex.method == nil {
+		g.reject(w, ex, errMissingToken, "", "")
+		return
+	}
+	for i := range ps {
+		if v, err := url.PathUnescape(ps[i].value); err == nil {
+			ps[i].value = v
+		}
+	}
+	ex.pathParams = ps
+	m := ex.method
+	if m.bucket != nil && !m.bucket.allow(ex.start) {
+		g.reject(w, ex, errThrottled, "", "")
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
+	if err != nil {
+		// The caller went away while sending; there is nobody to answer.
+		return
+	}
+	if len(body) > maxRequestBytes {
+		g.writeTooLong(w, ex)
+		return
+	}
+	ex.query = r.URL.Query()
+
+	if len(m.required) > 0 {
+		if missing := ex.missingParameters(); len(missing) > 0 {
+			msg := "Missing required request parameters: [" + strings.Join(missing, ", ") + "]"
+			g.reject(w, ex, errBadParameters, msg, msg)
+			return
+		}
+	}
+	if m.models != nil {
+		if schema := m.model(r.Header.Get("Content-Type")); schema != nil {
+			if detail := validateBody(schema, body); detail != "" {
+				g.reject(w, ex, errBadBody, "", detail)
+				return
+			}
+		}
+	}
+
+	payload, err := json.Marshal(ex.event(body))
+	if err != nil {
+		g.reject(w, ex, errConfiguration, "", "")
+		return
+	}
+	if len(payload) > maxInvokeBytes {
+		g.reject(w, ex, errRequestTooLarge, "", "")
+		return
+	}
+	g.invoke(w, ex, payload)
+}
+
+// invoke calls the function and maps its result to the response.
+func (g *gateway) invoke(w http.ResponseWriter, ex *exchange, payload []byte) {
+	m := ex.method
+	ex.lambdaRequestID = newUUID()
+	// A caller hanging up does not stop a Lambda invocation on AWS.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ex.r.Context()), m.timeout)
+	began := time.Now()
+	res, err := m.fn.Invoke(ctx, ex.lambdaRequestID, payload)
+	timedOut := ctx.Err() == context.DeadlineExceeded
+	cancel()
+	ex.integration = integrationOutcome{called: true, latency: time.Since(began), status: http.StatusOK}
+
+	switch {
+	case timedOut:
+		ex.integration.err = "Endpoint request timed out"
+		g.reject(w, ex, errTimeout, "", "")
+		return
+	case errors.Is(err, ErrRequestTooLarge):
+		ex.integration.status, ex.integration.err = http.StatusRequestEntityTooLarge, err.Error()
+		g.reject(w, ex, errRequestTooLarge, "", "")
+		return
+	case errors.Is(err, ErrInvokeRejected):
+		ex.integration.status, ex.integration.err = http.StatusTooManyRequests, err.Error()
+		g.reject(w, ex, errIntegrationFailure, "", "")
+		return
+	case err != nil:
+		ex.integration.err = err.Error()
+		g.reject(w, ex, errFunction, "", "")
+		return
+	case res.FunctionError:
+		ex.integration.err = "Lambda function error"
+		g.reject(w, ex, errFunction, "", "")
+		return
+	}
+
+	var out events.APIGatewayProxyResponse
+	if err := json.Unmarshal(res.Payload, &out); err != nil || out.StatusCode < 100 || out.StatusCode > 599 {
+		ex.integration.err = "Malformed Lambda proxy response"
+		g.reject(w, ex, errFunction, "", "")
+		return
+	}
+	body := []byte(out.Body)
+	if out.IsBase64Encoded && g.decodesResponse(ex.r.Header.Values("Accept")) {
+		decoded, err := base64.StdEncoding.DecodeString(out.Body)
+		if err != nil {
+			ex.integration.err = "Unable to base64 decode the body"
+			g.reject(w, ex, errConfiguration, "", "")
+			return
+		}
+		body = decoded
+	}
+	h := w.Header()
+	for k, v := range out.Headers {
+		h[responseHeaderName(k)] = []string{v}
+	}
+	for k, vs := range out.MultiValueHeaders {
+		h[responseHeaderName(k)] = vs
+	}
+	if _, ok := h["Content-Type"]; !ok {
+		h["Content-Type"] = []string{"application/json"}
+	}
+	ex.setIDHeaders(h)
+	setAWSHeader(h, "X-Amzn-Trace-Id", ex.traceID)
+	ex.write(w, out.StatusCode, body)
+}
+
+// model returns the schema a request body of contentType must match, if
+// any: the model of its media type, else the $default model. A request
+// without Content-Type is taken as application/json, as API Gateway does.
+func (m *method) model(contentType string) *openapi3.Schema {
+	mediaType := "application/json"
+	if contentType != "" {
+		mediaType, _, _ = strings.Cut(contentType, ";")
+		mediaType = strings.ToLower(strings.TrimSpace(mediaType))
+	}
+	if s := m.models[mediaType]; s != nil {
+		return s
+	}
+	return m.models["$default"]
+}
+
+// missingParameters lists the required parameters the request lacks or
+// leaves blank, in document order.
+func (ex *exchange) missingParameters() []string {
+	var missing []string
+	for _, p := range ex.method.required {
+		var v string
+		switch p.in {
+		case "query":
+			v = ex.query.Get(p.name)
+		case "header":
+			v = ex.r.Header.Get(p.name)
+			if strings.EqualFold(p.name, "Host") {
+				v = ex.r.Host
+			}
+		case "path":
+			v = ex.pathParam(p.name)
+		}
+		if strings.TrimSpace(v) == "" {
+			missing = append(missing, p.name)
+		}
+	}
+	return missing
+}
+
+func (ex *exchange) pathParam(name string) string {
+	for _, p := range ex.pathParams {
+		if p.name == name {
+			return p.value
+		}
+	}
+	return ""
+}
+
+// event builds the Lambda proxy integration's input.
+func (ex *exchange) event(body []byte) events.APIGatewayProxyRequest {
+	r, g, m := ex.r, ex.g, ex.method
+	headers, multi := ex.requestHeaders()
+	e := events.APIGatewayProxyRequest{
+		Resource:          m.resource.path,
+		Path:              ex.path,
+		HTTPMethod:        r.Method,
+		Headers:           headers,
+		MultiValueHeaders: multi,
+		StageVariables:    nonEmpty(g.stageVariables),
+		RequestContext: events.APIGatewayProxyRequestContext{
+			AccountID:         g.accountID,
+			ResourceID:        m.resource.id,
+			OperationName:     m.operationName,
+			Stage:             g.stage,
+			DomainName:        ex.domainName(),
+			DomainPrefix:      ex.domainPrefix(),
+			RequestID:         ex.requestID,
+			ExtendedRequestID: ex.extendedRequestID,
+			Protocol:          r.Proto,
+			Identity: events.APIGatewayRequestIdentity{
+				SourceIP:  ex.sourceIP(),
+				UserAgent: r.UserAgent(),
+			},
+			ResourcePath:     m.resource.path,
+			Path:             "/" + g.stage + ex.path,
+			HTTPMethod:       r.Method,
+			RequestTime:      ex.start.UTC().Format(clfTime),
+			RequestTimeEpoch: ex.start.UnixMilli(),
+			APIID:            g.apiID,
+		},
+	}
+	if len(ex.query) > 0 {
+		e.QueryStringParameters = make(map[string]string, len(ex.query))
+		e.MultiValueQueryStringParameters = make(map[string][]string, len(ex.query))
+		for k, vs := range ex.query {
+			e.QueryStringParameters[k] = vs[len(vs)-1]
+			e.MultiValueQueryStringParameters[k] = vs
+		}
+	}
+	if len(ex.pathParams) > 0 {
+		e.PathParameters = make(map[string]string, len(ex.pathParams))
+		for _, p := range ex.pathParams {
+			e.PathParameters[p.name] = p.value
+		}
+	}
+	if len(body) > 0 {
+		if g.isBinary(r.Header.Get("Content-Type")) {
+			e.Body = base64.StdEncoding.EncodeToString(body)
+			e.IsBase64Encoded = true
+		} else {
+			e.Body = string(body)
+		}
+	}
+	return e
+}
+
+// clfTime is the Common Log Format time of $context.requestTime.
+const clfTime = "02/Jan/2006:15:04:05 -0700"
+
+// requestHeaders returns the request's headers as the event carries them:
+// the last value of each in headers, all of them in multiValueHeaders,
+// with the headers API Gateway adds on the way in.
+func (ex *exchange) requestHeaders() (map[string]string, map[string][]string) {
+	r := ex.r
+	headers := make(map[string]string, len(r.Header)+5)
+	multi := make(map[string][]string, len(r.Header)+5)
+	for k, vs := range r.Header {
+		if len(vs) == 0 {
+			continue
+		}
+		headers[k] = vs[len(vs)-1]
+		multi[k] = vs
+	}
+	set := func(k, v string) {
+		headers[k] = v
+		multi[k] = []string{v}
+	}
+	set("Host", r.Host)
+	ip := ex.sourceIP()
+	if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+		set("X-Forwarded-For", strings.Join(xff, ", ")+", "+ip)
+	} else {
+		set("X-Forwarded-For", ip)
+	}
+	proto := "http"
+	if r.TLS != nil {
+		proto = "https"
+	}
+	set("X-Forwarded-Proto", proto)
+	set("X-Forwarded-Port", ex.port(proto))
+	set("X-Amzn-Trace-Id", ex.traceID)
+	return headers, multi
+}
+
+func (ex *exchange) sourceIP() string {
+	host, _, err := net.SplitHostPort(ex.r.RemoteAddr)
+	if err != nil {
+		return ex.r.RemoteAddr
+	}
+	return host
+}
+
+// port is the port the caller connected to, as it named it in Host.
+func (ex *exchange) port(proto string) string {
+	if _, p, err := net.SplitHostPort(ex.r.Host); err == nil && p != "" {
+		return p
+	}
+	if proto == "https" {
+		return "443"
+	}
+	return "80"
+}
+
+func (ex *exchange) domainName() string {
+	return ex.r.Host
+}
+
+func (ex *exchange) domainPrefix() string {
+	host := ex.r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	prefix, _, _ := strings.Cut(host, ".")
+	return prefix
+}
+
+// isBinary reports whether a request body of contentType reaches the
+// function base64-encoded: its media type is one of the API's binary media
+// types, or those include */*.
+func (g *gateway) isBinary(contentType string) bool {
+	if len(g.binaryMediaTypes) == 0 {
+		return false
+	}
+	mediaType, _, _ := strings.Cut(contentType, ";")
+	return g.binaryMatch(strings.ToLower(strings.TrimSpace(mediaType)))
+}
+
+func (g *gateway) binaryMatch(mediaType string) bool {
+	for _, t := range g.binaryMediaTypes {
+		if t == "*/*" || (mediaType != "" && t == mediaType) {
+			return true
+		}
+	}
+	return false
+}
+
+// decodesResponse reports whether a proxy result marked isBase64Encoded is
+// sent to the caller as binary: when a media type the caller accepts is a
+// binary media type (or those include */*). Otherwise the caller gets the
+// base64 text.
+func (g *gateway) decodesResponse(accept []string) bool {
+	if len(g.binaryMediaTypes) == 0 {
+		return false
+	}
+	if g.binaryMatch("") {
+		return true
+	}
+	for _, a := range accept {
+		for _, item := range strings.Split(a, ",") {
+			mediaType, _, _ := strings.Cut(item, ";")
+			if g.binaryMatch(strings.ToLower(strings.TrimSpace(mediaType))) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// remapped are the headers of a proxy result API Gateway does not pass as
+// they are: they describe the connection or the message API Gateway sends,
+// so it renames the function's to x-amzn-Remapped-<name>.
+var remapped = map[string]bool{
+	"Connection": true, "Content-Length": true, "Date": true, "Server": true,
+	"Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
+	"Www-Authenticate": true,
+}
+
+func responseHeaderName(k string) string {
+	c := http.CanonicalHeaderKey(k)
+	if remapped[c] {
+		return "X-Amzn-Remapped-" + c
+	}
+	return c
+}
+
+func (ex *exchange) setIDHeaders(h http.Header) {
+	setAWSHeader(h, "x-amzn-RequestId", ex.requestID)
+	setAWSHeader(h, "x-amz-apigw-id", ex.extendedRequestID)
+}
+
+// setAWSHeader sets a header under the exact name AWS sends, replacing any
+// value a function set under another spelling of it.
+func setAWSHeader(h http.Header, name, value string) {
+	delete(h, http.CanonicalHeaderKey(name))
+	h[name] = []string{value}
+}
+
+// write sends the response and records what the access log reports.
+func (ex *exchange) write(w http.ResponseWriter, status int, body []byte) {
+	w.Header()["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(status)
+	n, _ := w.Write(body)
+	ex.status, ex.responseLen = status, n
+}
+
+// writeTooLong answers a request over API Gateway's 10 MB payload limit the
+// way AWS does: before any of the API's processing, in plain text, with no
+// request id, and with no gateway response applied.
+func (g *gateway) writeTooLong(w http.ResponseWriter, ex *exchange) {
+	// AWS sends this odd media type verbatim.
+	w.Header()["Content-Type"] = []string{"text; charset=utf-8"}
+	ex.errorMessage = "HTTP content length exceeded 10485760 bytes."
+	ex.write(w, http.StatusRequestEntityTooLarge, []byte(ex.errorMessage))
+}
+
+func splitPath(escaped string) []string {
+	p := strings.TrimPrefix(escaped, "/")
+	p = strings.TrimSuffix(p, "/")
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
+}
+
+func nonEmpty(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}
+
+// newExtendedID returns an id shaped like API Gateway's extendedRequestId
+// (x-amz-apigw-id), e.g. TWegAcC4EowCHnA=.
+func newExtendedID() string {
+	var b [11]byte
+	_, _ = rand.Read(b[:])
+	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+// newTraceID returns an X-Ray trace id: Root=1-<epoch seconds, hex>-<96 random bits, hex>.
+func newTraceID(t time.Time) string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	var buf bytes.Buffer
+	buf.Grow(40)
+	buf.WriteString("Root=1-")
+	buf.WriteString(strconv.FormatInt(t.Unix(), 16))
+	buf.WriteByte('-')
+	buf.WriteString(hex.EncodeToString(b[:]))
+	return buf.String()
+}

@@ -29,7 +29,6 @@ func serve(t testing.TB, store *logs.Store) (*cloudwatchlogs.Client, string) {
 	cfg := aws.Config{
 		Region:           region,
 		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
-		RetryMaxAttempts: 1,
 	}
 	return cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) {
 		o.BaseEndpoint = aws.String(srv.URL)

@@ -214,11 +214,11 @@ func (g *group) index(path *filter.Path) *valueIndex {
 
 // lookup returns a copy of the events whose selector has text.
 func (idx *valueIndex) lookup(g *group, text string) []*event {
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
 	g.mu.RLock()
 	log := g.log
 	g.mu.RUnlock()
-	idx.mu.Lock()
-	defer idx.mu.Unlock()
 	for _, e := range log[idx.covered:] {
 		if t, ok := idx.path.Text(e.msg); ok {
 			idx.events[t] = append(idx.events[t], e)

@@ -57,10 +57,14 @@ func TestPutLogEvents(t *testing.T) {
 				requireAPIError[invalidParam](t, err, "Upload too large: 1048577 bytes exceeds limit of 1048576")
 			}},
 		{name: "batch too large with the per-event overhead", events: events(now, 0, strings.Repeat("x", 524_262), strings.Repeat("x", 524_263)),
-			err: func(t *testing.T, err error) { requireAPIError[invalidParam](t, err, "Upload too large: 1048577 bytes") }},
+			err: func(t *testing.T, err error) {
+				requireAPIError[invalidParam](t, err, "Upload too large: 1048577 bytes")
+			}},
 		{name: "10,000 events", events: events(now, 0, strings.Split(strings.Repeat("e,", 10_000-1)+"e", ",")...), accepted: 10_000},
 		{name: "10,001 events", events: events(now, 0, strings.Split(strings.Repeat("e,", 10_001-1)+"e", ",")...),
-			err: func(t *testing.T, err error) { requireAPIError[invalidParam](t, err, "Member must have length less than or equal to 10000") }},
+			err: func(t *testing.T, err error) {
+				requireAPIError[invalidParam](t, err, "Member must have length less than or equal to 10000")
+			}},
 		{name: "out of order", events: events(now, -time.Millisecond, "a", "b"),
 			err: func(t *testing.T, err error) { requireAPIError[invalidParam](t, err, "must be in chronological order") }},
 		{name: "empty message", events: events(now, 0, "a", ""),
@@ -89,9 +93,13 @@ func TestPutLogEvents(t *testing.T) {
 		{name: "accepted events span more than 24 hours", events: events(now.Add(-30*time.Hour), 29*time.Hour, "a", "b"),
 			err: func(t *testing.T, err error) { requireAPIError[invalidParam](t, err, "cannot span more than 24 hours") }},
 		{name: "missing stream", stream: "nope", events: events(now, 0, "a"),
-			err: func(t *testing.T, err error) { requireAPIError[notFound](t, err, "The specified log stream does not exist.") }},
+			err: func(t *testing.T, err error) {
+				requireAPIError[notFound](t, err, "The specified log stream does not exist.")
+			}},
 		{name: "missing group", group: "/nope", events: events(now, 0, "a"),
-			err: func(t *testing.T, err error) { requireAPIError[notFound](t, err, "The specified log group does not exist.") }},
+			err: func(t *testing.T, err error) {
+				requireAPIError[notFound](t, err, "The specified log group does not exist.")
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g, s := group, stream
@@ -259,7 +267,9 @@ func TestGetLogEvents(t *testing.T) {
 		err  func(*testing.T, error)
 	}{
 		{"bad token", cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream), NextToken: aws.String("x/1/2")},
-			func(t *testing.T, err error) { requireAPIError[invalidParam](t, err, "The specified nextToken is invalid.") }},
+			func(t *testing.T, err error) {
+				requireAPIError[invalidParam](t, err, "The specified nextToken is invalid.")
+			}},
 		{"limit over 10,000", cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream), Limit: aws.Int32(10_001)},
 			func(t *testing.T, err error) { requireAPIError[invalidParam](t, err, "less than or equal to 10000") }},
 		{"missing stream", cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String("nope")},

@@ -135,7 +135,9 @@ func TestFilterLogEvents(t *testing.T) {
 		err  func(*testing.T, error)
 	}{
 		{"invalid pattern", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group), FilterPattern: aws.String(`{ $.a = }`)},
-			func(t *testing.T, err error) { requireAPIError[invalidParam](t, err, `Invalid filter pattern "{ $.a = }": missing value after the operator`) }},
+			func(t *testing.T, err error) {
+				requireAPIError[invalidParam](t, err, `Invalid filter pattern "{ $.a = }": missing value after the operator`)
+			}},
 		{"names and prefix", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group), LogStreamNames: []string{"a"}, LogStreamNamePrefix: aws.String("a")},
 			func(t *testing.T, err error) { requireAPIError[invalidParam](t, err, "mutually exclusive") }},
 		{"start after end", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group), StartTime: aws.Int64(2), EndTime: aws.Int64(1)},

@@ -27,8 +27,8 @@ func serve(t testing.TB, store *logs.Store) (*cloudwatchlogs.Client, string) {
 	srv := httptest.NewServer(logs.New(store, logs.WithRegion(region), logs.WithAccount("123456789012")))
 	t.Cleanup(srv.Close)
 	cfg := aws.Config{
-		Region:           region,
-		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
+		Region:      region,
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
 	}
 	return cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) {
 		o.BaseEndpoint = aws.String(srv.URL)

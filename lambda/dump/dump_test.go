@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +53,11 @@ func invoke(t *testing.T, vars map[string]string, req events.APIGatewayProxyRequ
 	t.Helper()
 	cfg, err := LoadConfig(env(vars))
 	require.NoError(t, err)
+	return invokeWith(t, cfg, req)
+}
+
+func invokeWith(t *testing.T, cfg Config, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, []byte, Config) {
+	t.Helper()
 	var out bytes.Buffer
 	d := New(cfg, WithOutput(&out))
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: awsRequestID})
@@ -78,8 +84,7 @@ func oneLine(t *testing.T, req events.APIGatewayProxyRequest, resp events.APIGat
 	for k := range keys {
 		assert.True(t, allowedKeys[k], "unexpected key %q", k)
 	}
-	var l dumpLine
-	require.NoError(t, json.Unmarshal(out, &l))
+	l := decodeLine(t, out)
 	_, err := time.Parse(time.RFC3339, l.Time)
 	assert.NoError(t, err, "time is RFC 3339")
 	assert.Equal(t, "INFO", l.Level)
@@ -206,6 +211,15 @@ func TestHandleSources(t *testing.T) {
 		})
 	}
 }
+
+func decodeLine(t *testing.T, out []byte) dumpLine {
+	t.Helper()
+	var l dumpLine
+	require.NoError(t, json.Unmarshal(out, &l), "line %s", out)
+	return l
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
 
 func contains(list []string, s string) bool {
 	for _, x := range list {

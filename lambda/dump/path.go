@@ -247,7 +247,7 @@ func compileContext(steps []step) (ctxPath, error) {
 			c.dynamic = steps[k:]
 			return c, nil
 		default:
-			return ctxPath{}, fmt.Errorf("%s is a %s: it has no %s", where, t.Kind(), stepText(s))
+			return ctxPath{}, fmt.Errorf("%s is of kind %s, not an object: it has no %s", where, t.Kind(), stepText(s))
 		}
 		where += stepText(s)
 	}

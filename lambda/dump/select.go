@@ -138,7 +138,7 @@ func (l *line) scanBody(b *body, req *events.APIGatewayProxyRequest, root *node)
 		}
 		b.text = string(raw)
 	}
-	if strings.TrimSpace(b.text) == "" {
+	if strings.Trim(b.text, " \t\r\n") == "" { // JSON's whitespace
 		b.err = bodyEmpty
 		return
 	}

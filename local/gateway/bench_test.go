@@ -6,7 +6,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -75,9 +78,13 @@ func BenchmarkPostEventLoopback(b *testing.B) {
 	client := srv.Client()
 	client.Transport.(*http.Transport).MaxIdleConnsPerHost = 64
 	body := readTestdata(b, "event-body.json")
+	var mu sync.Mutex
+	var latencies []time.Duration
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
+		var mine []time.Duration
 		for pb.Next() {
+			start := time.Now()
 			resp, err := client.Post(srv.URL+"/events", "application/json", bytes.NewReader(body))
 			if err != nil {
 				b.Fatal(err)
@@ -87,8 +94,17 @@ func BenchmarkPostEventLoopback(b *testing.B) {
 			if resp.StatusCode != 200 {
 				b.Fatalf("status %d", resp.StatusCode)
 			}
+			mine = append(mine, time.Since(start))
 		}
+		mu.Lock()
+		latencies = append(latencies, mine...)
+		mu.Unlock()
 	})
+	slices.Sort(latencies)
+	if n := len(latencies); n > 0 {
+		b.ReportMetric(float64(latencies[n/2].Microseconds()), "p50-µs")
+		b.ReportMetric(float64(latencies[n*99/100].Microseconds()), "p99-µs")
+	}
 }
 
 type discardSink struct{}

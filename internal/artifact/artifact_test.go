@@ -1,0 +1,402 @@
+package artifact
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/acme/request-dump/internal/pointer"
+	locals3 "github.com/acme/request-dump/local/s3"
+)
+
+const bucket = "acme-request-dump-artifacts"
+
+// newS3 serves the local stack's S3 (local/s3: S3-faithful checksums and
+// preconditions) with the artifact bucket on 127.0.0.1 and returns a real
+// aws-sdk-go-v2 client for it, built the way the CLI builds its own.
+func newS3(t *testing.T) *s3.Client {
+	t.Helper()
+	srv, err := locals3.New("", locals3.WithBucket(bucket))
+	require.NoError(t, err)
+	t.Cleanup(func() { srv.Close() })
+	return serve(t, srv)
+}
+
+// newLaxS3 serves plain gofakes3, which stores whatever checksum a writer
+// claims without checking it against the body: the case where only hashing
+// the bytes served catches a tampered object.
+func newLaxS3(t *testing.T) *s3.Client {
+	t.Helper()
+	backend := s3mem.New()
+	require.NoError(t, backend.CreateBucket(bucket))
+	return serve(t, gofakes3.New(backend).Server())
+}
+
+func serve(t *testing.T, h http.Handler) *s3.Client {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	client, err := NewClient(context.Background(), srv.URL, "ap-northeast-1")
+	require.NoError(t, err)
+	return client
+}
+
+func newStore(t *testing.T) (*Store, *s3.Client, *bytes.Buffer) {
+	return storeFor(newS3(t))
+}
+
+func storeFor(client *s3.Client) (*Store, *s3.Client, *bytes.Buffer) {
+	var log bytes.Buffer
+	return New(client, WithLog(&log)), client, &log
+}
+
+func get(t *testing.T, client *s3.Client, key string) []byte {
+	t.Helper()
+	out, err := client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)},
+		func(o *s3.Options) { o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired })
+	require.NoError(t, err)
+	defer out.Body.Close()
+	data, err := io.ReadAll(out.Body)
+	require.NoError(t, err)
+	return data
+}
+
+func keys(t *testing.T, client *s3.Client) []string {
+	t.Helper()
+	out, err := client.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+	require.NoError(t, err)
+	var ks []string
+	for _, o := range out.Contents {
+		ks = append(ks, aws.ToString(o.Key))
+	}
+	return ks
+}
+
+// put writes data at key the way an attacker or a broken tool would, with an
+// arbitrary claimed SHA-256 checksum ("" lets the SDK compute the real one).
+func put(t *testing.T, client *s3.Client, key string, data []byte, claimed string) {
+	t.Helper()
+	in := &s3.PutObjectInput{
+		Bucket:            aws.String(bucket),
+		Key:               aws.String(key),
+		Body:              bytes.NewReader(data),
+		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+	}
+	if claimed != "" {
+		in.ChecksumSHA256 = aws.String(claimed)
+	}
+	_, err := client.PutObject(context.Background(), in)
+	require.NoError(t, err)
+}
+
+func TestUploadLandsAtContentAddressUnderEnvPrefix(t *testing.T) {
+	st, client, _ := newStore(t)
+	zip := []byte("function zip v1")
+	p, err := st.Upload(context.Background(), bucket, "dev", zip)
+	require.NoError(t, err)
+
+	assert.Equal(t, pointer.New(bucket, "dev", pointer.Sum(zip)), p)
+	assert.Equal(t, []string{p.Key}, keys(t, client))
+	assert.True(t, strings.HasPrefix(p.Key, "dev/"))
+	assert.Equal(t, zip, get(t, client, p.Key))
+
+	head, err := client.HeadObject(context.Background(), &s3.HeadObjectInput{
+		Bucket: aws.String(bucket), Key: aws.String(p.Key), ChecksumMode: types.ChecksumModeEnabled,
+	})
+	require.NoError(t, err)
+	assert.Equal(t, p.SHA256, aws.ToString(head.ChecksumSHA256), "S3's checksum is the value source_code_hash takes")
+}
+
+func TestUploadIsIdempotent(t *testing.T) {
+	st, client, log := newStore(t)
+	zip := []byte("function zip v1")
+	first, err := st.Upload(context.Background(), bucket, "dev", zip)
+	require.NoError(t, err)
+	log.Reset()
+
+	second, err := st.Upload(context.Background(), bucket, "dev", zip)
+	require.NoError(t, err)
+	assert.Equal(t, first, second)
+	assert.Contains(t, log.String(), "already holds these bytes")
+	assert.NotContains(t, log.String(), "uploading")
+	assert.Len(t, keys(t, client), 1)
+}
+
+func TestUploadNeverOverwritesOtherBytes(t *testing.T) {
+	zip := []byte("function zip v1")
+	key := pointer.Key("dev", pointer.Sum(zip))
+	honest := pointer.New(bucket, "dev", pointer.Sum(zip)).SHA256
+	tests := []struct {
+		name    string
+		s3      func(*testing.T) *s3.Client
+		claimed string // checksum the tampered object carries
+		want    string
+	}{
+		{"other bytes, their own checksum", newS3, "", "has S3 checksum SHA-256"},
+		{"other bytes claiming the right checksum", newLaxS3, honest, "hash to"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, client, _ := storeFor(tt.s3(t))
+			put(t, client, key, []byte("tampered"), tt.claimed)
+
+			_, err := st.Upload(context.Background(), bucket, "dev", zip)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, ErrMismatch)
+			assert.Contains(t, err.Error(), "REFUSING to overwrite")
+			assert.Contains(t, err.Error(), tt.want)
+			assert.Equal(t, []byte("tampered"), get(t, client, key), "the evidence is kept")
+		})
+	}
+}
+
+// TestUploadWithoutListPermission serves an S3 that answers 403 to HEAD on
+// a missing key, as S3 does for a role without s3:ListBucket: the upload
+// still goes through its conditional PUT.
+func TestUploadWithoutListPermission(t *testing.T) {
+	srv, err := locals3.New("", locals3.WithBucket(bucket))
+	require.NoError(t, err)
+	forbidMissing := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			key := strings.TrimPrefix(r.URL.Path, "/"+bucket+"/")
+			if _, err := srv.Object(bucket, key); errors.Is(err, locals3.ErrNotFound) {
+				w.WriteHeader(http.StatusForbidden)
+				return
+			}
+		}
+		srv.ServeHTTP(w, r)
+	})
+	st, client, log := storeFor(serve(t, forbidMissing))
+	zip := []byte("function zip v1")
+	p, err := st.Upload(context.Background(), bucket, "dev", zip)
+	require.NoError(t, err)
+	assert.Equal(t, zip, get(t, client, p.Key))
+	assert.Contains(t, log.String(), "uploaded")
+
+	err = st.Verify(context.Background(), pointer.New(bucket, "dev", pointer.Sum([]byte("never uploaded"))))
+	assert.ErrorIs(t, err, ErrMissing)
+	assert.ErrorContains(t, err, "s3:ListBucket")
+}
+
+func TestUploadRejectsBadInput(t *testing.T) {
+	st, _, _ := newStore(t)
+	_, err := st.Upload(context.Background(), "Bad_Bucket", "dev", []byte("x"))
+	assert.ErrorContains(t, err, "is not an S3 bucket name")
+	_, err = st.Upload(context.Background(), bucket, "Dev!", []byte("x"))
+	assert.ErrorContains(t, err, "is not an env name")
+}
+
+func TestPromoteCopiesTheSameBytes(t *testing.T) {
+	st, client, log := newStore(t)
+	zip := []byte("function zip v1")
+	dev, err := st.Upload(context.Background(), bucket, "dev", zip)
+	require.NoError(t, err)
+
+	stg, err := st.Promote(context.Background(), dev, "dev", bucket, "stg")
+	require.NoError(t, err)
+	assert.Equal(t, pointer.New(bucket, "stg", pointer.Sum(zip)), stg)
+	assert.Equal(t, zip, get(t, client, stg.Key))
+	require.NoError(t, st.Verify(context.Background(), stg), "the copy carries the SHA-256 checksum too")
+
+	prod, err := st.Promote(context.Background(), stg, "stg", bucket, "prod")
+	require.NoError(t, err)
+	assert.Equal(t, zip, get(t, client, prod.Key))
+	assert.ElementsMatch(t, []string{dev.Key, stg.Key, prod.Key}, keys(t, client))
+
+	log.Reset()
+	again, err := st.Promote(context.Background(), dev, "dev", bucket, "stg")
+	require.NoError(t, err, "promotion is idempotent")
+	assert.Equal(t, stg, again)
+	assert.NotContains(t, log.String(), "copying")
+}
+
+func TestPromoteRefusesABadSource(t *testing.T) {
+	zip := []byte("function zip v1")
+	src := pointer.New(bucket, "dev", pointer.Sum(zip))
+	tests := []struct {
+		name    string
+		s3      func(*testing.T) *s3.Client
+		prepare func(t *testing.T, client *s3.Client)
+		is      error
+		want    string
+	}{
+		{"missing object", newS3, func(*testing.T, *s3.Client) {}, ErrMissing, "does not exist"},
+		{"tampered bytes, honest checksum", newS3, func(t *testing.T, c *s3.Client) {
+			put(t, c, src.Key, []byte("tampered"), "")
+		}, ErrMismatch, "has S3 checksum SHA-256"},
+		{"tampered bytes claiming the pointer's checksum", newLaxS3, func(t *testing.T, c *s3.Client) {
+			put(t, c, src.Key, []byte("tampered"), src.SHA256)
+		}, ErrMismatch, "hash to"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, client, _ := storeFor(tt.s3(t))
+			tt.prepare(t, client)
+			_, err := st.Promote(context.Background(), src, "dev", bucket, "stg")
+			require.Error(t, err)
+			assert.ErrorIs(t, err, tt.is)
+			assert.Contains(t, err.Error(), "not promoting dev → stg")
+			assert.Contains(t, err.Error(), tt.want)
+			for _, k := range keys(t, client) {
+				assert.False(t, strings.HasPrefix(k, "stg/"), "nothing reaches stg: %s", k)
+			}
+		})
+	}
+}
+
+func TestPromoteRefusesOtherBytesAtTheTarget(t *testing.T) {
+	st, client, _ := newStore(t)
+	zip := []byte("function zip v1")
+	dev, err := st.Upload(context.Background(), bucket, "dev", zip)
+	require.NoError(t, err)
+	stgKey := pointer.Key("stg", pointer.Sum(zip))
+	put(t, client, stgKey, []byte("tampered"), "")
+
+	_, err = st.Promote(context.Background(), dev, "dev", bucket, "stg")
+	assert.ErrorIs(t, err, ErrMismatch)
+	assert.ErrorContains(t, err, "REFUSING to overwrite s3://"+bucket+"/"+stgKey)
+	assert.Equal(t, []byte("tampered"), get(t, client, stgKey))
+}
+
+func TestPromoteRejectsBadPointers(t *testing.T) {
+	st, _, _ := newStore(t)
+	good := pointer.New(bucket, "dev", pointer.Sum([]byte("x")))
+	digest, err := good.Digest()
+	require.NoError(t, err)
+	tests := []struct {
+		name     string
+		src      pointer.Pointer
+		from, to string
+		want     string
+	}{
+		{"key outside the from prefix", pointer.New(bucket, "stg", digest), "dev", "stg", "outside the dev/ prefix"},
+		{"hex hash", pointer.Pointer{Bucket: bucket, Key: good.Key, SHA256: strings.TrimSuffix(strings.TrimPrefix(good.Key, "dev/"), ".zip")}, "dev", "stg", "is hex"},
+		{"skips an env", good, "dev", "prod", "would skip stg"},
+		{"backwards", good, "stg", "dev", "forward only"},
+		{"unknown env", good, "qa", "stg", "not in the promotion order"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := st.Promote(context.Background(), tt.src, tt.from, bucket, tt.to)
+			assert.ErrorContains(t, err, tt.want)
+		})
+	}
+}
+
+func TestCheckPromotion(t *testing.T) {
+	tests := []struct {
+		from, to string
+		want     string // "" when allowed
+	}{
+		{"dev", "stg", ""},
+		{"stg", "prod", ""},
+		{"dev", "prod", "would skip stg: promote dev → stg first"},
+		{"prod", "stg", "forward only"},
+		{"stg", "stg", "forward only"},
+		{"prod", "dev", "forward only"},
+		{"stg", "qa", `env "qa" is not in the promotion order`},
+		{"qa", "stg", `env "qa" is not in the promotion order`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.from+"→"+tt.to, func(t *testing.T) {
+			err := CheckPromotion(tt.from, tt.to)
+			if tt.want == "" {
+				assert.NoError(t, err)
+				return
+			}
+			assert.ErrorContains(t, err, tt.want)
+		})
+	}
+}
+
+func TestNewClientRejectsBadSettings(t *testing.T) {
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	_, err := NewClient(context.Background(), "", "")
+	assert.ErrorContains(t, err, "no AWS region")
+	_, err = NewClient(context.Background(), "127.0.0.1:4566", "ap-northeast-1")
+	assert.ErrorContains(t, err, "is not an http(s) URL")
+}
+
+func writeZip(t *testing.T, dir string, files map[string]string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, body := range files {
+		w, err := zw.Create(name)
+		require.NoError(t, err)
+		_, err = w.Write([]byte(body))
+		require.NoError(t, err)
+	}
+	require.NoError(t, zw.Close())
+	path := filepath.Join(dir, "function.zip")
+	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
+	sum := pointer.Sum(buf.Bytes())
+	require.NoError(t, os.WriteFile(path+".sha256", []byte(base64.StdEncoding.EncodeToString(sum[:])+"\n"), 0o644))
+	return path
+}
+
+func TestLoadBuild(t *testing.T) {
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T, dir string) string
+		want    string
+	}{
+		{"good", func(t *testing.T, dir string) string {
+			return writeZip(t, dir, map[string]string{"bootstrap": "binary"})
+		}, ""},
+		{"missing", func(t *testing.T, dir string) string { return filepath.Join(dir, "function.zip") }, "run make build"},
+		{"not a zip", func(t *testing.T, dir string) string {
+			p := filepath.Join(dir, "function.zip")
+			require.NoError(t, os.WriteFile(p, []byte("text"), 0o644))
+			return p
+		}, "is not a zip"},
+		{"no bootstrap", func(t *testing.T, dir string) string {
+			return writeZip(t, dir, map[string]string{"main": "binary"})
+		}, "has no bootstrap"},
+		{"stale sha256 file", func(t *testing.T, dir string) string {
+			p := writeZip(t, dir, map[string]string{"bootstrap": "binary"})
+			require.NoError(t, os.WriteFile(p+".sha256", []byte("AAAA\n"), 0o644))
+			return p
+		}, "come from different builds"},
+		{"no sha256 file", func(t *testing.T, dir string) string {
+			p := writeZip(t, dir, map[string]string{"bootstrap": "binary"})
+			require.NoError(t, os.Remove(p+".sha256"))
+			return p
+		}, ".sha256"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := tt.prepare(t, t.TempDir())
+			b, err := LoadBuild(path)
+			if tt.want != "" {
+				assert.ErrorContains(t, err, tt.want)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, pointer.Sum(b.Zip), b.Digest)
+		})
+	}
+}

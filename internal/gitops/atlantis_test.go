@@ -1,0 +1,474 @@
+package gitops
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/moby/patternmatcher"
+	"github.com/runatlantis/atlantis/server/core/config"
+	"github.com/runatlantis/atlantis/server/core/config/valid"
+	"github.com/runatlantis/atlantis/server/logging"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/acme/request-dump/internal/artifact"
+	"github.com/acme/request-dump/internal/repo"
+)
+
+// requiredApply are the apply requirements every env project must have.
+var requiredApply = []string{valid.ApprovedCommandReq, valid.MergeableCommandReq, valid.UnDivergedCommandReq}
+
+// atlantisCfg is the repo config of a tree as the Atlantis server sees it.
+type atlantisCfg struct {
+	root   string
+	repoID string
+	global valid.GlobalCfg
+	repo   valid.RepoCfg
+}
+
+// parseAtlantis parses the server-side config and the repo config with
+// Atlantis's own parser, which also validates the repo config against what
+// the server allows, exactly as the server does when a pull request opens.
+func parseAtlantis(root, repoCfgFile, globalCfgFile string) (atlantisCfg, error) {
+	var p config.ParserValidator
+	global, err := p.ParseGlobalCfg(globalCfgFile, valid.NewGlobalCfgFromArgs(valid.GlobalCfgArgs{}))
+	if err != nil {
+		return atlantisCfg{}, fmt.Errorf("server-side config %s: %w", globalCfgFile, err)
+	}
+	// The first entry is the server's built-in default for every repo; the
+	// shipped config names this repository by its exact id.
+	var repoID string
+	for _, r := range global.Repos {
+		if r.ID != "" {
+			repoID = r.ID
+			break
+		}
+	}
+	if repoID == "" {
+		return atlantisCfg{}, fmt.Errorf("server-side config %s: no repo with an exact id", globalCfgFile)
+	}
+	data, err := os.ReadFile(repoCfgFile)
+	if err != nil {
+		return atlantisCfg{}, err
+	}
+	rc, err := p.ParseRepoCfgData(data, global, repoID, "main")
+	if err != nil {
+		return atlantisCfg{}, fmt.Errorf("repo config %s: %w", repoCfgFile, err)
+	}
+	return atlantisCfg{root: root, repoID: repoID, global: global, repo: rc}, nil
+}
+
+// check cross-checks the parsed config against the tree; each problem says
+// what to change.
+func (c atlantisCfg) check(t *testing.T) error {
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	roots, err := terraformRoots(c.root)
+	if err != nil {
+		return err
+	}
+	if len(roots) == 0 {
+		return errors.New("no Terraform roots (dirs with a backend block) to check")
+	}
+	if !c.repo.AbortOnExecutionOrderFail {
+		fail("abort_on_execution_order_fail is off: a failed apply or smoke test would not stop the applies of the next group")
+	}
+	byDir := map[string][]valid.Project{}
+	for _, p := range c.repo.Projects {
+		byDir[p.Dir] = append(byDir[p.Dir], p)
+		if !slices.Contains(roots, p.Dir) {
+			fail("project %q: dir %s is not a Terraform root here (no backend block)", p.GetName(), p.Dir)
+		}
+	}
+	groups := map[string]int{}
+	lastAccountGroup := -1
+	for _, dir := range roots {
+		ps := byDir[dir]
+		if len(ps) != 1 {
+			fail("%s has %d projects in atlantis.yaml, want exactly 1", dir, len(ps))
+			continue
+		}
+		p := ps[0]
+		name := path.Base(dir)
+		env, isEnv := strings.CutPrefix(dir, "envs/")
+		if p.GetName() != name {
+			fail("project for %s is named %q, want %q (`atlantis apply -p %s` targets it; for an env the run step passes the name to scripts/smoke.sh)", dir, p.GetName(), name, name)
+		}
+		if p.Workspace != "default" {
+			fail("project %s uses workspace %q; the roots keep their state in the default workspace", name, p.Workspace)
+		}
+		merged := c.global.MergeProjectCfg(logging.NewNoopLogger(t), c.repoID, p, c.repo)
+		for _, req := range requiredApply {
+			if !slices.Contains(merged.ApplyRequirements, req) {
+				fail("project %s: apply requirements %v lack %q", name, merged.ApplyRequirements, req)
+			}
+		}
+		if isEnv {
+			groups[env] = p.ExecutionOrderGroup
+			if err := checkEnvWorkflow(t, merged.Workflow, env); err != nil {
+				fail("project %s, workflow %q: %w", name, merged.Workflow.Name, err)
+			}
+		} else {
+			lastAccountGroup = max(lastAccountGroup, p.ExecutionOrderGroup)
+			if err := checkAccountWorkflow(merged.Workflow); err != nil {
+				fail("project %s, workflow %q: %w", name, merged.Workflow.Name, err)
+			}
+		}
+		if !p.Autoplan.Enabled {
+			fail("project %s: autoplan is off", name)
+		}
+		if err := c.checkWhenModified(p, roots); err != nil {
+			fail("project %s: %w", name, err)
+		}
+	}
+	prev := ""
+	for _, env := range artifact.Order {
+		g, ok := groups[env]
+		if !ok {
+			continue
+		}
+		if prev == "" && g <= lastAccountGroup {
+			fail("execution_order_group of %s (%d) is not after the account-level roots (%d): the envs use the bucket and roles they create", env, g, lastAccountGroup)
+		}
+		if prev != "" && g <= groups[prev] {
+			fail("execution_order_group of %s (%d) is not after %s (%d): applies must go %s", env, g, prev, groups[prev], strings.Join(artifact.Order, " → "))
+		}
+		prev = env
+	}
+	return errors.Join(errs...)
+}
+
+func stepNames(s valid.Stage) []string {
+	var n []string
+	for _, st := range s.Steps {
+		n = append(n, st.StepName)
+	}
+	return n
+}
+
+// checkAccountWorkflow checks an account-level root's workflow: init and
+// plan, then apply; there is no env to smoke-test.
+func checkAccountWorkflow(w valid.Workflow) error {
+	if got := stepNames(w.Plan); !slices.Equal(got, []string{"init", "plan"}) {
+		return fmt.Errorf("plan steps are %v, want [init plan]", got)
+	}
+	if got := stepNames(w.Apply); !slices.Equal(got, []string{"apply"}) {
+		return fmt.Errorf("apply steps are %v, want [apply]", got)
+	}
+	return nil
+}
+
+// checkEnvWorkflow checks that the workflow plans with init and plan, and
+// that its apply stage applies and then runs scripts/smoke.sh for env. The run
+// step is executed the way Atlantis runs it (its shell, in the project dir,
+// with the variables Atlantis sets) against a stand-in smoke.sh that
+// records its arguments.
+func checkEnvWorkflow(t *testing.T, w valid.Workflow, env string) error {
+	if got := stepNames(w.Plan); !slices.Equal(got, []string{"init", "plan"}) {
+		return fmt.Errorf("plan steps are %v, want [init plan]", got)
+	}
+	steps := w.Apply.Steps
+	if got := stepNames(w.Apply); len(got) != 2 || got[0] != "apply" || got[1] != "run" {
+		return fmt.Errorf("apply steps are %v, want [apply run] with the run step calling scripts/smoke.sh", got)
+	}
+	run := steps[1]
+
+	sandbox := t.TempDir()
+	dir := filepath.Join(sandbox, "envs", env)
+	record := filepath.Join(sandbox, "smoke-args")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(sandbox, "scripts"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(sandbox, "scripts", "smoke.sh"),
+		[]byte("#!/bin/sh\nprintf '%s\\n' \"$@\" > \""+record+"\"\n"), 0o755))
+
+	shell, args := "sh", []string{"-c"}
+	if run.RunShell != nil {
+		shell, args = run.RunShell.Shell, run.RunShell.ShellArgs
+	}
+	cmd := exec.Command(shell, append(args, run.RunCommand)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"DIR="+dir, "REPO_REL_DIR=envs/"+env, "PROJECT_NAME="+env, "WORKSPACE=default",
+		"PLANFILE="+filepath.Join(dir, env+"-default.tfplan"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("run step %q failed in a stand-in checkout: %v\n%s", run.RunCommand, err, out)
+	}
+	got, err := os.ReadFile(record)
+	if err != nil {
+		return fmt.Errorf("run step %q did not call scripts/smoke.sh", run.RunCommand)
+	}
+	if args := strings.Fields(string(got)); !slices.Equal(args, []string{env}) {
+		return fmt.Errorf("run step %q calls scripts/smoke.sh with %q, want [%s]", run.RunCommand, args, env)
+	}
+	return nil
+}
+
+// checkWhenModified checks the project's autoplan patterns the way Atlantis
+// applies them: joined to the project dir and matched against repo-relative
+// paths with the same matcher (github.com/moby/patternmatcher, as in
+// Atlantis's DefaultProjectFinder.DetermineProjectsViaConfig; that package
+// pulls in the whole server, hence this short copy of its two steps). Every
+// file of the root and of the local modules it calls must trigger a plan;
+// no file of another root may.
+func (c atlantisCfg) checkWhenModified(p valid.Project, roots []string) error {
+	var patterns []string
+	for _, wm := range p.Autoplan.WhenModified {
+		wm = strings.TrimSpace(wm)
+		if strings.HasPrefix(wm, "!") {
+			patterns = append(patterns, "!"+filepath.Join(p.Dir, wm[1:]))
+			continue
+		}
+		patterns = append(patterns, filepath.Join(p.Dir, wm))
+	}
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		return fmt.Errorf("when_modified %v: %w", p.Autoplan.WhenModified, err)
+	}
+	matches := func(file string) bool {
+		ok, err := pm.MatchesOrParentMatches(file)
+		return err == nil && ok
+	}
+
+	dirs, err := localModules(c.root, p.Dir)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, dir := range dirs {
+		files, err := configFiles(c.root, dir)
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			if !matches(f) {
+				errs = append(errs, fmt.Errorf("when_modified %v does not plan when %s changes", p.Autoplan.WhenModified, f))
+			}
+		}
+	}
+	for _, other := range roots {
+		if other == p.Dir {
+			continue
+		}
+		files, err := configFiles(c.root, other)
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			if matches(f) {
+				errs = append(errs, fmt.Errorf("when_modified %v plans when another root's %s changes", p.Autoplan.WhenModified, f))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// terraformRoots returns the repo-relative dirs whose Terraform declares a
+// backend: the roots Atlantis plans (envs/<env>, the account-level root).
+func terraformRoots(root string) ([]string, error) {
+	skip := map[string]bool{".git": true, ".tools": true, ".local": true, ".terraform": true, "dist": true, "testdata": true, "node_modules": true}
+	var roots []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if skip[d.Name()] && p != root {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(p, ".tf") {
+			return nil
+		}
+		dir, err := filepath.Rel(root, filepath.Dir(p))
+		if err != nil || slices.Contains(roots, filepath.ToSlash(dir)) {
+			return err
+		}
+		ok, err := hasBackend(p)
+		if ok {
+			roots = append(roots, filepath.ToSlash(dir))
+		}
+		return err
+	})
+	slices.Sort(roots)
+	return roots, err
+}
+
+func hasBackend(file string) (bool, error) {
+	f, diags := hclparse.NewParser().ParseHCLFile(file)
+	if diags.HasErrors() {
+		return false, diags
+	}
+	content, _, diags := f.Body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "terraform"}}})
+	if diags.HasErrors() {
+		return false, diags
+	}
+	for _, b := range content.Blocks {
+		inner, _, diags := b.Body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "backend", LabelNames: []string{"type"}}}})
+		if diags.HasErrors() {
+			return false, diags
+		}
+		if len(inner.Blocks) > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// localModules returns dir and, transitively, the dirs of the modules its
+// Terraform calls with a local source ("./…" or "../…"), repo-relative.
+func localModules(root, dir string) ([]string, error) {
+	seen := map[string]bool{}
+	var walk func(dir string) error
+	walk = func(dir string) error {
+		if seen[dir] {
+			return nil
+		}
+		seen[dir] = true
+		tfs, err := filepath.Glob(filepath.Join(root, dir, "*.tf"))
+		if err != nil || len(tfs) == 0 {
+			return fmt.Errorf("%s: no Terraform files", dir)
+		}
+		parser := hclparse.NewParser()
+		for _, tf := range tfs {
+			f, diags := parser.ParseHCLFile(tf)
+			if diags.HasErrors() {
+				return diags
+			}
+			content, _, diags := f.Body.PartialContent(&hcl.BodySchema{
+				Blocks: []hcl.BlockHeaderSchema{{Type: "module", LabelNames: []string{"name"}}},
+			})
+			if diags.HasErrors() {
+				return diags
+			}
+			for _, b := range content.Blocks {
+				attrs, _ := b.Body.JustAttributes()
+				src, ok := attrs["source"]
+				if !ok {
+					continue
+				}
+				v, diags := src.Expr.Value(nil)
+				if diags.HasErrors() || v.Type() != cty.String || v.IsNull() {
+					continue
+				}
+				s := v.AsString()
+				if strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../") {
+					if err := walk(path.Clean(path.Join(dir, s))); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}
+	if err := walk(dir); err != nil {
+		return nil, err
+	}
+	dirs := make([]string, 0, len(seen))
+	for d := range seen {
+		dirs = append(dirs, d)
+	}
+	slices.Sort(dirs)
+	return dirs, nil
+}
+
+// configFiles lists the files in dir (repo-relative, not recursive) that
+// change what Terraform does: everything but docs and Terraform's own
+// working files.
+func configFiles(root, dir string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(root, dir))
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, e := range entries {
+		name := e.Name()
+		if e.Type()&fs.ModeType != 0 || strings.HasSuffix(name, ".md") || strings.HasPrefix(name, ".") && name != ".terraform.lock.hcl" {
+			continue
+		}
+		files = append(files, path.Join(dir, name))
+	}
+	return files, nil
+}
+
+func TestAtlantisConfigOfThisRepository(t *testing.T) {
+	root, err := repo.Root()
+	require.NoError(t, err)
+	cfg, err := parseAtlantis(root, filepath.Join(root, "atlantis.yaml"), filepath.Join(root, "atlantis", "repos.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, cfg.check(t))
+
+	roots, err := terraformRoots(root)
+	require.NoError(t, err)
+	assert.Contains(t, roots, "envs/dev")
+	assert.Len(t, cfg.repo.Projects, len(roots), "one project per Terraform root and nothing else")
+	assert.True(t, *cfg.repo.ParallelPlan, "plans run in parallel: distinct dirs lock and clone separately")
+}
+
+// TestAtlantisConfigChecksCanFail runs the same checks on a fixture tree
+// (testdata/atlantis/tree: an account-level root and three env roots calling
+// local modules) with configs broken in one way each.
+func TestAtlantisConfigChecksCanFail(t *testing.T) {
+	root, err := repo.Root()
+	require.NoError(t, err)
+	tree, err := filepath.Abs(filepath.Join("testdata", "atlantis", "tree"))
+	require.NoError(t, err)
+	realRepoCfg := filepath.Join(root, "atlantis.yaml")
+	realGlobalCfg := filepath.Join(root, "atlantis", "repos.yaml")
+	bad := func(name string) string { return filepath.Join("testdata", "atlantis", name) }
+
+	tests := []struct {
+		name      string
+		repoCfg   string
+		globalCfg string
+		want      string // "" when the config is good
+	}{
+		{"shipped configs on the fixture tree", realRepoCfg, realGlobalCfg, ""},
+		{"unknown key", bad("unknown-key.yaml"), realGlobalCfg, "field when_modifed not found"},
+		{"custom workflow in the repo", bad("custom-workflow.yaml"), realGlobalCfg, "not allowed to define custom workflows"},
+		{"default workflow without smoke", bad("default-workflow.yaml"), realGlobalCfg, "workflow 'default' is not allowed"},
+		{"server does not allow the workflow key", realRepoCfg, bad("repos-no-workflow-override.yaml"), "not allowed to set 'workflow' key"},
+		{"smoke test for the wrong env", realRepoCfg, bad("repos-smoke-dev-only.yaml"), `calls scripts/smoke.sh with ["dev"], want [stg]`},
+		{"apply without smoke", realRepoCfg, bad("repos-apply-only.yaml"), "want [apply run]"},
+		{"missing prod project", bad("missing-prod.yaml"), realGlobalCfg, "envs/prod has 0 projects"},
+		{"missing account-level project", bad("missing-global.yaml"), realGlobalCfg, "global has 0 projects"},
+		{"project for a module", bad("extra-project.yaml"), realGlobalCfg, "dir terraform/service is not a Terraform root"},
+		{"name is not the env", bad("name-mismatch.yaml"), realGlobalCfg, `is named "development", want "dev"`},
+		{"modules out of reach", bad("narrow-when-modified.yaml"), realGlobalCfg, "does not plan when terraform/service/main.tf changes"},
+		{"nested module out of reach", bad("narrow-when-modified.yaml"), realGlobalCfg, "does not plan when terraform/other/main.tf changes"},
+		{"template out of reach", bad("no-tftpl.yaml"), realGlobalCfg, "does not plan when terraform/service/openapi.yaml.tftpl changes"},
+		{"pointer out of reach", bad("no-pointer.yaml"), realGlobalCfg, "does not plan when envs/dev/artifact.auto.tfvars.json changes"},
+		{"account module out of reach", bad("global-misses-oidc.yaml"), realGlobalCfg, "does not plan when terraform/github-oidc/main.tf changes"},
+		{"pattern reaches other roots", bad("broad-when-modified.yaml"), realGlobalCfg, "plans when another root's envs/stg/main.tf changes"},
+		{"missing undiverged", bad("no-undiverged.yaml"), realGlobalCfg, `lack "undiverged"`},
+		{"prod before stg", bad("wrong-order.yaml"), realGlobalCfg, "execution_order_group of prod (2) is not after stg (2)"},
+		{"account-level root after dev", bad("global-last.yaml"), realGlobalCfg, "execution_order_group of dev (1) is not after the account-level roots (5)"},
+		{"no abort on failure", bad("no-abort.yaml"), realGlobalCfg, "abort_on_execution_order_fail is off"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parseAtlantis(tree, tt.repoCfg, tt.globalCfg)
+			if err == nil {
+				err = cfg.check(t)
+			}
+			if tt.want == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}

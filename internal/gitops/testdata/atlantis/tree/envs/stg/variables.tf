@@ -1,0 +1,3 @@
+variable "artifact" {
+  type = object({ bucket = string, key = string, sha256 = string })
+}

@@ -1,0 +1,1 @@
+# artifact bucket module (fixture)

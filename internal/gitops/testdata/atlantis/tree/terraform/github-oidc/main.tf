@@ -1,0 +1,1 @@
+# OIDC roles module (fixture)

@@ -1,0 +1,1 @@
+# nested module, reached through terraform/service

@@ -1,0 +1,7 @@
+locals {
+  body = templatefile("${path.module}/openapi.yaml.tftpl", { name = var.name })
+}
+
+module "nested" {
+  source = "../other"
+}

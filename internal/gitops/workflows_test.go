@@ -1,0 +1,216 @@
+package gitops
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+
+	"github.com/acme/request-dump/internal/repo"
+)
+
+var (
+	// pinnedUses is owner/repo[/path]@<full commit SHA>.
+	pinnedUses = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[A-Za-z0-9_./-]+)?@[0-9a-f]{40}$`)
+	// versionComment is the tag the SHA was taken from, for reviewers and
+	// Dependabot: "# v5.0.0".
+	versionComment = regexp.MustCompile(`^#\s*v\d+(\.\d+)*\b`)
+	scriptRef      = regexp.MustCompile(`(?:^|[\s"'(])(scripts/[A-Za-z0-9_-]+\.sh)\b`)
+)
+
+const awsCredentialsAction = "aws-actions/configure-aws-credentials@"
+
+// mapping returns the value of key in the YAML mapping n, or nil.
+func mapping(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// checkWorkflowFile holds one workflow to this repository's rules:
+//   - the workflow grants no permissions (permissions: {}) and every job
+//     names its own;
+//   - every action is pinned to a full commit SHA with a "# vX.Y.Z" comment;
+//   - id-token: write appears only in jobs that reach AWS (those that use
+//     configure-aws-credentials), and each of those has it, runs in a GitHub
+//     environment (the OIDC role trusts repo:ORG/REPO:environment:<env>) and
+//     belongs to a concurrency group;
+//   - run steps call a script in scripts/ (which exists and is executable)
+//     or make, and take values through env:, never ${{ }} in the script.
+func checkWorkflowFile(root, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if len(doc.Content) != 1 {
+		return fmt.Errorf("%s: not a YAML document", path)
+	}
+	top := doc.Content[0]
+	var errs []error
+	fail := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{filepath.Base(path)}, args...)...))
+	}
+
+	if p := mapping(top, "permissions"); p == nil || p.Kind != yaml.MappingNode || len(p.Content) != 0 {
+		fail("the workflow must grant nothing (permissions: {}); each job names what it needs")
+	}
+	workflowConcurrency := mapping(top, "concurrency") != nil
+
+	jobs := mapping(top, "jobs")
+	if jobs == nil || jobs.Kind != yaml.MappingNode {
+		fail("no jobs")
+		return errors.Join(errs...)
+	}
+	for i := 0; i+1 < len(jobs.Content); i += 2 {
+		name, job := jobs.Content[i].Value, jobs.Content[i+1]
+		perms := mapping(job, "permissions")
+		idToken := false
+		switch {
+		case perms == nil:
+			fail("job %s: no permissions block; name what the job needs (contents: read at least)", name)
+		case perms.Kind != yaml.MappingNode:
+			fail("job %s: permissions %q grants everything of a kind; list each scope", name, perms.Value)
+		default:
+			for j := 0; j+1 < len(perms.Content); j += 2 {
+				scope, level := perms.Content[j].Value, perms.Content[j+1].Value
+				if !slices.Contains([]string{"read", "write", "none"}, level) {
+					fail("job %s: permission %s: %q is not read, write or none", name, scope, level)
+				}
+				idToken = idToken || scope == "id-token" && level == "write"
+			}
+		}
+
+		reachesAWS := false
+		if uses := mapping(job, "uses"); uses != nil {
+			if err := checkUses(uses); err != nil {
+				fail("job %s: %v", name, err)
+			}
+		}
+		steps := mapping(job, "steps")
+		if steps != nil {
+			for k, step := range steps.Content {
+				where := fmt.Sprintf("job %s, step %d", name, k+1)
+				if uses := mapping(step, "uses"); uses != nil {
+					if err := checkUses(uses); err != nil {
+						fail("%s: %v", where, err)
+					}
+					reachesAWS = reachesAWS || strings.HasPrefix(uses.Value, awsCredentialsAction)
+				}
+				if run := mapping(step, "run"); run != nil {
+					if err := checkRun(root, run.Value); err != nil {
+						fail("%s: %v", where, err)
+					}
+				}
+			}
+		}
+		switch {
+		case idToken && !reachesAWS:
+			fail("job %s: id-token: write, but the job does not reach AWS (no %s step); drop it", name, strings.TrimSuffix(awsCredentialsAction, "@"))
+		case reachesAWS && !idToken:
+			fail("job %s: reaches AWS without id-token: write; CI uses OIDC roles, never stored keys", name)
+		}
+		if reachesAWS {
+			if mapping(job, "environment") == nil {
+				fail("job %s: reaches AWS outside a GitHub environment; the OIDC role trusts only repo:ORG/REPO:environment:<env>", name)
+			}
+			if mapping(job, "concurrency") == nil && !workflowConcurrency {
+				fail("job %s: reaches AWS without a concurrency group; two runs could write the same env at once", name)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func checkUses(n *yaml.Node) error {
+	ref := n.Value
+	if strings.HasPrefix(ref, "./") {
+		return nil
+	}
+	if !pinnedUses.MatchString(ref) {
+		return fmt.Errorf("uses %q is not pinned to a full 40-hex commit SHA (owner/repo@<sha> # vX.Y.Z)", ref)
+	}
+	if !versionComment.MatchString(strings.TrimSpace(n.LineComment)) {
+		return fmt.Errorf("uses %q has no version comment (# vX.Y.Z) naming the tag the SHA came from", ref)
+	}
+	return nil
+}
+
+func checkRun(root, script string) error {
+	if strings.Contains(script, "${{") {
+		return fmt.Errorf("run step uses ${{ }}; pass values through env: so they are never parsed as shell")
+	}
+	refs := scriptRef.FindAllStringSubmatch(script, -1)
+	if len(refs) == 0 && !strings.HasPrefix(strings.TrimSpace(script), "make ") {
+		return fmt.Errorf("run step %q calls neither scripts/ nor make; put the logic in a script a developer can run locally", strings.TrimSpace(script))
+	}
+	for _, r := range refs {
+		st, err := os.Stat(filepath.Join(root, r[1]))
+		if err != nil {
+			return fmt.Errorf("run step calls %s, which does not exist", r[1])
+		}
+		if st.Mode()&0o111 == 0 {
+			return fmt.Errorf("run step calls %s, which is not executable", r[1])
+		}
+	}
+	return nil
+}
+
+func TestWorkflowsOfThisRepository(t *testing.T) {
+	root, err := repo.Root()
+	require.NoError(t, err)
+	files, err := filepath.Glob(filepath.Join(root, ".github", "workflows", "*.yml"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			assert.NoError(t, checkWorkflowFile(root, f))
+		})
+	}
+}
+
+// TestWorkflowRulesCanFail runs the rules on workflows broken in one way
+// each; the first line of each file says what the check must report.
+func TestWorkflowRulesCanFail(t *testing.T) {
+	root, err := repo.Root()
+	require.NoError(t, err)
+	files, err := filepath.Glob(filepath.Join("testdata", "workflows", "*.yml"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			want := firstLine(t, f)
+			require.True(t, strings.HasPrefix(want, "# want: "), "%s must start with '# want: <error text>'", f)
+			err := checkWorkflowFile(root, f)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), strings.TrimPrefix(want, "# want: "))
+		})
+	}
+}
+
+func firstLine(t *testing.T, path string) string {
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	require.True(t, s.Scan())
+	return s.Text()
+}

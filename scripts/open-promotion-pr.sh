@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Opens the promotion pull request <from> → <to>: points
+# envs/<to>/artifact.auto.tfvars.json at the <from> artifact's content
+# address in the <to> prefix (offline; scripts/promote.sh copies the object),
+# commits only that file on branch promote/<to>-<hash>, pushes it and opens a
+# pull request with gh. A pull request opened with the workflow's
+# GITHUB_TOKEN starts no workflow run by itself, so it dispatches the pull
+# request workflow on the branch. Needs GH_TOKEN (or gh auth) and an origin.
+set -euo pipefail
+
+usage() {
+  echo "usage: scripts/open-promotion-pr.sh <from-env> <to-env>   e.g. scripts/open-promotion-pr.sh dev stg" >&2
+  exit 2
+}
+[ $# -eq 2 ] || usage
+case $1 in -* | '') usage ;; esac
+case $2 in -* | '') usage ;; esac
+from=$1 to=$2
+base=${BASE_BRANCH:-main}
+workflow=${PR_WORKFLOW:-pull-request.yml}
+
+cd "$(dirname "$0")/.."
+path=envs/$to/artifact.auto.tfvars.json
+if [ -n "$(git status --porcelain)" ]; then
+  echo "open-promotion-pr.sh: the working tree has changes; run from a clean checkout of $base" >&2
+  git status --short >&2
+  exit 1
+fi
+
+go build -o .tools/bin/artifact ./cmd/artifact
+.tools/bin/artifact set-pointer "$to" --from "$from"
+if git diff --quiet -- "$path"; then
+  echo "open-promotion-pr.sh: $path already names the $from artifact; no pull request needed" >&2
+  exit 0
+fi
+changed=$(git status --porcelain | sed 's/^...//')
+if [ "$changed" != "$path" ]; then
+  echo "open-promotion-pr.sh: expected only $path to change, got:" >&2
+  echo "$changed" >&2
+  exit 1
+fi
+
+hex=$(sed -n "s|.*\"key\": *\"$to/\\([0-9a-f]\\{64\\}\\)\\.zip\".*|\\1|p" "$path")
+[ -n "$hex" ] || { echo "open-promotion-pr.sh: no content-addressed key in $path" >&2; exit 1; }
+branch=promote/$to-${hex:0:12}
+if git ls-remote --exit-code --heads origin "$branch" >/dev/null; then
+  echo "open-promotion-pr.sh: branch $branch already exists on origin: the promotion pull request was opened before" >&2
+  git checkout -q -- "$path"
+  exit 0
+fi
+
+if [ -z "$(git config user.email || true)" ]; then
+  [ "${GITHUB_ACTIONS:-}" = true ] ||
+    { echo "open-promotion-pr.sh: set git user.name and user.email first" >&2; exit 1; }
+  git config user.name "github-actions[bot]"
+  git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
+fi
+
+echo "open-promotion-pr.sh: committing $path on $branch" >&2
+git switch -q -c "$branch"
+git commit -q -m "Promote $from → $to: artifact ${hex:0:12}" -- "$path"
+git push -q origin "$branch"
+
+title="Promote $from → $to: artifact ${hex:0:12}"
+body="Points \`$path\` at the artifact promoted from $from (\`$to/$hex.zip\`, copied and verified by scripts/promote.sh).
+
+Only this file changes. Read the Atlantis plan, then comment \`atlantis apply -p $to\`; the apply runs the smoke tests for $to. Merging promotes $to to the next env."
+echo "open-promotion-pr.sh: opening the pull request $branch → $base" >&2
+gh pr create --base "$base" --head "$branch" --title "$title" --body "$body"
+echo "open-promotion-pr.sh: starting $workflow on $branch" >&2
+gh workflow run "$workflow" --ref "$branch"

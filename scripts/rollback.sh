@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Points env <env> back at the artifact it ran at git revision <rev>: restores
+# envs/<env>/artifact.auto.tfvars.json from that revision and checks that the
+# object it names is still in S3 with those bytes. On any failure the pointer
+# is left as it was. Commit the file and open a pull request; Atlantis plans
+# the rollback like any other change.
+set -euo pipefail
+
+usage() {
+  echo "usage: scripts/rollback.sh <env> <git-rev> [--endpoint-url URL] [--region REGION]   e.g. scripts/rollback.sh prod HEAD~1" >&2
+  exit 2
+}
+[ $# -ge 2 ] || usage
+case $1 in -* | '') usage ;; esac
+case $2 in -* | '') usage ;; esac
+env=$1 rev=$2
+shift 2
+
+cd "$(dirname "$0")/.."
+path=envs/$env/artifact.auto.tfvars.json
+[ -d "envs/$env" ] || { echo "rollback.sh: unknown env '$env': there is no envs/$env directory" >&2; exit 1; }
+git rev-parse --verify --quiet "$rev^{commit}" >/dev/null ||
+  { echo "rollback.sh: '$rev' is not a git revision here (try a commit hash, a tag or HEAD~1)" >&2; exit 1; }
+git cat-file -e "$rev:$path" 2>/dev/null ||
+  { echo "rollback.sh: $path does not exist at $rev" >&2; exit 1; }
+
+saved=$(mktemp)
+trap 'rm -f "$saved"' EXIT
+cp "$path" "$saved"
+echo "rollback.sh: restoring $path from $rev" >&2
+git show "$rev:$path" >"$path"
+if cmp -s "$saved" "$path"; then
+  echo "rollback.sh: $path already names the artifact it named at $rev; nothing to do" >&2
+  exit 0
+fi
+go build -o .tools/bin/artifact ./cmd/artifact
+if ! .tools/bin/artifact verify "$env" "$@"; then
+  cp "$saved" "$path"
+  echo "rollback.sh: the artifact at $rev cannot be deployed; $path is unchanged" >&2
+  exit 1
+fi
+echo "rollback.sh: done; commit $path and open a pull request (docs/runbook.md, Rollback)" >&2

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Writes envs/<env>/artifact.auto.tfvars.json without touching S3: for the
+# build in dist/function.zip (after `make build`), or with --from <env> for
+# the artifact of the env before it (what a promotion pull request commits).
+# The bucket stays the one the pointer names unless --bucket is given.
+set -euo pipefail
+
+usage() {
+  echo "usage: scripts/set-pointer.sh <env> [--from ENV] [--bucket NAME]" >&2
+  exit 2
+}
+[ $# -ge 1 ] || usage
+case $1 in -* | '') usage ;; esac
+env=$1
+shift
+
+cd "$(dirname "$0")/.."
+echo "set-pointer.sh: writing envs/$env/artifact.auto.tfvars.json ${*:+($*)}" >&2
+# Built, not `go run`, so that its exit status (2 for usage) reaches the caller.
+go build -o .tools/bin/artifact ./cmd/artifact
+exec .tools/bin/artifact set-pointer "$env" "$@"

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,13 +27,15 @@ func serve(t testing.TB, store *logs.Store) (*cloudwatchlogs.Client, string) {
 	t.Helper()
 	srv := httptest.NewServer(logs.New(store, logs.WithRegion(region), logs.WithAccount("123456789012")))
 	t.Cleanup(srv.Close)
-	cfg := aws.Config{
-		Region:      region,
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-	}
-	return cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) {
-		o.BaseEndpoint = aws.String(srv.URL)
-	}), srv.URL
+	return client(srv.URL), srv.URL
+}
+
+// client is the SDK client for the API at url, with the SDK's default
+// retries: it retries a connection the transport closed under it, which
+// aws-sdk-go-v2 issue #2737 explains and which happens here too.
+func client(url string) *cloudwatchlogs.Client {
+	cfg := aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
+	return cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) { o.BaseEndpoint = aws.String(url) })
 }
 
 // newStore opens an in-memory store closed at the end of the test.
@@ -44,13 +47,18 @@ func newStore(t testing.TB) *logs.Store {
 	return s
 }
 
+// invocationLines are the lines of testdata/invocation.txt.
+var invocationLines = sync.OnceValues(func() ([]string, error) {
+	raw, err := os.ReadFile("testdata/invocation.txt")
+	return strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n"), err
+})
+
 // invocation is the output of one Lambda invocation (START, the dump line,
 // END, REPORT) from testdata, for the given event_id, stamped at ts.
 func invocation(t testing.TB, eventID string, ts time.Time) []logs.Event {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/invocation.txt")
+	lines, err := invocationLines()
 	require.NoError(t, err)
-	lines := strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n")
 	require.Len(t, lines, 4)
 	out := make([]logs.Event, len(lines))
 	for i, l := range lines {

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/acme/request-dump/local/stack"
+)
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:4566", "edge endpoint `host:port`; loopback only")
+	dataDir := fs.String("data-dir", "", "keep S3 objects, log events and deployments in `DIR` across restarts")
+	region := fs.String("region", stack.DefaultRegion, "the services' `region`")
+	maxConc := fs.Int("max-concurrency", 0, "execution environments per function (0: local/lambda's default)")
+	verbose := fs.Bool("v", false, "log each execution environment start and stop")
+	var buckets stringList
+	fs.Var(&buckets, "bucket", "create bucket `NAME` at start (repeatable)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	host, _, err := net.SplitHostPort(*addr)
+	if err != nil {
+		return fmt.Errorf("%w: --addr %q: %v (want host:port, e.g. 127.0.0.1:4566)", errUsage, *addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("%w: --addr %q: the local stack listens on loopback only (127.0.0.1 or ::1)", errUsage, *addr)
+	}
+	if *maxConc < 0 {
+		return fmt.Errorf("%w: --max-concurrency %d: want 0 or more", errUsage, *maxConc)
+	}
+
+	start := time.Now()
+	level := slog.LevelInfo
+	if !*verbose {
+		level = slog.LevelWarn
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// Listen first: a port in use fails fast, before anything is started.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("%s is already in use: stop what runs there (make local-down, or `ss -ltnp 'sport = :%s'` to see it) or pick another --addr", *addr, port(*addr))
+		}
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	s, err := stack.New(stack.Config{
+		DataDir:        *dataDir,
+		Region:         *region,
+		Buckets:        buckets,
+		MaxConcurrency: *maxConc,
+		Logger:         log,
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	fmt.Fprintf(stderr, "local-aws: ready on http://%s in %s (S3, CloudWatch Logs, Lambda, API Gateway)\n", ln.Addr(), time.Since(start).Round(time.Millisecond))
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	select {
+	case err := <-served:
+		s.Close()
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stderr, "local-aws: stopping")
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = errors.Join(srv.Shutdown(shutdown), s.Shutdown(shutdown))
+	if err != nil {
+		return fmt.Errorf("stop: %w", err)
+	}
+	return nil
+}
+
+func port(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
+}

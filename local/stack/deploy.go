@@ -1,0 +1,330 @@
+package stack
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/acme/request-dump/internal/apispec"
+	"github.com/acme/request-dump/internal/envconfig"
+	"github.com/acme/request-dump/internal/pointer"
+	"github.com/acme/request-dump/local/gateway"
+	"github.com/acme/request-dump/local/lambda"
+)
+
+// Spec is one env's deployment onto the local stack: what Terraform's
+// service module creates, with every value resolved. SpecFor builds it from
+// an env root; it travels as JSON to the control API.
+type Spec struct {
+	Env    string `json:"env"`
+	Name   string `json:"name"`
+	Region string `json:"region"`
+	// Artifact names the function zip in the local S3.
+	Artifact pointer.Pointer `json:"artifact"`
+	// Architecture is the env's Lambda architecture; the zip may be built
+	// for this machine instead (see Deploy).
+	Architecture     string            `json:"architecture"`
+	MemorySize       int               `json:"memory_size"`
+	Timeout          int               `json:"timeout"`
+	LogFormat        string            `json:"log_format"`
+	LogLevel         string            `json:"log_level"`
+	Environment      map[string]string `json:"environment"`
+	LogRetentionDays int               `json:"log_retention_days"`
+	// Stage and the rest configure the REST API's stage.
+	Stage                string  `json:"stage"`
+	ThrottlingRateLimit  float64 `json:"throttling_rate_limit"`
+	ThrottlingBurstLimit int     `json:"throttling_burst_limit"`
+	AccessLogGroup       string  `json:"access_log_group"`
+	AccessLogFormat      string  `json:"access_log_format"`
+	// OpenAPI is the REST API's body: the rendered OpenAPI template.
+	OpenAPI string `json:"openapi"`
+}
+
+// SpecFor resolves an env, as internal/envconfig read it from envs/<env>,
+// into a Spec: the OpenAPI template rendered with the variables Terraform
+// passes, the function's environment as the module sets it.
+func SpecFor(cfg *envconfig.Config) (Spec, error) {
+	template := filepath.Join(cfg.Dir, envconfig.ModuleSource, filepath.Base(apispec.TemplateFile))
+	doc, err := apispec.RenderFile(template, cfg.APIVars(cfg.Region, AccountID))
+	if err != nil {
+		return Spec{}, err
+	}
+	group, format, err := cfg.AccessLog()
+	if err != nil {
+		return Spec{}, err
+	}
+	return Spec{
+		Env:                  cfg.Env,
+		Name:                 cfg.Name,
+		Region:               cfg.Region,
+		Artifact:             cfg.Artifact,
+		Architecture:         cfg.Function.Architecture,
+		MemorySize:           cfg.Function.MemorySize,
+		Timeout:              cfg.Function.Timeout,
+		LogFormat:            envconfig.LogFormat,
+		LogLevel:             cfg.Function.LogLevel,
+		Environment:          cfg.FunctionEnvironment(),
+		LogRetentionDays:     cfg.LogRetentionDays,
+		Stage:                cfg.API.StageName,
+		ThrottlingRateLimit:  cfg.API.ThrottlingRateLimit,
+		ThrottlingBurstLimit: cfg.API.ThrottlingBurstLimit,
+		AccessLogGroup:       group,
+		AccessLogFormat:      format,
+		OpenAPI:              string(doc),
+	}, nil
+}
+
+// Deployment is a deployed env.
+type Deployment struct {
+	// APIID is the REST API's id, derived from the name so that it, and
+	// api_url, stay the same across deploys and restarts.
+	APIID string
+	Spec  Spec
+}
+
+// APIURL is the stage's invoke URL on the edge endpoint at baseURL.
+func (d *Deployment) APIURL(baseURL string) string {
+	return baseURL + "/restapis/" + d.APIID + "/" + d.Spec.Stage + "/_user_request_"
+}
+
+// LogGroupName is the function's log group.
+func (d *Deployment) LogGroupName() string { return "/aws/lambda/" + d.Spec.Name }
+
+// Outputs returns the env's outputs in the shape of `terraform output
+// -json`, with endpoint_url added for clients of the local stack.
+func (d *Deployment) Outputs(baseURL string) Outputs {
+	return Outputs{
+		"api_url":         stringOutput(d.APIURL(baseURL)),
+		"function_name":   stringOutput(d.Spec.Name),
+		"log_group_name":  stringOutput(d.LogGroupName()),
+		"artifact_bucket": stringOutput(d.Spec.Artifact.Bucket),
+		"region":          stringOutput(d.Spec.Region),
+		"endpoint_url":    stringOutput(baseURL),
+	}
+}
+
+// Outputs are an env's outputs as `terraform output -json` prints them.
+type Outputs map[string]Output
+
+// Output is one output of `terraform output -json`.
+type Output struct {
+	Sensitive bool   `json:"sensitive"`
+	Type      string `json:"type"`
+	Value     string `json:"value"`
+}
+
+func stringOutput(v string) Output { return Output{Type: "string", Value: v} }
+
+type deployment struct {
+	Deployment
+	function *lambda.Function
+	gateway  http.Handler
+}
+
+// Deploy deploys spec, replacing an earlier deployment of the same name.
+// It refuses an artifact that is missing from S3 or whose bytes do not have
+// the pointer's SHA-256, and a bootstrap this machine cannot execute.
+func (s *Stack) Deploy(ctx context.Context, spec Spec) (*Deployment, error) {
+	d, err := s.deploy(spec)
+	if err != nil {
+		return nil, err
+	}
+	if s.cfg.DataDir != "" {
+		data, err := json.MarshalIndent(spec, "", "  ")
+		if err == nil {
+			err = os.WriteFile(filepath.Join(s.cfg.DataDir, "deployments", spec.Name+".json"), data, 0o644)
+		}
+		if err != nil {
+			s.log.Warn("deployment not saved; it will not come back after a restart", "name", spec.Name, "err", err)
+		}
+	}
+	s.mu.Lock()
+	old := s.apis[d.APIID]
+	s.apis[d.APIID] = d
+	s.mu.Unlock()
+	if old != nil {
+		// In-flight requests finish on the old version, as during a Lambda update.
+		go func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(old.Spec.Timeout+1)*time.Second)
+			defer cancel()
+			_ = old.function.Shutdown(ctx)
+		}()
+	}
+	s.log.Info("deployed", "env", spec.Env, "function", spec.Name, "api_id", d.APIID, "stage", spec.Stage, "artifact", "s3://"+spec.Artifact.Bucket+"/"+spec.Artifact.Key)
+	return &d.Deployment, nil
+}
+
+func (s *Stack) deploy(spec Spec) (*deployment, error) {
+	if err := spec.Artifact.Validate(spec.Env); err != nil {
+		return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
+	}
+	p := spec.Artifact
+	obj, err := s.s3.Object(p.Bucket, p.Key)
+	if err != nil {
+		return nil, fmt.Errorf("deploy %s: artifact s3://%s/%s is not in the local S3 (%v): upload it first, e.g. scripts/upload.sh %s --endpoint-url <this stack>", spec.Env, p.Bucket, p.Key, err, spec.Env)
+	}
+	sum := sha256.Sum256(obj.Body)
+	if got := base64.StdEncoding.EncodeToString(sum[:]); got != p.SHA256 {
+		return nil, fmt.Errorf("deploy %s: artifact s3://%s/%s has SHA-256 %s but the pointer says %s: the object was replaced or the pointer is stale; rebuild and re-upload, or fix the pointer", spec.Env, p.Bucket, p.Key, got, p.SHA256)
+	}
+	if err := checkExecutable(obj.Body); err != nil {
+		return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
+	}
+	doc, err := apispec.Parse([]byte(spec.OpenAPI))
+	if err != nil {
+		return nil, fmt.Errorf("deploy %s: REST API body: %w", spec.Env, err)
+	}
+
+	group := "/aws/lambda/" + spec.Name
+	if err := s.logs.EnsureGroup(group, spec.LogRetentionDays); err != nil {
+		return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
+	}
+	opts := []lambda.Option{lambda.WithLogger(s.log)}
+	if s.cfg.RIE != "" {
+		opts = append(opts, lambda.WithRIE(s.cfg.RIE))
+	}
+	fn, err := lambda.New(lambda.Spec{
+		FunctionName:   spec.Name,
+		Code:           obj.Body,
+		MemorySize:     spec.MemorySize,
+		Timeout:        time.Duration(spec.Timeout) * time.Second,
+		Environment:    spec.Environment,
+		LogFormat:      spec.LogFormat,
+		LogLevel:       spec.LogLevel,
+		Region:         spec.Region,
+		MaxConcurrency: s.cfg.MaxConcurrency,
+	}, s.logs, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
+	}
+
+	id := apiID(spec.Name)
+	gwOpts := []gateway.Option{
+		gateway.WithAPIID(id),
+		gateway.WithAccountID(AccountID),
+		gateway.WithStage(spec.Stage),
+		gateway.WithFunctions(map[string]gateway.Function{spec.Name: function{fn}}),
+	}
+	if spec.ThrottlingRateLimit > 0 {
+		gwOpts = append(gwOpts, gateway.WithThrottle(spec.ThrottlingRateLimit, spec.ThrottlingBurstLimit))
+	}
+	if spec.AccessLogGroup != "" {
+		if err := s.logs.EnsureGroup(spec.AccessLogGroup, spec.LogRetentionDays); err != nil {
+			fn.Close()
+			return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
+		}
+		gwOpts = append(gwOpts, gateway.WithAccessLog(s.logs, spec.AccessLogGroup, id+"/"+spec.Stage, spec.AccessLogFormat))
+	}
+	gw, err := gateway.New(doc, gwOpts...)
+	if err != nil {
+		fn.Close()
+		return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
+	}
+	return &deployment{Deployment: Deployment{APIID: id, Spec: spec}, function: fn, gateway: gw}, nil
+}
+
+// apiID derives a REST API id (10 of a-z0-9, like AWS's) from the API name.
+func apiID(name string) string {
+	sum := sha256.Sum256([]byte("restapi:" + name))
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	id := make([]byte, 10)
+	for i := range id {
+		id[i] = alphabet[int(sum[i])%len(alphabet)]
+	}
+	return string(id)
+}
+
+// checkExecutable refuses a zip whose bootstrap is an ELF binary for
+// another architecture than this machine's: Lambda runs arm64, and an arm64
+// bootstrap cannot run under RIE on an amd64 host.
+func checkExecutable(code []byte) error {
+	zr, err := zip.NewReader(bytes.NewReader(code), int64(len(code)))
+	if err != nil {
+		return fmt.Errorf("artifact is not a zip: %w", err)
+	}
+	f, err := zr.Open("bootstrap")
+	if err != nil {
+		return errors.New("artifact has no bootstrap at its root: build it with scripts/build.sh")
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return fmt.Errorf("artifact bootstrap: %w", err)
+	}
+	exe, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		return nil // not ELF (a script): nothing to check
+	}
+	arch := map[elf.Machine]string{elf.EM_X86_64: "amd64", elf.EM_AARCH64: "arm64"}[exe.Machine]
+	if arch != runtime.GOARCH {
+		return fmt.Errorf("artifact bootstrap is built for %s (%s), but this machine runs %s and cannot execute it: deploy a build for this machine (scripts/local-up.sh does: scripts/build.sh --arch %s)", orUnknown(arch), exe.Machine, runtime.GOARCH, runtime.GOARCH)
+	}
+	return nil
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "another architecture"
+	}
+	return s
+}
+
+// function adapts a local Lambda function to the gateway's integration.
+type function struct{ fn *lambda.Function }
+
+func (f function) Invoke(ctx context.Context, requestID string, payload []byte) (gateway.Result, error) {
+	res, err := f.fn.Invoke(ctx, requestID, payload)
+	if err != nil {
+		var se *lambda.ServiceError
+		if errors.As(err, &se) {
+			if se.StatusCode == http.StatusRequestEntityTooLarge {
+				return gateway.Result{}, fmt.Errorf("%w: %w", gateway.ErrRequestTooLarge, err)
+			}
+			return gateway.Result{}, fmt.Errorf("%w: %w", gateway.ErrInvokeRejected, err)
+		}
+		return gateway.Result{}, err
+	}
+	return gateway.Result{Payload: res.Payload, FunctionError: res.FunctionError != ""}, nil
+}
+
+// redeploy deploys again what was deployed before a restart.
+func (s *Stack) redeploy() error {
+	if s.cfg.DataDir == "" {
+		return nil
+	}
+	paths, err := filepath.Glob(filepath.Join(s.cfg.DataDir, "deployments", "*.json"))
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("stack: %w", err)
+		}
+		var spec Spec
+		if err := json.Unmarshal(data, &spec); err != nil {
+			s.log.Warn("saved deployment is unreadable; skipped", "file", p, "err", err)
+			continue
+		}
+		d, err := s.deploy(spec)
+		if err != nil {
+			s.log.Warn("saved deployment could not be deployed again; skipped", "file", p, "err", err)
+			continue
+		}
+		s.apis[d.APIID] = d
+		s.log.Info("deployed again after restart", "function", spec.Name, "api_id", d.APIID)
+	}
+	return nil
+}

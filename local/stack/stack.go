@@ -1,0 +1,197 @@
+// Package stack assembles the local AWS services (S3, CloudWatch Logs,
+// Lambda and API Gateway) behind one edge endpoint, as LocalStack does, and
+// deploys an env onto them the way Terraform deploys it to AWS: the function
+// from the zip its artifact pointer names in S3, checked against the
+// pointer's SHA-256, and the REST API from the same OpenAPI document.
+//
+// The edge routes by what AWS clients send: X-Amz-Target Logs_20140328.* to
+// CloudWatch Logs, /restapis/<id>/<stage>/_user_request_/… to API Gateway,
+// /_local/… to the stack's own control API, everything else to S3
+// (path-style).
+package stack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/acme/request-dump/local/logs"
+	"github.com/acme/request-dump/local/s3"
+)
+
+// AccountID is the account every local resource belongs to.
+const AccountID = "000000000000"
+
+// DefaultRegion is the region of the local services when Config.Region is
+// empty: the region the env roots deploy to.
+const DefaultRegion = "ap-northeast-1"
+
+// Config configures New.
+type Config struct {
+	// DataDir keeps S3 objects, log events and deployments across restarts;
+	// "" keeps everything in memory.
+	DataDir string
+	// Region is the services' region; "" means DefaultRegion.
+	Region string
+	// Buckets are created at start when missing, as the account-level
+	// Terraform root (global/) creates the artifact bucket.
+	Buckets []string
+	// RIE is the aws-lambda-rie binary; "" means the pinned one in .tools/bin.
+	RIE string
+	// MaxConcurrency caps each function's execution environments; 0 means
+	// local/lambda's default.
+	MaxConcurrency int
+	// Logger receives the stack's own log; nil discards it.
+	Logger *slog.Logger
+}
+
+// Stack is the running local AWS stack. It is an http.Handler: serve it on
+// one address and point every client at that address.
+type Stack struct {
+	cfg     Config
+	log     *slog.Logger
+	s3      *s3.Server
+	logs    *logs.Store
+	logsAPI http.Handler
+
+	mu   sync.RWMutex
+	apis map[string]*deployment // by API id
+}
+
+// New starts the services. With a DataDir, the deployments made before a
+// restart are deployed again.
+func New(cfg Config) (*Stack, error) {
+	if cfg.Region == "" {
+		cfg.Region = DefaultRegion
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s3Dir, logsDir := "", ""
+	if cfg.DataDir != "" {
+		s3Dir, logsDir = filepath.Join(cfg.DataDir, "s3"), filepath.Join(cfg.DataDir, "logs")
+		for _, d := range []string{s3Dir, logsDir, filepath.Join(cfg.DataDir, "deployments")} {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return nil, fmt.Errorf("stack: data dir: %w", err)
+			}
+		}
+	}
+	var s3Opts []s3.Option
+	for _, b := range cfg.Buckets {
+		s3Opts = append(s3Opts, s3.WithBucket(b))
+	}
+	objects, err := s3.New(s3Dir, s3Opts...)
+	if err != nil {
+		return nil, fmt.Errorf("stack: s3: %w", err)
+	}
+	store, err := logs.NewStore(logsDir)
+	if err != nil {
+		objects.Close()
+		return nil, fmt.Errorf("stack: logs: %w", err)
+	}
+	s := &Stack{
+		cfg:     cfg,
+		log:     log,
+		s3:      objects,
+		logs:    store,
+		logsAPI: logs.New(store, logs.WithRegion(cfg.Region), logs.WithAccount(AccountID)),
+		apis:    map[string]*deployment{},
+	}
+	if err := s.redeploy(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Region is the services' region.
+func (s *Stack) Region() string { return s.cfg.Region }
+
+// ServeHTTP routes a request to the service it is for.
+func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "Logs_20140328."):
+		s.logsAPI.ServeHTTP(w, r)
+	case strings.HasPrefix(r.URL.Path, "/restapis/"):
+		s.serveAPI(w, r)
+	case strings.HasPrefix(r.URL.Path, "/_local/"):
+		s.serveControl(w, r)
+	default:
+		s.s3.ServeHTTP(w, r)
+	}
+}
+
+// serveAPI serves /restapis/<id>/<stage>/_user_request_/<path>, the
+// LocalStack form of https://<id>.execute-api.<region>.amazonaws.com/<stage>/<path>.
+func (s *Stack) serveAPI(w http.ResponseWriter, r *http.Request) {
+	parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/restapis/"), "/", 4)
+	if len(parts) < 3 || parts[2] != "_user_request_" {
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": "API requests go to /restapis/<api id>/<stage>/_user_request_/<path>"})
+		return
+	}
+	s.mu.RLock()
+	d := s.apis[parts[0]]
+	s.mu.RUnlock()
+	if d == nil || d.Spec.Stage != parts[1] {
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": fmt.Sprintf("no stage %q of REST API %q is deployed; deployed: %s", parts[1], parts[0], s.deployedList())})
+		return
+	}
+	prefix := "/restapis/" + parts[0] + "/" + parts[1] + "/_user_request_"
+	http.StripPrefix(prefix, d.gateway).ServeHTTP(w, r)
+}
+
+func (s *Stack) deployedList() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if len(s.apis) == 0 {
+		return "none (deploy with local-aws deploy or make local-up)"
+	}
+	var names []string
+	for id, d := range s.apis {
+		names = append(names, id+"/"+d.Spec.Stage+" ("+d.Spec.Name+")")
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// Close stops every function and flushes the stores.
+func (s *Stack) Close() error {
+	s.mu.Lock()
+	apis := s.apis
+	s.apis = map[string]*deployment{}
+	s.mu.Unlock()
+	var errs []error
+	for _, d := range apis {
+		errs = append(errs, d.function.Close())
+	}
+	errs = append(errs, s.logs.Close(), s.s3.Close())
+	return errors.Join(errs...)
+}
+
+// Shutdown stops taking invocations, lets those in flight finish (or ctx
+// end), then closes the stack.
+func (s *Stack) Shutdown(ctx context.Context) error {
+	s.mu.RLock()
+	var wg sync.WaitGroup
+	for _, d := range s.apis {
+		wg.Go(func() { _ = d.function.Shutdown(ctx) })
+	}
+	s.mu.RUnlock()
+	wg.Wait()
+	return s.Close()
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

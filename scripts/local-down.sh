@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Stops the local AWS stack that scripts/local-up.sh started. Its data
+# (.local/data) stays for the next start; delete .local to start afresh.
+set -euo pipefail
+[ $# -eq 0 ] || { echo "usage: scripts/local-down.sh (no arguments)" >&2; exit 2; }
+cd "$(dirname "$0")/.."
+pidfile=.local/local-aws.pid
+if [ ! -f "$pidfile" ] || ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+  echo "local-down.sh: the local stack is not running"
+  rm -f "$pidfile"
+  exit 0
+fi
+pid=$(cat "$pidfile")
+echo "local-down.sh: stopping the local stack (pid $pid)"
+kill -TERM "$pid"
+for _ in $(seq 100); do
+  kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; echo "local-down.sh: stopped"; exit 0; }
+  sleep 0.1
+done
+echo "local-down.sh: still running after 10 s; killing it" >&2
+kill -KILL "$pid" 2>/dev/null || true
+rm -f "$pidfile"

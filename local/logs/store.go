@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -46,8 +47,7 @@ func cmpEvent(a, b *event) int {
 	return 0
 }
 
-func ms(t time.Time) int64 { return t.UnixMilli() }
-func nowMS() int64         { return time.Now().UnixMilli() }
+func nowMS() int64 { return time.Now().UnixMilli() }
 
 // insertSorted merges two slices sorted by key into a new one.
 func insertSorted(a, b []*event) []*event {
@@ -81,6 +81,7 @@ type group struct {
 
 	mu        sync.RWMutex
 	deleted   bool
+	closed    bool // the store was closed
 	retention int32 // days; 0 means never expire
 	streams   map[string]*stream
 	log       []*event // ingestion order; same append-only rule as stream.events
@@ -137,7 +138,7 @@ func (s *Store) Append(group, stream string, events ...Event) error {
 	for i, e := range events {
 		ts := now
 		if !e.Timestamp.IsZero() {
-			ts = ms(e.Timestamp)
+			ts = e.Timestamp.UnixMilli()
 		}
 		evs[i] = &event{ts: ts, ingest: now, msg: e.Message}
 	}
@@ -196,6 +197,7 @@ func (s *Store) Close() error {
 	var first error
 	for _, g := range groups {
 		g.mu.Lock()
+		g.closed = true
 		if g.file != nil {
 			if err := g.file.close(); err != nil && first == nil {
 				first = err
@@ -301,18 +303,8 @@ func (s *Store) sortedGroups() ([]*group, error) {
 	for _, g := range s.groups {
 		out = append(out, g)
 	}
-	slices.SortFunc(out, func(a, b *group) int { return cmpString(a.name, b.name) })
+	slices.SortFunc(out, func(a, b *group) int { return strings.Compare(a.name, b.name) })
 	return out, nil
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // append adds sorted events to a stream. With create, a missing stream is
@@ -321,6 +313,9 @@ func cmpString(a, b string) int {
 func (g *group) append(name string, evs []*event, create bool) (done bool, err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.closed {
+		return true, ErrClosed
+	}
 	if g.deleted {
 		return false, nil
 	}
@@ -336,15 +331,17 @@ func (g *group) append(name string, evs []*event, create bool) (done bool, err e
 	if len(evs) == 0 {
 		return true, nil
 	}
-	for _, e := range evs {
-		g.push(st, e)
-	}
-	g.insert(st, evs)
+	// Written before they become visible: a failed write stores nothing, so
+	// a caller that retries does not duplicate events.
 	if g.file != nil {
 		if err := g.file.writeEvents(st.name, evs); err != nil {
 			return true, err
 		}
 	}
+	for _, e := range evs {
+		g.push(st, e)
+	}
+	g.insert(st, evs)
 	return true, nil
 }
 
@@ -382,6 +379,9 @@ func (g *group) addStream(name string, created int64) (*stream, error) {
 func (g *group) createStream(name string) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.closed {
+		return ErrClosed
+	}
 	if g.deleted {
 		return errGroupNotFound()
 	}
@@ -395,6 +395,9 @@ func (g *group) createStream(name string) error {
 func (g *group) setRetention(days int32) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.closed {
+		return ErrClosed
+	}
 	if g.deleted {
 		return errGroupNotFound()
 	}

@@ -81,7 +81,7 @@ type group struct {
 
 	mu        sync.RWMutex
 	deleted   bool
-	closed    bool // the store was closed
+	closed    bool  // the store was closed
 	retention int32 // days; 0 means never expire
 	streams   map[string]*stream
 	log       []*event // ingestion order; same append-only rule as stream.events

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestBadCommandLines(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no command", nil, "no command given"},
+		{"unknown command", []string{"start"}, `unknown command "start"`},
+		{"serve off loopback", []string{"serve", "--addr", "0.0.0.0:4566"}, "loopback only"},
+		{"serve bad addr", []string{"serve", "--addr", "4566"}, "want host:port"},
+		{"serve negative concurrency", []string{"serve", "--max-concurrency", "-1"}, "want 0 or more"},
+		{"serve stray argument", []string{"serve", "now"}, `unexpected argument "now"`},
+		{"deploy without env", []string{"deploy"}, "--env is required"},
+		{"logs without env or group", []string{"logs"}, "exactly one of --env or --group"},
+		{"logs bad since", []string{"logs", "--group", "g", "--since", "-1m"}, "positive duration"},
+		{"wait bad timeout", []string{"wait", "--timeout", "0s"}, "positive duration"},
+		{"unknown flag", []string{"deploy", "--bogus"}, "flag provided but not defined: -bogus"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := run(context.Background(), tt.args, &out, &errOut)
+			require.Error(t, err)
+			assert.True(t, errors.Is(err, errUsage), "a usage error exits 2 with the usage: %v", err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestDeployUnknownEnvListsTheEnvs(t *testing.T) {
+	err := run(context.Background(), []string{"deploy", "--env", "qa"}, &bytes.Buffer{}, &bytes.Buffer{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `unknown env "qa": envs/ has dev, prod, stg`)
+}
+
+func TestServeOnAPortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	err = run(context.Background(), []string{"serve", "--addr", ln.Addr().String()}, &bytes.Buffer{}, &bytes.Buffer{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), ln.Addr().String()+" is already in use: stop what runs there")
+}
+
+func TestWaitGivesUpWithTheReason(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	err = run(context.Background(), []string{"wait", "--endpoint", "http://" + addr, "--timeout", "200ms"}, &bytes.Buffer{}, &bytes.Buffer{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is not ready after 200ms")
+	assert.Contains(t, err.Error(), "connection refused")
+}

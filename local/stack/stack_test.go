@@ -1,0 +1,280 @@
+package stack_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/acme/request-dump/internal/envconfig"
+	"github.com/acme/request-dump/internal/pointer"
+	"github.com/acme/request-dump/local/stack"
+	"github.com/acme/request-dump/local/stacktest"
+)
+
+func post(t *testing.T, url, body string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, data
+}
+
+func filter(t *testing.T, endpoint, group, pattern string) []string {
+	t.Helper()
+	out, err := stacktest.Logs(endpoint).FilterLogEvents(context.Background(), &cloudwatchlogs.FilterLogEventsInput{
+		LogGroupName:  aws.String(group),
+		FilterPattern: aws.String(pattern),
+	})
+	require.NoError(t, err)
+	var msgs []string
+	for _, e := range out.Events {
+		msgs = append(msgs, aws.ToString(e.Message))
+	}
+	return msgs
+}
+
+func TestRequestReachesTheFunctionAndItsDumpTheLogs(t *testing.T) {
+	env := stacktest.Start(t)
+	apiURL := env.Outputs["api_url"].Value
+	assert.Regexp(t, `^http://127\.0\.0\.1:\d+/restapis/[a-z0-9]{10}/dev/_user_request_$`, apiURL)
+
+	status, body := post(t, apiURL+"/events", `{"event_id":"stack-1","type":"signup","user":{"id":"u-1"}}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	var answer struct {
+		RequestID    string `json:"request_id"`
+		AWSRequestID string `json:"aws_request_id"`
+	}
+	require.NoError(t, json.Unmarshal(body, &answer))
+
+	group := env.Outputs["log_group_name"].Value
+	dumps := filter(t, env.URL, group, `{ $.fields.event_id = "stack-1" }`)
+	require.Len(t, dumps, 1, "exactly one dump, visible when the response arrives")
+	var dump struct {
+		Msg          string            `json:"msg"`
+		AWSRequestID string            `json:"aws_request_id"`
+		APIRequestID string            `json:"api_request_id"`
+		Fields       map[string]string `json:"fields"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(dumps[0]), &dump))
+	assert.Equal(t, "request dump", dump.Msg)
+	assert.Equal(t, answer.RequestID, dump.APIRequestID)
+	assert.Equal(t, answer.AWSRequestID, dump.AWSRequestID)
+	assert.Equal(t, map[string]string{"event_id": "stack-1", "type": "signup"}, dump.Fields)
+
+	// The env logs JSON, so the platform lines are platform.* records of the
+	// same invocation, in the same stream.
+	platform := filter(t, env.URL, group, `{ $.record.requestId = "`+answer.AWSRequestID+`" }`)
+	require.Len(t, platform, 2)
+	assert.Contains(t, platform[0], `"type":"platform.start"`)
+	assert.Contains(t, platform[1], `"type":"platform.report"`)
+
+	streams, err := stacktest.Logs(env.URL).DescribeLogStreams(context.Background(), &cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: aws.String(group)})
+	require.NoError(t, err)
+	require.Len(t, streams.LogStreams, 1)
+	assert.Regexp(t, `^\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}$`, aws.ToString(streams.LogStreams[0].LogStreamName))
+
+	// The stage's access log, in the format the Terraform stage configures.
+	access := filter(t, env.URL, "/aws/apigateway/request-dump-dev/access", `{ $.requestId = "`+answer.RequestID+`" }`)
+	require.Len(t, access, 1)
+	assert.Contains(t, access[0], `"status":"200"`)
+}
+
+func TestRejectedRequestsNeverReachTheFunction(t *testing.T) {
+	env := stacktest.Start(t)
+	apiURL := env.Outputs["api_url"].Value
+	tests := []struct {
+		name, method, path, body string
+		status                   int
+		message                  string
+	}{
+		{"missing type", http.MethodPost, "/events", `{"event_id":"bad-1"}`, 400, `"message": "Invalid request body"`},
+		{"not JSON", http.MethodPost, "/events", `event_id=bad-2`, 400, `"message": "Invalid request body"`},
+		{"unknown route", http.MethodPost, "/nope", `{"event_id":"bad-3","type":"t"}`, 403, `"message":"Missing Authentication Token"`},
+		{"unknown method", http.MethodGet, "/events", ``, 403, `"message":"Missing Authentication Token"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(tt.method, apiURL+tt.path, strings.NewReader(tt.body))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			assert.Equal(t, tt.status, resp.StatusCode)
+			assert.Contains(t, string(data), tt.message)
+		})
+	}
+	// A valid request after them is the fence: its dump is visible, theirs never were.
+	status, body := post(t, apiURL+"/events", `{"event_id":"fence","type":"t"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	group := env.Outputs["log_group_name"].Value
+	require.Len(t, filter(t, env.URL, group, `{ $.fields.event_id = "fence" }`), 1)
+	assert.Empty(t, filter(t, env.URL, group, `{ $.fields.event_id = "bad*" }`))
+	assert.Len(t, filter(t, env.URL, group, `"platform.start"`), 1, "only the fence invoked the function")
+}
+
+// newStack starts an empty stack with the artifact bucket.
+func newStack(t *testing.T, dataDir string) (*stack.Stack, string) {
+	t.Helper()
+	st, err := stack.New(stack.Config{DataDir: dataDir, Buckets: []string{"acme-request-dump-artifacts"}})
+	require.NoError(t, err)
+	srv := httptest.NewServer(st)
+	t.Cleanup(func() {
+		srv.Close()
+		_ = st.Close()
+	})
+	return st, srv.URL
+}
+
+func devSpec(t *testing.T) stack.Spec {
+	t.Helper()
+	cfg, err := envconfig.Load("dev")
+	require.NoError(t, err)
+	spec, err := stack.SpecFor(cfg)
+	require.NoError(t, err)
+	return spec
+}
+
+func TestDeployRefusesWhatLambdaWouldNotRun(t *testing.T) {
+	code := stacktest.FunctionZip(t)
+	other := map[string]string{"amd64": "arm64", "arm64": "amd64"}[runtime.GOARCH]
+	require.NotEmpty(t, other, "this test knows amd64 and arm64 hosts")
+	foreign, err := stacktest.FunctionZipFor(other)
+	require.NoError(t, err)
+
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, url string) pointer.Pointer
+		want  string
+	}{
+		{"object missing", func(t *testing.T, url string) pointer.Pointer {
+			return pointer.New("acme-request-dump-artifacts", "dev", pointer.Sum(code))
+		}, "is not in the local S3"},
+		{"object has other bytes than the pointer says", func(t *testing.T, url string) pointer.Pointer {
+			p := pointer.New("acme-request-dump-artifacts", "dev", pointer.Sum(code))
+			_, err := stacktest.S3(url).PutObject(context.Background(), &s3.PutObjectInput{
+				Bucket: aws.String(p.Bucket), Key: aws.String(p.Key), Body: bytes.NewReader(append([]byte{}, foreign...)),
+			})
+			require.NoError(t, err)
+			return p
+		}, "but the pointer says"},
+		{"key outside the env prefix", func(t *testing.T, url string) pointer.Pointer {
+			p := stacktest.Upload(t, url, "acme-request-dump-artifacts", "stg", code)
+			return p
+		}, "outside the dev/ prefix"},
+		{"bootstrap for another architecture", func(t *testing.T, url string) pointer.Pointer {
+			return stacktest.Upload(t, url, "acme-request-dump-artifacts", "dev", foreign)
+		}, "cannot execute it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, url := newStack(t, "")
+			spec := devSpec(t)
+			spec.Artifact = tt.setup(t, url)
+			_, err := st.Deploy(context.Background(), spec)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestControlAPI(t *testing.T) {
+	_, url := newStack(t, "")
+	client := &stack.Client{Endpoint: url}
+	ctx := context.Background()
+
+	h, err := client.Health(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "ready", h.Status)
+	assert.Empty(t, h.Deployments)
+
+	resp, err := http.Post(url+"/_local/deploy", "application/json", strings.NewReader(`{"env":"dev","bogus":1}`))
+	require.NoError(t, err)
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Contains(t, string(data), `unknown field \"bogus\"`)
+
+	spec := devSpec(t)
+	_, err = client.Deploy(ctx, spec)
+	require.Error(t, err, "the artifact was never uploaded")
+	assert.Contains(t, err.Error(), "upload it first")
+
+	spec.Artifact = stacktest.Upload(t, url, spec.Artifact.Bucket, "dev", stacktest.FunctionZip(t))
+	out, err := client.Deploy(ctx, spec)
+	require.NoError(t, err)
+	assert.Equal(t, "request-dump-dev", out["function_name"].Value)
+	h, err = client.Health(ctx)
+	require.NoError(t, err)
+	require.Len(t, h.Deployments, 1)
+	assert.Equal(t, out["api_url"].Value, h.Deployments[0].APIURL)
+
+	resp, err = http.Get(url + "/restapis/nosuchapi0/dev/_user_request_/events")
+	require.NoError(t, err)
+	data, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.Contains(t, string(data), "request-dump-dev", "the answer lists what is deployed")
+}
+
+func TestRestartKeepsObjectsLogsAndDeployments(t *testing.T) {
+	dir := t.TempDir()
+	env := stacktest.Start(t, stacktest.WithDataDir(dir))
+	status, body := post(t, env.Outputs["api_url"].Value+"/events", `{"event_id":"before-restart","type":"t"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.NoError(t, env.Stack.Close())
+
+	_, url := newStack(t, dir)
+	h, err := (&stack.Client{Endpoint: url}).Health(context.Background())
+	require.NoError(t, err)
+	require.Len(t, h.Deployments, 1, "the deployment comes back")
+	apiURL := h.Deployments[0].APIURL
+
+	head, err := stacktest.S3(url).HeadObject(context.Background(), &s3.HeadObjectInput{
+		Bucket: aws.String(env.Config.Artifact.Bucket), Key: aws.String(env.Config.Artifact.Key), ChecksumMode: "ENABLED",
+	})
+	require.NoError(t, err)
+	assert.Equal(t, env.Config.Artifact.SHA256, aws.ToString(head.ChecksumSHA256))
+
+	status, body = post(t, apiURL+"/events", `{"event_id":"after-restart","type":"t"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	group := "/aws/lambda/request-dump-dev"
+	assert.Len(t, filter(t, url, group, `{ $.fields.event_id = "before-restart" }`), 1)
+	assert.Len(t, filter(t, url, group, `{ $.fields.event_id = "after-restart" }`), 1)
+}
+
+func TestRedeployReplacesTheFunction(t *testing.T) {
+	env := stacktest.Start(t)
+	apiURL := env.Outputs["api_url"].Value
+
+	spec := devSpec(t)
+	spec.Artifact = env.Config.Artifact
+	spec.Environment["DUMP_FIELDS"] = "event_id=body.event_id,kind=body.type"
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	d, err := env.Stack.Deploy(ctx, spec)
+	require.NoError(t, err)
+	assert.Equal(t, env.Deployment.APIID, d.APIID, "api_url stays the same across deploys")
+
+	status, body := post(t, apiURL+"/events", `{"event_id":"redeployed","type":"t"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	dumps := filter(t, env.URL, env.Outputs["log_group_name"].Value, `{ $.fields.event_id = "redeployed" }`)
+	require.Len(t, dumps, 1)
+	assert.Contains(t, dumps[0], `"kind":"t"`)
+}

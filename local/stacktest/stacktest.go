@@ -1,0 +1,175 @@
+// Package stacktest starts the local AWS stack inside a test, on httptest's
+// 127.0.0.1:0, and deploys an env onto it the way `make local-up` does: the
+// function built by scripts/build.sh for this machine, uploaded to the env's
+// prefix with the real aws-sdk-go-v2 S3 client, deployed from envs/<env>.
+package stacktest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/stretchr/testify/require"
+
+	"github.com/acme/request-dump/internal/envconfig"
+	"github.com/acme/request-dump/internal/pointer"
+	"github.com/acme/request-dump/internal/repo"
+	"github.com/acme/request-dump/local/stack"
+)
+
+// Env is an env deployed on a local stack started for one test.
+type Env struct {
+	// Stack is the running stack; URL its edge endpoint.
+	Stack *stack.Stack
+	URL   string
+	// Config is the env as deployed (after the test's changes).
+	Config *envconfig.Config
+	// Deployment is what the stack deployed; Outputs its outputs.
+	Deployment *stack.Deployment
+	Outputs    stack.Outputs
+	// Zip is the function zip deployed.
+	Zip []byte
+}
+
+// Option changes how Start deploys.
+type Option func(*options)
+
+type options struct {
+	env     string
+	edit    func(*envconfig.Config)
+	dataDir string
+}
+
+// WithEnv deploys env instead of dev.
+func WithEnv(env string) Option { return func(o *options) { o.env = env } }
+
+// WithConfig lets the test change the env's settings before the deploy,
+// e.g. the dump fields.
+func WithConfig(edit func(*envconfig.Config)) Option { return func(o *options) { o.edit = edit } }
+
+// WithDataDir keeps the stack's data in dir.
+func WithDataDir(dir string) Option { return func(o *options) { o.dataDir = dir } }
+
+// Start starts a stack for t, deploys the env and stops the stack when t ends.
+func Start(t testing.TB, opts ...Option) *Env {
+	t.Helper()
+	o := options{env: "dev"}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	cfg, err := envconfig.Load(o.env)
+	require.NoError(t, err)
+	if o.edit != nil {
+		o.edit(cfg)
+	}
+	code := FunctionZip(t)
+
+	st, err := stack.New(stack.Config{DataDir: o.dataDir, Buckets: []string{cfg.Artifact.Bucket}})
+	require.NoError(t, err)
+	srv := httptest.NewServer(st)
+	t.Cleanup(func() {
+		srv.Close()
+		_ = st.Close()
+	})
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cfg.Artifact = Upload(t, srv.URL, cfg.Artifact.Bucket, o.env, code)
+	spec, err := stack.SpecFor(cfg)
+	require.NoError(t, err)
+	d, err := st.Deploy(ctx, spec)
+	require.NoError(t, err)
+	return &Env{Stack: st, URL: srv.URL, Config: cfg, Deployment: d, Outputs: d.Outputs(srv.URL), Zip: code}
+}
+
+// Upload stores a zip at its content address under env's prefix with the
+// S3 client, as scripts/upload.sh does, and returns its pointer.
+func Upload(t testing.TB, endpoint, bucket, env string, code []byte) pointer.Pointer {
+	t.Helper()
+	p := pointer.New(bucket, env, pointer.Sum(code))
+	_, err := S3(endpoint).PutObject(context.Background(), &s3.PutObjectInput{
+		Bucket:            aws.String(p.Bucket),
+		Key:               aws.String(p.Key),
+		Body:              bytes.NewReader(code),
+		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+	})
+	require.NoError(t, err)
+	return p
+}
+
+// S3 returns an S3 client for the stack at endpoint.
+func S3(endpoint string) *s3.Client {
+	return s3.New(s3.Options{
+		Region:       stack.DefaultRegion,
+		BaseEndpoint: aws.String(endpoint),
+		UsePathStyle: true,
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
+}
+
+// Logs returns a CloudWatch Logs client for the stack at endpoint.
+func Logs(endpoint string) *cloudwatchlogs.Client {
+	return cloudwatchlogs.New(cloudwatchlogs.Options{
+		Region:       stack.DefaultRegion,
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
+}
+
+var build struct {
+	mu   sync.Mutex
+	zips map[string][]byte
+}
+
+// FunctionZip returns the function built by scripts/build.sh for this
+// machine, built once per test binary.
+func FunctionZip(t testing.TB) []byte {
+	t.Helper()
+	code, err := FunctionZipFor(runtime.GOARCH)
+	require.NoError(t, err)
+	return code
+}
+
+// FunctionZipFor returns the function built by scripts/build.sh for arch.
+func FunctionZipFor(arch string) ([]byte, error) {
+	build.mu.Lock()
+	defer build.mu.Unlock()
+	if code, ok := build.zips[arch]; ok {
+		return code, nil
+	}
+	script, err := repo.Path("scripts", "build.sh")
+	if err != nil {
+		return nil, err
+	}
+	out, err := os.MkdirTemp("", "stacktest-build-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(out)
+	cmd := exec.Command("bash", script, "--arch", arch, "--out", out)
+	if log, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("scripts/build.sh --arch %s: %v\n%s", arch, err, log)
+	}
+	code, err := os.ReadFile(filepath.Join(out, "function.zip"))
+	if err != nil {
+		return nil, err
+	}
+	if build.zips == nil {
+		build.zips = map[string][]byte{}
+	}
+	build.zips[arch] = code
+	return code, nil
+}

@@ -4,7 +4,7 @@ SHELL := /usr/bin/env bash
 ENV ?= dev
 
 .DEFAULT_GOAL := help
-.PHONY: help tools build test bench fuzz demo local-up local-down
+.PHONY: help tools build test bench bench-local fuzz demo local-up local-down logs
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ test: ## Run every test and check (what CI runs).
 bench: ## Go benchmarks of the function's dump path.
 	scripts/bench.sh
 
+bench-local: ## Load-test the local stack (start, latency, throughput, no lost dump).
+	scripts/bench-local.sh
+
 fuzz: ## Fuzz the body selector for a while (FUZZTIME, default 60s).
 	scripts/fuzz.sh
 
@@ -32,3 +35,6 @@ local-up: ## Start the local AWS stack in the background and deploy ENV.
 
 local-down: ## Stop the local AWS stack.
 	scripts/local-down.sh
+
+logs: ## Follow the function's log events on the local stack (like sam logs --tail).
+	scripts/logs.sh $(ENV) --follow

@@ -40,9 +40,14 @@ module "service" {
   }
 
   dump = {
+    # dev dumps more than stg and prod, to see what requests carry.
     fields = {
-      event_id = "body.event_id"
-      type     = "body.type"
+      event_id   = "body.event_id"
+      type       = "body.type"
+      user_id    = "body.user.id"
+      attributes = "body.attributes"
+      source_ip  = "requestContext.identity.sourceIp"
+      user_agent = "headers.User-Agent"
     }
     redact_keys     = ["password", "token", "secret", "authorization", "cookie"]
     max_value_bytes = 8192

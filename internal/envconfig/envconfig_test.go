@@ -59,7 +59,7 @@ func TestDevMatchesArchitectureDoc(t *testing.T) {
 	assert.Equal(t, Function{MemorySize: 128, Timeout: 10, Architecture: "arm64", LogLevel: "INFO"}, cfg.Function)
 	assert.Equal(t, 14, cfg.LogRetentionDays)
 	assert.Equal(t, map[string]string{
-		"DUMP_FIELDS":          "event_id=body.event_id,type=body.type",
+		"DUMP_FIELDS":          "attributes=body.attributes,event_id=body.event_id,source_ip=requestContext.identity.sourceIp,type=body.type,user_agent=headers.User-Agent,user_id=body.user.id",
 		"DUMP_REDACT_KEYS":     "password,token,secret,authorization,cookie",
 		"DUMP_MAX_VALUE_BYTES": "8192",
 		"DUMP_MAX_EVENT_BYTES": "65536",
@@ -332,17 +332,17 @@ func TestLoadRejects(t *testing.T) {
 		},
 		{
 			name:   "bad dump path",
-			mainTF: edit(`type     = "body.type"`, `type     = "cookies.session"`),
+			mainTF: edit(`type       = "body.type"`, `type       = "cookies.session"`),
 			want:   []string{"Each dump.fields path must be body"},
 		},
 		{
 			name:   "comma in dump path",
-			mainTF: edit(`type     = "body.type"`, `type     = "body.a,b"`),
+			mainTF: edit(`type       = "body.type"`, `type       = "body.a,b"`),
 			want:   []string{"Each dump.fields path must be body"},
 		},
 		{
 			name:   "bad dump name",
-			mainTF: edit(`type     = "body.type"`, `"event type" = "body.type"`),
+			mainTF: edit(`type       = "body.type"`, `"event type" = "body.type"`),
 			want:   []string{"Each dump.fields name must be"},
 		},
 		{
@@ -363,7 +363,7 @@ func TestLoadRejects(t *testing.T) {
 		{
 			name:   "unknown argument",
 			mainTF: edit("log_retention_days = 14", "log_retention_days = 14\n  retention = 1"),
-			want:   []string{`unsupported argument "retention"`, "main.tf:61"},
+			want:   []string{`unsupported argument "retention"`, "main.tf:66"},
 		},
 		{
 			name:   "non-literal argument",

@@ -65,16 +65,21 @@ func TestRequestReachesTheFunctionAndItsDumpTheLogs(t *testing.T) {
 	dumps := filter(t, env.URL, group, `{ $.fields.event_id = "stack-1" }`)
 	require.Len(t, dumps, 1, "exactly one dump, visible when the response arrives")
 	var dump struct {
-		Msg          string            `json:"msg"`
-		AWSRequestID string            `json:"aws_request_id"`
-		APIRequestID string            `json:"api_request_id"`
-		Fields       map[string]string `json:"fields"`
+		Msg          string         `json:"msg"`
+		AWSRequestID string         `json:"aws_request_id"`
+		APIRequestID string         `json:"api_request_id"`
+		Fields       map[string]any `json:"fields"`
+		Absent       []string       `json:"absent"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(dumps[0]), &dump))
 	assert.Equal(t, "request dump", dump.Msg)
 	assert.Equal(t, answer.RequestID, dump.APIRequestID)
 	assert.Equal(t, answer.AWSRequestID, dump.AWSRequestID)
-	assert.Equal(t, map[string]string{"event_id": "stack-1", "type": "signup"}, dump.Fields)
+	assert.Equal(t, "stack-1", dump.Fields["event_id"])
+	assert.Equal(t, "signup", dump.Fields["type"])
+	assert.Equal(t, "u-1", dump.Fields["user_id"])
+	assert.Equal(t, "127.0.0.1", dump.Fields["source_ip"])
+	assert.Equal(t, []string{"attributes"}, dump.Absent)
 
 	// The env logs JSON, so the platform lines are platform.* records of the
 	// same invocation, in the same stream.

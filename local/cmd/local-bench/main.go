@@ -1,0 +1,177 @@
+// Command local-bench measures the local stack as a user runs it, a
+// separate local-aws process on loopback, with the vegeta load generator:
+//
+//   - start to ready: spawn `local-aws serve` and poll its health, several times;
+//   - cold start: the first request after a deploy;
+//   - warm latency: p50/p99 through gateway → RIE → logs at a steady rate;
+//   - throughput: as many requests as the stack takes, then a check through
+//     FilterLogEvents that every accepted request's dump is in the log group
+//     exactly once (0 lost, 0 duplicated).
+//
+// Usage: local-bench --bin .local/bin/local-aws --zip .local/dist/function.zip [flags]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/acme/request-dump/local/stack"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "local-bench:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	bin, zip, env                 string
+	readyRuns                     int
+	warmRate                      int
+	warmFor                       time.Duration
+	loadRequests, workers, maxEnv int
+}
+
+func run() error {
+	var c config
+	flag.StringVar(&c.bin, "bin", ".local/bin/local-aws", "the local-aws `binary` to measure")
+	flag.StringVar(&c.zip, "zip", ".local/dist/function.zip", "the function zip built for this machine")
+	flag.StringVar(&c.env, "env", "dev", "the env to deploy")
+	flag.IntVar(&c.readyRuns, "ready-runs", 5, "how many starts to time")
+	flag.IntVar(&c.warmRate, "warm-rate", 500, "requests per second of the warm latency phase")
+	flag.DurationVar(&c.warmFor, "warm-for", 10*time.Second, "length of the warm latency phase")
+	flag.IntVar(&c.loadRequests, "requests", 50000, "requests in the throughput phase")
+	flag.IntVar(&c.workers, "workers", 32, "concurrent clients in the throughput phase")
+	flag.IntVar(&c.maxEnv, "max-concurrency", 0, "execution environments per function (local-aws serve --max-concurrency)")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (see -h)", flag.Arg(0))
+	}
+	switch {
+	case c.readyRuns < 1:
+		return errors.New("--ready-runs must be at least 1")
+	case c.warmRate < 1 || c.warmFor <= 0:
+		return errors.New("--warm-rate and --warm-for must be positive")
+	case c.loadRequests < 1 || c.workers < 1:
+		return errors.New("--requests and --workers must be at least 1")
+	case c.maxEnv < 0:
+		return errors.New("--max-concurrency must be 0 or more")
+	}
+	for _, f := range []string{c.bin, c.zip} {
+		if _, err := os.Stat(f); err != nil {
+			return fmt.Errorf("%w (scripts/bench-local.sh builds it)", err)
+		}
+	}
+
+	fmt.Printf("local-bench: %s, function %s\n\n", c.bin, c.zip)
+	ready, err := timeStarts(c)
+	if err != nil {
+		return err
+	}
+	slices.Sort(ready)
+	fmt.Printf("start to ready (%d starts): median %s, max %s\n", len(ready), ms(ready[len(ready)/2]), ms(ready[len(ready)-1]))
+
+	srv, err := start(c)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	target, err := deploy(c, srv.endpoint)
+	if err != nil {
+		return err
+	}
+	return measure(c, target)
+}
+
+// server is a local-aws process.
+type server struct {
+	cmd      *exec.Cmd
+	endpoint string
+}
+
+func (s *server) stop() {
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-done
+	}
+}
+
+func start(c config) (*server, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"serve", "--addr", addr, "--bucket", "acme-request-dump-artifacts"}
+	if c.maxEnv > 0 {
+		args = append(args, "--max-concurrency", fmt.Sprint(c.maxEnv))
+	}
+	cmd := exec.Command(c.bin, args...)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &server{cmd: cmd, endpoint: "http://" + addr}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := waitReady(ctx, s.endpoint); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// timeStarts starts local-aws readyRuns times, timing spawn to a ready
+// health answer, as a script that starts it in the background sees it.
+func timeStarts(c config) ([]time.Duration, error) {
+	var took []time.Duration
+	for range c.readyRuns {
+		begin := time.Now()
+		s, err := start(c)
+		if err != nil {
+			return nil, err
+		}
+		took = append(took, time.Since(begin))
+		s.stop()
+	}
+	return took, nil
+}
+
+func waitReady(ctx context.Context, endpoint string) error {
+	client := &stack.Client{Endpoint: endpoint}
+	for {
+		h, err := client.Health(ctx)
+		if err == nil && h.Status == "ready" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("local-aws at %s not ready: %v", endpoint, err)
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }

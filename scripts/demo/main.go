@@ -1,0 +1,194 @@
+// Command demo posts the sample events in scripts/demo/events to a deployed
+// env's API and reads their dumps back through the CloudWatch Logs API, as
+// `make demo` shows them. The target comes from a `terraform output -json`
+// file (.local/outputs.json for the local stack).
+//
+// Usage: go run ./scripts/demo [--outputs .local/outputs.json] [--events scripts/demo/events]
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+type outputs map[string]struct {
+	Value string `json:"value"`
+}
+
+func run() error {
+	outFile := flag.String("outputs", ".local/outputs.json", "the env's outputs (`terraform output -json` shape)")
+	eventsDir := flag.String("events", "scripts/demo/events", "folder of sample event bodies (*.json)")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", flag.Arg(0))
+	}
+	data, err := os.ReadFile(*outFile)
+	if err != nil {
+		return fmt.Errorf("%w (start the local stack first: make local-up)", err)
+	}
+	var out outputs
+	if err := json.Unmarshal(data, &out); err != nil {
+		return fmt.Errorf("%s: %w", *outFile, err)
+	}
+	for _, k := range []string{"api_url", "log_group_name", "region", "endpoint_url"} {
+		if out[k].Value == "" {
+			return fmt.Errorf("%s has no %s", *outFile, k)
+		}
+	}
+	files, err := filepath.Glob(filepath.Join(*eventsDir, "*.json"))
+	if err != nil || len(files) == 0 {
+		return fmt.Errorf("no sample events in %s", *eventsDir)
+	}
+	sort.Strings(files)
+
+	// Each run gets its own event ids, so that a dump is found once even when
+	// the stack keeps the earlier runs' logs.
+	run := time.Now().UTC().Format("20060102T150405.000")
+	var accepted, rejected []string
+	for _, f := range files {
+		id, ok, err := post(out["api_url"].Value+"/events", f, run)
+		if err != nil {
+			return err
+		}
+		if ok {
+			accepted = append(accepted, id)
+		} else {
+			rejected = append(rejected, id)
+		}
+	}
+
+	logs := cloudwatchlogs.New(cloudwatchlogs.Options{
+		Region:       out["region"].Value,
+		BaseEndpoint: aws.String(out["endpoint_url"].Value),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
+	group := out["log_group_name"].Value
+	fmt.Printf("\nThe dumps, read back from %s with FilterLogEvents:\n", group)
+	for _, id := range accepted {
+		pattern := fmt.Sprintf(`{ $.fields.event_id = "%s" }`, id)
+		msgs, err := find(logs, group, pattern)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("\n  filter pattern %s → %d event(s)\n", pattern, len(msgs))
+		for _, m := range msgs {
+			var pretty bytes.Buffer
+			if json.Indent(&pretty, []byte(m), "    ", "  ") != nil {
+				pretty.WriteString(m)
+			}
+			fmt.Printf("    %s\n", pretty.String())
+		}
+		if len(msgs) != 1 {
+			return fmt.Errorf("want exactly one dump for %s, found %d", id, len(msgs))
+		}
+	}
+	// The accepted dumps are visible, so a rejected request's dump would be too.
+	for _, id := range rejected {
+		pattern := fmt.Sprintf(`{ $.fields.event_id = "%s" }`, id)
+		msgs, err := filter(context.Background(), logs, group, pattern)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("\n  filter pattern %s → %d event(s): rejected by the gateway, it never reached the function\n", pattern, len(msgs))
+		if len(msgs) != 0 {
+			return fmt.Errorf("a rejected request was dumped: %s", id)
+		}
+	}
+	fmt.Printf("\nThe same query with the AWS CLI:\n  aws --endpoint-url %s logs filter-log-events --log-group-name %s --filter-pattern '{ $.fields.event_id = \"%s\" }'\n",
+		out["endpoint_url"].Value, group, accepted[0])
+	return nil
+}
+
+// post sends one sample with its event_id made unique for this run, and
+// reports whether the API accepted it.
+func post(url, file, run string) (string, bool, error) {
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return "", false, err
+	}
+	var body map[string]any
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return "", false, fmt.Errorf("%s: %w", file, err)
+	}
+	id := fmt.Sprintf("%v-%s", body["event_id"], run)
+	body["event_id"] = id
+	payload, err := json.Marshal(body)
+	if err != nil {
+		return "", false, err
+	}
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(payload))
+	if err != nil {
+		return "", false, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "request-dump-demo/1.0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", false, err
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", false, err
+	}
+	fmt.Printf("POST /events %-32s → %d %s\n", filepath.Base(file), resp.StatusCode, strings.TrimSpace(string(answer)))
+	return id, resp.StatusCode == http.StatusOK, nil
+}
+
+// find polls FilterLogEvents briefly: the local stack has the dump by the
+// time the response arrives, AWS within seconds to minutes.
+func find(client *cloudwatchlogs.Client, group, pattern string) ([]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for delay := 50 * time.Millisecond; ; delay = min(2*delay, time.Second) {
+		msgs, err := filter(ctx, client, group, pattern)
+		if err != nil || len(msgs) > 0 {
+			return msgs, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, errors.New("no dump for " + pattern + " within 10 s")
+		case <-time.After(delay):
+		}
+	}
+}
+
+func filter(ctx context.Context, client *cloudwatchlogs.Client, group, pattern string) ([]string, error) {
+	var msgs []string
+	p := cloudwatchlogs.NewFilterLogEventsPaginator(client, &cloudwatchlogs.FilterLogEventsInput{
+		LogGroupName:  aws.String(group),
+		FilterPattern: aws.String(pattern),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range page.Events {
+			msgs = append(msgs, aws.ToString(e.Message))
+		}
+	}
+	return msgs, nil
+}

@@ -404,6 +404,10 @@ func TestHandleBadInput(t *testing.T) {
 			wantFields: map[string]any{}, wantAbsent: []string{"event_id", "type"}, wantBodyError: "invalid base64",
 		},
 		{
+			name: "the whole body of a bad base64 request is its text", fields: "body=body,event_id=body.event_id", req: with("%%%", true),
+			wantFields: map[string]any{"body": "%%%"}, wantAbsent: []string{"event_id"}, wantBodyError: "invalid base64",
+		},
+		{
 			name: "form body", req: with("event_id=e-1&type=signup", false),
 			wantFields: map[string]any{}, wantAbsent: []string{"event_id", "type"}, wantBodyError: "not JSON",
 		},

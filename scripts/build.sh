@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
 done
 case $arch in
   arm64 | amd64) ;;
-  *) echo "build.sh: --arch must be arm64 or amd64 (Lambda's architectures), not '$arch'" >&2; exit 2 ;;
+  *) echo "build.sh: --arch (or \$GOARCH) must be arm64 or amd64, Lambda's architectures, not '$arch'" >&2; exit 2 ;;
 esac
 
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -1,0 +1,317 @@
+package smoke
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/acme/request-dump/internal/envconfig"
+	"github.com/acme/request-dump/local/stacktest"
+)
+
+// recorder is a require.TestingT that keeps what a suite reports, so a test
+// can run the suite against a broken deployment and assert that it fails.
+type recorder struct{ errors []string }
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+
+func (r *recorder) FailNow() { panic("the suite must not stop its caller") }
+
+// deploy starts a local stack with env deployed, changed by edit when not
+// nil, and returns its target, read back from a `terraform output -json`
+// file as scripts/smoke.sh --local reads it.
+func deploy(t *testing.T, env string, edit func(*envconfig.Config)) (Target, *stacktest.Env) {
+	t.Helper()
+	opts := []stacktest.Option{stacktest.WithEnv(env)}
+	if edit != nil {
+		opts = append(opts, stacktest.WithConfig(edit))
+	}
+	deployed := stacktest.Start(t, opts...)
+	data, err := json.Marshal(deployed.Outputs)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "outputs.json")
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	target, err := LoadOutputs(path)
+	require.NoError(t, err)
+	require.NoError(t, target.CheckLoopback())
+	return target, deployed
+}
+
+// load reads env from envs/ and applies edit: what the suite expects.
+func load(t *testing.T, env string, edit func(*envconfig.Config)) *envconfig.Config {
+	t.Helper()
+	cfg, err := envconfig.Load(env)
+	require.NoError(t, err)
+	if edit != nil {
+		edit(cfg)
+	}
+	return cfg
+}
+
+// runSuite runs the suite against target with expectations from cfg and
+// returns the report, its text and what it told its TestingT.
+func runSuite(t *testing.T, target Target, cfg *envconfig.Config, timeout time.Duration) (*Report, string, *recorder) {
+	t.Helper()
+	var out bytes.Buffer
+	suite, err := New(target, cfg, WithTimeout(timeout), WithOutput(&out))
+	require.NoError(t, err)
+	rec := &recorder{}
+	report := suite.Run(rec)
+	t.Logf("report:\n%s", out.String())
+	return report, out.String(), rec
+}
+
+// TestSuitePassesOnEachEnv runs the suite against each env as envs/<env>
+// configures it: the checks adapt to each env's dump fields.
+func TestSuitePassesOnEachEnv(t *testing.T) {
+	for _, env := range []string{"dev", "stg", "prod"} {
+		t.Run(env, func(t *testing.T) {
+			target, deployed := deploy(t, env, nil)
+			report, text, rec := runSuite(t, target, deployed.Config, DefaultLocalTimeout)
+			require.Empty(t, rec.errors)
+			require.True(t, report.Passed())
+			require.Len(t, report.Checks, 5)
+			for i, c := range report.Checks {
+				assert.Equal(t, i+1, c.ID)
+				assert.True(t, c.Passed, "check %d: %v", c.ID, c.Failures)
+				assert.NotEmpty(t, c.Detail, "check %d says what it saw", c.ID)
+			}
+			assert.Positive(t, report.Visibility)
+			assert.Less(t, report.Visibility, DefaultLocalTimeout)
+			for name := range deployed.Config.Dump.Fields {
+				assert.Contains(t, report.Check(CheckDump).Detail, name, "the report names every dumped field")
+			}
+			assert.Contains(t, text, "smoke: PASS (5/5 checks passed)")
+			assert.Contains(t, text, "; the dump was visible ≤ ")
+			assert.Contains(t, text, "env "+env+": request-dump-"+env)
+		})
+	}
+}
+
+// allSources dumps a field from every kind of path, each of which the
+// suite resolves on its own: body objects with redacted keys, a redacted
+// body key, every header and named ones, query and path parameters, the
+// request context and the event's top-level strings.
+func allSources(cfg *envconfig.Config) {
+	cfg.Dump.Fields = map[string]string{
+		"event_id":     "body.event_id",
+		"type":         "body.type",
+		"user":         "body.user",
+		"attributes":   "body.attributes",
+		"password":     "body.attributes.password",
+		"seats":        "body.attributes.seats",
+		"missing":      "body.nothing.here",
+		"headers":      "headers",
+		"user_agent":   "headers.User-Agent",
+		"smoke_token":  "headers.X-Smoke-Token",
+		"not_sent":     "headers.X-Not-Sent",
+		"page":         "queryStringParameters.page",
+		"access_token": "queryStringParameters.access_token",
+		"id":           "pathParameters.id",
+		"request_id":   "requestContext.requestId",
+		"stage":        "requestContext.stage",
+		"resource":     "requestContext.resourcePath",
+		"source_ip":    "requestContext.identity.sourceIp",
+		"agent":        "requestContext.identity.userAgent",
+		"api_id":       "requestContext.apiId",
+		"method":       "httpMethod",
+		"path":         "path",
+		"route":        "resource",
+	}
+}
+
+func TestSuiteResolvesEverySource(t *testing.T) {
+	target, deployed := deploy(t, "dev", allSources)
+	report, _, rec := runSuite(t, target, deployed.Config, DefaultLocalTimeout)
+	require.Empty(t, rec.errors)
+	require.True(t, report.Passed())
+	detail := report.Check(CheckDump).Detail
+	assert.Contains(t, detail, "as sent: access_token, agent, attributes, event_id, method, page, password, path, request_id, resource, route, seats, smoke_token, stage, type, user, user_agent")
+	assert.Contains(t, detail, "checked in part: api_id (a request context value the client cannot know), headers (every header sent, redacted by name), source_ip (the caller's IP address)")
+	assert.Contains(t, detail, "absent as expected: id, missing, not_sent")
+	assert.Contains(t, detail, "redaction checked at body.attributes.api_token, body.attributes.password, header X-Smoke-Token, query access_token")
+	assert.Contains(t, detail, "not dumped, as no field selects them: none")
+}
+
+// TestSuiteFailsAgainstBrokenDeployments deploys an env whose function
+// does not do what envs/dev says and checks that the suite fails the right
+// checks for the right reason.
+func TestSuiteFailsAgainstBrokenDeployments(t *testing.T) {
+	// What the suite expects: dev with its body objects dumped, so that
+	// redaction is exercised whatever envs/dev selects today.
+	expected := func(cfg *envconfig.Config) {
+		cfg.Dump.Fields = map[string]string{
+			"event_id":   "body.event_id",
+			"type":       "body.type",
+			"user_id":    "body.user.id",
+			"attributes": "body.attributes",
+		}
+		cfg.Dump.RedactKeys = []string{"password", "token", "secret", "authorization", "cookie"}
+	}
+	for _, tc := range []struct {
+		name     string
+		breakage func(*envconfig.Config)
+		// failures maps each failing check to phrases its failures hold;
+		// every other check must pass.
+		failures map[int][]string
+	}{
+		{
+			name:     "event_id not dumped",
+			breakage: func(cfg *envconfig.Config) { delete(cfg.Dump.Fields, "event_id") },
+			failures: map[int][]string{
+				CheckDump:       {`no event matching { $.fields.event_id = "smoke-`, "the request's dump (api_request_id ", "it has no fields.event_id at all (fields: attributes, type, user_id)", "does not dump event_id from body.event_id as envs/dev says"},
+				CheckRejected:   {"the fence's dump", "did not appear within", "proves nothing"},
+				CheckUnknown:    {"the fence's dump", "proves nothing"},
+				CheckVisibility: {"the dump did not become visible within 1.5s (set SMOKE_TIMEOUT to wait longer)"},
+			},
+		},
+		{
+			name:     "event_id from the wrong path",
+			breakage: func(cfg *envconfig.Config) { cfg.Dump.Fields["event_id"] = "body.type" },
+			failures: map[int][]string{
+				CheckDump:       {`its fields.event_id is "smoke.check", not the body's event_id "smoke-`, "does not dump event_id from body.event_id"},
+				CheckRejected:   {"proves nothing"},
+				CheckUnknown:    {"proves nothing"},
+				CheckVisibility: {"did not become visible"},
+			},
+		},
+		{
+			name:     "event_id from a path the body lacks",
+			breakage: func(cfg *envconfig.Config) { cfg.Dump.Fields["event_id"] = "body.eventId" },
+			failures: map[int][]string{
+				CheckDump:       {"it lists event_id as absent: its path finds nothing in the body"},
+				CheckRejected:   {"proves nothing"},
+				CheckUnknown:    {"proves nothing"},
+				CheckVisibility: {"did not become visible"},
+			},
+		},
+		{
+			name:     "redaction off",
+			breakage: func(cfg *envconfig.Config) { cfg.Dump.RedactKeys = nil },
+			failures: map[int][]string{
+				CheckDump: {
+					"fields.attributes (from body.attributes) is not what the probe sent there (after redaction)",
+					`"password": (string) (len=10) "[REDACTED]"`,
+					"the dump carries the value sent as body.attributes.password",
+					"it is under a key envs/dev redacts, so it must never appear: redaction is not working",
+					"the dump carries the value sent as body.attributes.api_token",
+				},
+			},
+		},
+		{
+			name:     "an unselected field dumped",
+			breakage: func(cfg *envconfig.Config) { cfg.Dump.Fields["email"] = "body.user.email" },
+			failures: map[int][]string{
+				CheckDump: {
+					"fields.email is in the dump, but envs/dev selects only attributes, event_id, type, user_id",
+					"the dump carries the value sent as body.user.email",
+					"no field of envs/dev selects it",
+				},
+			},
+		},
+		{
+			name:     "a field from the wrong path",
+			breakage: func(cfg *envconfig.Config) { cfg.Dump.Fields["user_id"] = "body.user.uid" },
+			failures: map[int][]string{
+				CheckDump: {"fields.user_id (from body.user.id) is missing from the dump (absent: [user_id]), but the probe sent a value there"},
+			},
+		},
+		{
+			name:     "values cut to tight bounds",
+			breakage: func(cfg *envconfig.Config) { cfg.Dump.MaxValueBytes = 64 },
+			failures: map[int][]string{
+				CheckDump: {"the dump cut fields [attributes] to the env's size bounds"},
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			target, _ := deploy(t, "dev", func(cfg *envconfig.Config) {
+				expected(cfg)
+				tc.breakage(cfg)
+			})
+			report, text, rec := runSuite(t, target, load(t, "dev", expected), 1500*time.Millisecond)
+			require.False(t, report.Passed())
+			assert.Contains(t, text, "smoke: FAIL")
+			failed := map[int]bool{}
+			for _, c := range report.Checks {
+				phrases, want := tc.failures[c.ID]
+				if !want {
+					assert.True(t, c.Passed, "check %d should pass: %v", c.ID, c.Failures)
+					continue
+				}
+				failed[c.ID] = true
+				require.False(t, c.Passed, "check %d should fail", c.ID)
+				all := strings.Join(c.Failures, "\n")
+				for _, p := range phrases {
+					assert.Contains(t, all, p, "check %d", c.ID)
+				}
+				assert.Contains(t, text, fmt.Sprintf("FAIL  %d  %s", c.ID, c.Name))
+			}
+			assert.Equal(t, len(tc.failures), len(failed))
+			// The TestingT heard of each failed check, with its reason.
+			require.Len(t, rec.errors, len(tc.failures))
+			for _, e := range rec.errors {
+				assert.Regexp(t, `^smoke check \d \(.+\) failed:\n`, e)
+			}
+		})
+	}
+}
+
+// TestNewRefusesAnotherEnvsTarget: a target that is not the env's
+// deployment (the local stack runs another env) is refused before any
+// request, with the fix.
+func TestNewRefusesAnotherEnvsTarget(t *testing.T) {
+	stg := Target{APIURL: "http://127.0.0.1:1/x", FunctionName: "request-dump-stg", LogGroupName: "/aws/lambda/request-dump-stg", Region: "ap-northeast-1", EndpointURL: "http://127.0.0.1:1"}
+	_, err := New(stg, load(t, "dev", nil))
+	require.ErrorContains(t, err, `the target's function is "request-dump-stg" but env dev's is "request-dump-dev": the local stack runs another env: run make local-up ENV=dev`)
+
+	aws := stg
+	aws.EndpointURL = ""
+	_, err = New(aws, load(t, "dev", nil))
+	require.ErrorContains(t, err, "the outputs are not this env's")
+
+	region := stg
+	region.FunctionName, region.LogGroupName, region.Region = "request-dump-dev", "/aws/lambda/request-dump-dev", "us-east-1"
+	_, err = New(region, load(t, "dev", nil))
+	require.ErrorContains(t, err, `the target's region is "us-east-1" but env dev's is "ap-northeast-1"`)
+}
+
+// TestNewRefusesUnfindableDump: an env that does not dump event_id from
+// body.event_id breaks the contract the suite finds dumps by.
+func TestNewRefusesUnfindableDump(t *testing.T) {
+	dev := load(t, "dev", func(cfg *envconfig.Config) {
+		cfg.Dump.Fields = maps.Clone(cfg.Dump.Fields)
+		cfg.Dump.Fields["event_id"] = "body.id"
+	})
+	target := Target{APIURL: "http://127.0.0.1:1/x", FunctionName: dev.Name, LogGroupName: dev.LogGroupName(), Region: dev.Region, EndpointURL: "http://127.0.0.1:1"}
+	_, err := New(target, dev)
+	require.ErrorContains(t, err, `envs/dev dumps event_id from "body.id", not body.event_id`)
+
+	_, err = New(target, dev, WithTimeout(0))
+	require.ErrorContains(t, err, "visibility timeout 0s is not positive")
+}
+
+// TestRunReportsUnreachableClients: a local target off loopback is refused
+// before anything is dialled, and the run fails saying so.
+func TestRunReportsOffLoopbackTarget(t *testing.T) {
+	dev := load(t, "dev", nil)
+	target := Target{APIURL: "http://192.0.2.10/dev", FunctionName: dev.Name, LogGroupName: dev.LogGroupName(), Region: dev.Region, EndpointURL: "http://127.0.0.1:1"}
+	suite, err := New(target, dev)
+	require.NoError(t, err)
+	rec := &recorder{}
+	report := suite.Run(rec)
+	require.False(t, report.Passed())
+	require.Len(t, rec.errors, 1)
+	assert.Contains(t, rec.errors[0], `api_url "http://192.0.2.10/dev" is not on a loopback address`)
+}

@@ -1,0 +1,207 @@
+package smoke
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gruntwork-io/terratest/modules/logger"
+	"github.com/gruntwork-io/terratest/modules/terraform"
+	terratesting "github.com/gruntwork-io/terratest/modules/testing"
+)
+
+// Default visibility deadlines: how long a dump may take to become visible
+// through FilterLogEvents. The local stack makes an event visible as soon
+// as it is written; CloudWatch Logs ingestion on AWS is eventually
+// consistent and usually takes seconds, now and then a minute.
+const (
+	DefaultLocalTimeout = 5 * time.Second
+	DefaultAWSTimeout   = 2 * time.Minute
+)
+
+// TimeoutVar names the environment variable that overrides the default
+// visibility deadline, as a Go duration (e.g. 90s, 3m).
+const TimeoutVar = "SMOKE_TIMEOUT"
+
+// Target is a deployed env as its Terraform outputs describe it.
+type Target struct {
+	// APIURL is the stage's base URL; the API answers POST <APIURL>/events.
+	APIURL string
+	// FunctionName is the Lambda function's name.
+	FunctionName string
+	// LogGroupName is the function's log group, /aws/lambda/<function>.
+	LogGroupName string
+	// Region is the region the service runs in.
+	Region string
+	// EndpointURL is the local stack's edge endpoint, the BaseEndpoint of
+	// every AWS client; empty for a deployment on AWS.
+	EndpointURL string
+}
+
+// Local reports whether the target is on the local stack.
+func (t Target) Local() bool { return t.EndpointURL != "" }
+
+// String names the target in reports.
+func (t Target) String() string {
+	if t.Local() {
+		return fmt.Sprintf("%s in %s on the local stack at %s", t.FunctionName, t.Region, t.EndpointURL)
+	}
+	return fmt.Sprintf("%s in %s on AWS", t.FunctionName, t.Region)
+}
+
+// DefaultTimeout is the visibility deadline that suits the target.
+func (t Target) DefaultTimeout() time.Duration {
+	if t.Local() {
+		return DefaultLocalTimeout
+	}
+	return DefaultAWSTimeout
+}
+
+// Timeout is the visibility deadline: SMOKE_TIMEOUT as getenv returns it,
+// or the target's default when it is unset.
+func (t Target) Timeout(getenv func(string) string) (time.Duration, error) {
+	v := getenv(TimeoutVar)
+	if v == "" {
+		return t.DefaultTimeout(), nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("smoke: %s=%q is not a positive Go duration (want e.g. 10s or 3m)", TimeoutVar, v)
+	}
+	return d, nil
+}
+
+// CheckLoopback returns an error unless the target is on the local stack
+// and every URL it names is on a loopback address, so that a local smoke
+// run can never reach anything else.
+func (t Target) CheckLoopback() error {
+	if !t.Local() {
+		return errors.New("smoke: the outputs have no endpoint_url, so they are not the local stack's: run make local-up (scripts/local-up.sh <env>), which writes .local/outputs.json")
+	}
+	for _, u := range []struct{ name, url string }{{"endpoint_url", t.EndpointURL}, {"api_url", t.APIURL}} {
+		parsed, err := url.Parse(u.url)
+		if err != nil {
+			return fmt.Errorf("smoke: %s %q: %w", u.name, u.url, err)
+		}
+		if !isLoopbackHost(parsed.Hostname()) {
+			return fmt.Errorf("smoke: %s %q is not on a loopback address; a local smoke run only talks to the local stack on 127.0.0.1", u.name, u.url)
+		}
+	}
+	return nil
+}
+
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ParseOutputs reads a target from the JSON that `terraform output -json`
+// prints (or the local stack writes to .local/outputs.json): api_url,
+// function_name, log_group_name and region are required, endpoint_url is
+// optional; other outputs are ignored.
+func ParseOutputs(data []byte) (Target, error) {
+	var outputs map[string]struct {
+		Value any `json:"value"`
+	}
+	if err := json.Unmarshal(data, &outputs); err != nil {
+		return Target{}, fmt.Errorf("smoke: outputs are not `terraform output -json`: %w", err)
+	}
+	var t Target
+	fields := []struct {
+		name     string
+		dst      *string
+		required bool
+	}{
+		{"api_url", &t.APIURL, true},
+		{"function_name", &t.FunctionName, true},
+		{"log_group_name", &t.LogGroupName, true},
+		{"region", &t.Region, true},
+		{"endpoint_url", &t.EndpointURL, false},
+	}
+	var missing []string
+	for _, f := range fields {
+		out, ok := outputs[f.name]
+		if !ok || out.Value == nil {
+			if f.required {
+				missing = append(missing, f.name)
+			}
+			continue
+		}
+		s, ok := out.Value.(string)
+		if !ok || s == "" {
+			return Target{}, fmt.Errorf("smoke: output %s is %v, want a non-empty string", f.name, out.Value)
+		}
+		*f.dst = s
+	}
+	if len(missing) > 0 {
+		var have []string
+		for name := range outputs {
+			have = append(have, name)
+		}
+		sort.Strings(have)
+		return Target{}, fmt.Errorf("smoke: outputs lack %s (have: %s); is this an env root's `terraform output -json`?", strings.Join(missing, ", "), strings.Join(have, ", "))
+	}
+	for _, u := range []struct{ name, url string }{{"api_url", t.APIURL}, {"endpoint_url", t.EndpointURL}} {
+		if u.url == "" {
+			continue
+		}
+		parsed, err := url.Parse(u.url)
+		if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
+			return Target{}, fmt.Errorf("smoke: output %s %q is not an http(s) URL", u.name, u.url)
+		}
+	}
+	t.APIURL = strings.TrimSuffix(t.APIURL, "/")
+	return t, nil
+}
+
+// LoadOutputs reads a target from a file holding `terraform output -json`,
+// such as the local stack's .local/outputs.json.
+func LoadOutputs(path string) (Target, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Target{}, fmt.Errorf("smoke: %w", err)
+	}
+	t, err := ParseOutputs(data)
+	if err != nil {
+		return Target{}, fmt.Errorf("%w (in %s)", err, path)
+	}
+	return t, nil
+}
+
+// FromTerraform reads a target from the state of the Terraform root in dir
+// with terratest (`terraform output -json`), using the terraform binary at
+// binary. A root that was never initialised (no .terraform, as in a fresh
+// CI checkout; Atlantis has initialised it) is initialised first, which
+// needs the backend's credentials.
+func FromTerraform(t terratesting.TestingT, dir, binary string) (Target, error) {
+	opts := &terraform.Options{
+		TerraformDir:    dir,
+		TerraformBinary: binary,
+		NoColor:         true,
+		Logger:          logger.Discard,
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".terraform")); errors.Is(err, os.ErrNotExist) {
+		if _, err := terraform.InitE(t, opts); err != nil {
+			return Target{}, fmt.Errorf("smoke: terraform init in %s: %w", dir, err)
+		}
+	}
+	out, err := terraform.OutputJsonE(t, opts, "")
+	if err != nil {
+		return Target{}, fmt.Errorf("smoke: terraform output -json in %s: %w", dir, err)
+	}
+	target, err := ParseOutputs([]byte(out))
+	if err != nil {
+		return Target{}, fmt.Errorf("%w (terraform output -json in %s)", err, dir)
+	}
+	return target, nil
+}

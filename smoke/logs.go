@@ -114,6 +114,8 @@ type sighting struct {
 // passed, with exponential backoff from timeout/200 up to timeout/20 (25 ms
 // to 250 ms for the local default, 0.6 s to 6 s on AWS): early polls catch
 // a fast pipeline, later ones stay within FilterLogEvents' rate quota.
+// The loop is written here because the SDK's retryer backs off failed
+// calls only, not successful answers that are still empty.
 func (r *logReader) await(ctx context.Context, patterns []string, timeout time.Duration) map[string]*sighting {
 	seen := map[string]*sighting{}
 	deadline := time.Now().Add(timeout)

@@ -71,16 +71,21 @@ func appendString(dst []byte, s string, limit int) ([]byte, bool) {
 func stringBound(s string) int {
 	n := 2
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c < ' ' || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf:
-			n += 6
-		default:
-			n++
-		}
+		n += int(escapedSize[s[i]])
 	}
 	return n
 }
+
+// escapedSize is the most bytes a byte of a string can take in JSON.
+var escapedSize = func() (t [256]uint8) {
+	for c := range t {
+		t[c] = 1
+		if c < ' ' || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf {
+			t[c] = 6
+		}
+	}
+	return t
+}()
 
 // redactor decides which keys have their values replaced.
 type redactor []string

@@ -193,6 +193,12 @@ func (sc *scanner) scanString(start int) int {
 	s := sc.s
 	sc.escaped = false
 	for i := start + 1; i < len(s); {
+		for i+4 <= len(s) && plain[s[i]] && plain[s[i+1]] && plain[s[i+2]] && plain[s[i+3]] {
+			i += 4
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if plain[c] {
 			i++

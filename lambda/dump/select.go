@@ -146,18 +146,17 @@ func (l *line) scanBody(b *body, req *events.APIGatewayProxyRequest, root *node)
 	sc := &l.scan
 	sc.reset(b.text)
 	frames := l.frames[:0]
-	defer func() { l.frames = frames[:0] }()
 	pending := root
 	for {
 		kind, start, end := sc.next()
 		switch kind {
-		case tokEOF:
-			return
-		case tokError:
-			b.err = bodyNotJSON
-			return
-		case tokTooDeep:
-			b.err = bodyTooDeep
+		case tokEOF, tokError, tokTooDeep:
+			l.frames = frames[:0]
+			if kind == tokError {
+				b.err = bodyNotJSON
+			} else if kind == tokTooDeep {
+				b.err = bodyTooDeep
+			}
 			return
 		case tokKey:
 			pending = frames[len(frames)-1].n.key(b.text[start:end], sc.escaped)

@@ -4,7 +4,7 @@ SHELL := /usr/bin/env bash
 ENV ?= dev
 
 .DEFAULT_GOAL := help
-.PHONY: help tools build test bench bench-local fuzz demo local-up local-down logs
+.PHONY: help tools build test bench bench-local fuzz demo local-up local-down logs smoke smoke-local
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,3 +38,9 @@ local-down: ## Stop the local AWS stack.
 
 logs: ## Follow the function's log events on the local stack (like sam logs --tail).
 	scripts/logs.sh $(ENV) --follow
+
+smoke: ## Smoke-test ENV on AWS (what Atlantis runs after apply).
+	scripts/smoke.sh $(ENV)
+
+smoke-local: ## Smoke-test ENV on the local stack (after make local-up).
+	scripts/smoke.sh $(ENV) --local

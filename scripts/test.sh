@@ -12,6 +12,9 @@ scripts/tools.sh
 step "go vet"
 go vet ./...
 
+step "go vet: build-tagged smoke and aws tests (compiled, not run)"
+go vet -tags smoke,aws ./smoke/...
+
 step "go test"
 go test -count=1 ./...
 

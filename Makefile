@@ -4,7 +4,7 @@ SHELL := /usr/bin/env bash
 ENV ?= dev
 
 .DEFAULT_GOAL := help
-.PHONY: help tools build test bench bench-local fuzz demo local-up local-down logs smoke smoke-local
+.PHONY: help tools build test bench bench-local fuzz demo local-up local-down logs smoke smoke-local test-awscli
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -17,6 +17,9 @@ build: ## Build dist/function.zip and dist/function.zip.sha256 reproducibly.
 
 test: ## Run every test and check (what CI runs).
 	scripts/test.sh
+
+test-awscli: ## Drive the local stack with the AWS CLI (needs aws on PATH; not part of make test).
+	go test -count=1 -tags awscli -run AWSCLI ./local/...
 
 bench: ## Go benchmarks of the function's dump path.
 	scripts/bench.sh

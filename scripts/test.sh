@@ -12,11 +12,18 @@ scripts/tools.sh
 step "go vet"
 go vet ./...
 
-step "go vet: build-tagged smoke and aws tests (compiled, not run)"
-go vet -tags smoke,aws ./smoke/...
+step "go vet: build-tagged tests (compiled, not run: smoke and aws need an account, awscli the AWS CLI)"
+go vet -tags smoke,aws,awscli ./smoke/... ./local/...
 
 step "go test"
 go test -count=1 ./...
 
 step "terraform: fmt, tflint, tfsec (offline)"
 scripts/check-terraform.sh
+
+step "the dev artifact pointer names this commit's reproducible build"
+scripts/build.sh
+scripts/check-pointer.sh dev
+
+step "make demo: the whole service end to end on the local stack"
+scripts/demo.sh dev

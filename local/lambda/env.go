@@ -1,0 +1,624 @@
+package lambda
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/acme/request-dump/local/logs"
+)
+
+// env is one execution environment: an aws-lambda-rie process, and the
+// runtime (bootstrap) it starts on the first invocation, serving one
+// invocation at a time. Its output goes to its own log stream.
+type env struct {
+	f      *Function
+	stream string
+	cmd    *exec.Cmd
+	url    string
+	client *http.Client
+
+	// RIE's stdout carries its START/END/REPORT lines and the runtime's
+	// stdout and stderr. out is the read end; fenceW is this process's
+	// copy of the write end (see collect).
+	out     *os.File
+	fenceW  *os.File
+	fence   []byte // written: "\n" + token + "\n"
+	token   string // read back: token + "\n"
+	batches chan []line
+	// readerDone is closed when the reader has stopped; leftover then holds
+	// the lines after the last fence.
+	readerDone chan struct{}
+	leftover   []line
+
+	stderr *rieLog       // RIE's own log
+	exited chan struct{} // closed when the RIE process has exited
+
+	// jobs is unbuffered: a send succeeds only into the worker's hands,
+	// so no job is left behind when the environment quits.
+	jobs chan *job
+	quit chan struct{}
+
+	// rt watches the running bootstrap; nil before the first invocation
+	// and while RIE restarts the runtime after a timeout or crash.
+	rt atomic.Pointer[runtimeProc]
+	// broken marks an environment that must not serve again.
+	broken    atomic.Bool
+	closeOnce sync.Once
+
+	// Owned by the worker goroutine.
+	invocations int
+	maxMemoryMB int
+	lastEvent   time.Time
+}
+
+// job is one invocation handed to an environment's worker.
+type job struct {
+	id      string
+	payload []byte
+	done    chan outcome
+}
+
+type outcome struct {
+	res Result
+	err error
+	// retry: the request never reached the environment, which was gone.
+	retry bool
+}
+
+var errPortTaken = errors.New("port taken")
+
+// launching serialises the environments' starts in this process, from
+// picking free ports until RIE listens on both: otherwise two starts could
+// be handed the same free port before either RIE binds it.
+var launching sync.Mutex
+
+// startEnv starts an execution environment and waits until RIE accepts
+// connections. Ports are picked free, but another process may take one
+// before RIE binds it: RIE then exits, and another pair is tried.
+func (f *Function) startEnv() (*env, error) {
+	var err error
+	for range 5 {
+		var e *env
+		if e, err = f.launch(); err == nil {
+			return e, nil
+		}
+		if !errors.Is(err, errPortTaken) {
+			break
+		}
+	}
+	return nil, err
+}
+
+func (f *Function) launch() (*env, error) {
+	launching.Lock()
+	defer launching.Unlock()
+	ports, err := freePorts(2)
+	if err != nil {
+		return nil, err
+	}
+	out, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		out.Close()
+		w.Close()
+		return nil, err
+	}
+	token := "\x00fence-" + randomHex(16)
+	e := &env{
+		f:          f,
+		stream:     streamName(time.Now()),
+		url:        "http://" + ports[0] + "/2015-03-31/functions/function/invocations",
+		out:        out,
+		fenceW:     w,
+		fence:      []byte("\n" + token + "\n"),
+		token:      token + "\n",
+		batches:    make(chan []line, 1),
+		readerDone: make(chan struct{}),
+		stderr:     newRIELog(8 << 10),
+		exited:     make(chan struct{}),
+		jobs:       make(chan *job),
+		quit:       make(chan struct{}),
+	}
+	e.client = &http.Client{
+		Transport: &http.Transport{
+			Proxy:               nil,
+			DisableCompression:  true,
+			MaxIdleConnsPerHost: 1,
+			DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		},
+		// RIE enforces the function's timeout; this only bounds a hung RIE.
+		Timeout: f.spec.Timeout + 30*time.Second,
+	}
+	// RIE's INFO log has the init time (INIT REPORT); its environment is
+	// the function's (RIE passes all of it on).
+	e.cmd = exec.Command(f.rie, "--log-level", "info",
+		"--runtime-interface-emulator-address", ports[0],
+		"--runtime-api-address", ports[1],
+		f.bootstrap)
+	e.cmd.Dir = f.taskDir
+	e.cmd.Env = append(f.environ(), "AWS_LAMBDA_LOG_STREAM_NAME="+e.stream)
+	e.cmd.Stdout = w
+	e.cmd.Stderr = errW
+	// Its own process group lets Close kill RIE with anything it left; the
+	// death signal stops it if this process dies without Close.
+	e.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := e.cmd.Start(); err != nil {
+		out.Close()
+		w.Close()
+		errR.Close()
+		errW.Close()
+		return nil, fmt.Errorf("start %s: %w", f.rie, err)
+	}
+	errW.Close()
+	go func() {
+		e.cmd.Wait()
+		close(e.exited)
+	}()
+	go e.stderr.drain(errR)
+	go e.read()
+	if err := e.ready(ports); err != nil {
+		e.shutdown()
+		return nil, err
+	}
+	go e.work()
+	return e, nil
+}
+
+// ready waits until RIE accepts connections on its emulator address and
+// on the Runtime API address (which it binds a moment later).
+func (e *env) ready(addrs []string) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for _, addr := range addrs {
+		if err := e.listening(addr, deadline); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *env) listening(addr string, deadline time.Time) error {
+	for {
+		select {
+		case <-e.exited:
+			// Wait for RIE's last words before quoting them.
+			<-e.stderr.done
+			msg := e.stderr.String()
+			if strings.Contains(msg, "address already in use") {
+				return fmt.Errorf("%w: %s", errPortTaken, msg)
+			}
+			return fmt.Errorf("aws-lambda-rie exited at start (%s): %s", e.cmd.ProcessState, msg)
+		default:
+		}
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("aws-lambda-rie did not listen on %s within 10 s: %s", addr, e.stderr.String())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// work serves the invocations handed to this environment, one at a time:
+// RIE crashes when two overlap.
+func (e *env) work() {
+	f := e.f
+	for {
+		var j *job
+		select {
+		case j = <-e.jobs:
+		case <-e.quit:
+			return
+		}
+		o := e.invoke(j)
+		dead := e.dead()
+		if dead {
+			f.retire(e)
+		} else {
+			f.release(e)
+		}
+		f.leave()
+		j.done <- o
+		if dead {
+			e.shutdown()
+			return
+		}
+	}
+}
+
+// dead reports whether the environment can no longer serve.
+func (e *env) dead() bool {
+	if e.broken.Load() {
+		return true
+	}
+	select {
+	case <-e.exited:
+		return true
+	default:
+	}
+	// A runtime that died while idle would make RIE fail the next
+	// invocation with Runtime.ExitError: retire the environment instead.
+	if rt := e.rt.Load(); rt != nil && rt.hasExited() {
+		return true
+	}
+	return false
+}
+
+// running reports whether a process exists and has not exited: a zombie,
+// dead but not yet reaped by RIE, counts as exited.
+func running(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses.
+	i := bytes.LastIndexByte(b, ')')
+	return i >= 0 && i+2 < len(b) && b[i+2] != 'Z' && b[i+2] != 'X'
+}
+
+// roundTrip posts one invocation to RIE.
+func (e *env) roundTrip(id string, payload []byte) (int, []byte, error) {
+	req, err := http.NewRequest(http.MethodPost, e.url, bytes.NewReader(payload))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("X-Amzn-RequestId", id)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := readBody(resp.Body, resp.ContentLength)
+	return resp.StatusCode, body, err
+}
+
+// readBody reads a response of known or unknown length, up to just over
+// the response limit.
+func readBody(r io.Reader, n int64) ([]byte, error) {
+	if n >= 0 && n <= MaxResponseBytes {
+		b := make([]byte, n)
+		_, err := io.ReadFull(r, b)
+		return b, err
+	}
+	return io.ReadAll(io.LimitReader(r, MaxResponseBytes+1))
+}
+
+// collect returns the lines the environment wrote since the last collect.
+//
+// RIE's response can overtake its own output: the response travels over
+// TCP, the lines through a pipe that another goroutine reads. Once the
+// response is in, though, everything RIE and the runtime wrote for the
+// invocation is already in the pipe; a fence written now into the same pipe
+// therefore arrives after the last of those lines, and the reader hands over
+// exactly the lines before it. No line is lost, none is counted twice, and
+// nothing waits on a timer.
+func (e *env) collect() []line {
+	if _, err := e.fenceW.Write(e.fence); err != nil {
+		return nil
+	}
+	select {
+	case b := <-e.batches:
+		return b
+	case <-e.readerDone:
+		return nil
+	}
+}
+
+// maxLine bounds one log event: a longer line is split, as Lambda splits
+// function output at 256 KB.
+const maxLine = 256 << 10
+
+// read splits RIE's stdout into lines and hands them over at each fence.
+func (e *env) read() {
+	defer close(e.readerDone)
+	br := bufio.NewReaderSize(e.out, maxLine)
+	var cur []line
+	for {
+		b, err := br.ReadSlice('\n')
+		if len(b) > 0 {
+			if err == nil && string(b) == e.token {
+				// The fence starts with "\n" so that it never joins a
+				// line the runtime left unterminated; when there was
+				// none, that "\n" is an empty line of its own: drop it.
+				if n := len(cur); n > 0 && cur[n-1].text == "\n" {
+					cur = cur[:n-1]
+				}
+				e.batches <- cur
+				cur = make([]line, 0, 8)
+				continue
+			}
+			cur = append(cur, line{at: time.Now(), text: string(b)})
+		}
+		if err != nil && err != bufio.ErrBufferFull {
+			e.leftover = cur
+			return
+		}
+	}
+}
+
+// shutdown stops the environment's processes and waits for them, then
+// sends the lines written after the last invocation to the log stream.
+func (e *env) shutdown() {
+	e.closeOnce.Do(func() {
+		e.broken.Store(true)
+		close(e.quit)
+		// RIE runs the bootstrap in a process group of its own: kill that
+		// one first, while RIE still knows its pid, and give RIE the time
+		// to reap it, so that it does not linger as an orphaned zombie.
+		pid := runtimeOf(e.cmd.Process.Pid)
+		if rt := e.rt.Swap(nil); rt != nil {
+			if pid == 0 {
+				pid = rt.pid
+			}
+			rt.close()
+		}
+		if pid > 0 {
+			syscall.Kill(-pid, syscall.SIGKILL)
+			e.awaitReaped(pid)
+		}
+		syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
+		<-e.exited
+		<-e.stderr.done
+		e.fenceW.Close()
+		// The reader stops at EOF, once no process holds the pipe; a
+		// runtime that escaped the kill cannot keep it waiting long.
+		select {
+		case <-e.readerDone:
+		case <-time.After(2 * time.Second):
+		}
+		e.out.Close()
+		<-e.readerDone
+		e.client.CloseIdleConnections()
+		// Lines the runtime wrote after its last invocation.
+		var evs []logs.Event
+		for _, l := range e.leftover {
+			if msg, ok := e.f.format.app(l.text, "", l.at); ok {
+				evs = append(evs, logs.Event{Timestamp: l.at, Message: msg})
+			}
+		}
+		e.f.append(e.stream, evs)
+	})
+}
+
+// awaitReaped waits (up to a second) until RIE has reaped its child pid, or
+// has exited itself.
+func (e *env) awaitReaped(pid int) {
+	deadline := time.After(time.Second)
+	for {
+		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err != nil {
+			return
+		}
+		select {
+		case <-e.exited:
+			return
+		case <-deadline:
+			return
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// freePorts returns n distinct free loopback addresses.
+func freePorts(n int) ([]string, error) {
+	var addrs []string
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("no free port on 127.0.0.1: %w", err)
+		}
+		ls = append(ls, l)
+		addrs = append(addrs, l.Addr().String())
+	}
+	return addrs, nil
+}
+
+// streamName is Lambda's log stream name for an environment started at t.
+func streamName(t time.Time) string {
+	return t.UTC().Format("2006/01/02") + "/[$LATEST]" + randomHex(16)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// newRequestID returns a random (version 4) UUID, the form of Lambda's
+// request ids; the module has no UUID library and this is all it needs.
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// runtimeOf returns the pid of RIE's child, the runtime, or 0. A child is
+// listed under the thread that forked it, so every thread is looked at.
+func runtimeOf(riePID int) int {
+	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(riePID) + "/task")
+	if err != nil {
+		return 0
+	}
+	for _, t := range tasks {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(riePID) + "/task/" + t.Name() + "/children")
+		if err != nil {
+			continue
+		}
+		if fields := strings.Fields(string(b)); len(fields) > 0 {
+			pid, _ := strconv.Atoi(fields[0])
+			return pid
+		}
+	}
+	return 0
+}
+
+// runtimeProc watches a runtime process: whether it has exited (so that
+// an environment whose runtime died while idle is replaced before use), and
+// its peak resident memory (RIE reports the configured memory size as the
+// memory used, so the local run measures it).
+type runtimeProc struct {
+	pid int
+	// /proc/<pid>/statm and status, kept open (opening them is most of
+	// the cost). statm, the cheap one, is read after every invocation;
+	// status (VmHWM, the exact peak) only when the resident size grew.
+	statm, status *os.File
+	rss           int // pages, at the last read of statm
+	peakMB        int
+
+	// pidfd polls readable once the process has exited, zombie or not:
+	// one non-blocking poll before each invocation; -1 without pidfd
+	// support. mu keeps close from racing a poll.
+	mu    sync.Mutex
+	pidfd int
+}
+
+func watchRuntime(pid int) *runtimeProc {
+	r := &runtimeProc{pid: pid, pidfd: -1}
+	r.statm, _ = os.Open("/proc/" + strconv.Itoa(pid) + "/statm")
+	r.status, _ = os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+	if fd, err := unix.PidfdOpen(pid, unix.O_CLOEXEC); err == nil {
+		r.pidfd = fd
+	}
+	return r
+}
+
+func (r *runtimeProc) hasExited() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.pidfd < 0 {
+		return !running(r.pid)
+	}
+	fds := []unix.PollFd{{Fd: int32(r.pidfd), Events: unix.POLLIN}}
+	n, err := unix.Poll(fds, 0)
+	return err == nil && n > 0
+}
+
+// peakMemoryMB returns the process's peak resident memory (VmHWM) in MB,
+// rounded up, or 0 when it cannot be read.
+func (r *runtimeProc) peakMemoryMB() int {
+	if r.statm == nil || r.status == nil {
+		return 0
+	}
+	var buf [2048]byte
+	n, _ := r.statm.ReadAt(buf[:128], 0)
+	// statm: size resident shared text lib data dt, in pages.
+	fields := bytes.Fields(buf[:n])
+	if len(fields) < 2 {
+		return r.peakMB
+	}
+	rss, err := strconv.Atoi(string(fields[1]))
+	if err != nil || (rss <= r.rss && r.peakMB > 0) {
+		return r.peakMB
+	}
+	r.rss = rss
+	n, _ = r.status.ReadAt(buf[:], 0)
+	_, rest, ok := bytes.Cut(buf[:n], []byte("VmHWM:"))
+	if !ok {
+		return r.peakMB
+	}
+	rest, _, _ = bytes.Cut(rest, []byte("kB"))
+	if kb, err := strconv.Atoi(string(bytes.TrimSpace(rest))); err == nil {
+		r.peakMB = (kb + 1023) / 1024
+	}
+	return r.peakMB
+}
+
+func (r *runtimeProc) close() {
+	if r.statm != nil {
+		r.statm.Close()
+	}
+	if r.status != nil {
+		r.status.Close()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.pidfd >= 0 {
+		unix.Close(r.pidfd)
+		r.pidfd = -1
+	}
+}
+
+// rieLog reads RIE's own log (stderr): it keeps the end for error
+// messages, and picks out the runtime's init time.
+type rieLog struct {
+	mu    sync.Mutex
+	max   int
+	buf   []byte
+	inits chan time.Duration // "INIT REPORT(durationMs: …)", latest only
+	done  chan struct{}      // closed at the stream's end
+}
+
+func newRIELog(max int) *rieLog {
+	return &rieLog{max: max, inits: make(chan time.Duration, 1), done: make(chan struct{})}
+}
+
+const initReport = "INIT REPORT(durationMs: "
+
+func (l *rieLog) drain(r *os.File) {
+	defer close(l.done)
+	defer r.Close()
+	br := bufio.NewReader(r)
+	for {
+		s, err := br.ReadString('\n')
+		if _, rest, ok := strings.Cut(s, initReport); ok {
+			v, _, _ := strings.Cut(rest, ")")
+			if ms, perr := strconv.ParseFloat(v, 64); perr == nil {
+				select {
+				case <-l.inits:
+				default:
+				}
+				l.inits <- time.Duration(ms * float64(time.Millisecond))
+			}
+		}
+		l.mu.Lock()
+		l.buf = append(l.buf, s...)
+		if len(l.buf) > 2*l.max {
+			l.buf = append(l.buf[:0], l.buf[len(l.buf)-l.max:]...)
+		}
+		l.mu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (l *rieLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buf
+	if len(b) > l.max {
+		b = b[len(b)-l.max:]
+	}
+	return strings.TrimSpace(string(b))
+}

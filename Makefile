@@ -4,7 +4,7 @@ SHELL := /usr/bin/env bash
 ENV ?= dev
 
 .DEFAULT_GOAL := help
-.PHONY: help tools build test bench bench-local fuzz demo local-up local-down logs smoke smoke-local test-awscli
+.PHONY: help tools build test bench bench-local fuzz demo local-up local-down logs smoke smoke-local test-awscli check-workflows
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -20,6 +20,9 @@ test: ## Run every test and check (what CI runs).
 
 test-awscli: ## Drive the local stack with the AWS CLI (needs aws on PATH; not part of make test).
 	go test -count=1 -tags awscli -run AWSCLI ./local/...
+
+check-workflows: ## actionlint and the Atlantis/workflow checks (offline).
+	scripts/check-workflows.sh
 
 bench: ## Go benchmarks of the function's dump path.
 	scripts/bench.sh

@@ -21,6 +21,9 @@ go test -count=1 ./...
 step "terraform: fmt, tflint, tfsec (offline)"
 scripts/check-terraform.sh
 
+step "workflows and Atlantis config: actionlint, Atlantis's own parser (offline)"
+scripts/check-workflows.sh
+
 step "the dev artifact pointer names this commit's reproducible build"
 scripts/build.sh
 scripts/check-pointer.sh dev

@@ -48,14 +48,17 @@ module "github_oidc" {
   environments = {
     dev = {
       log_group_names = ["/aws/lambda/request-dump-dev"]
+      state           = { bucket = "acme-request-dump-tfstate", key = "request-dump/dev/terraform.tfstate" }
     }
     stg = {
       read_prefixes   = ["dev"]
       log_group_names = ["/aws/lambda/request-dump-stg"]
+      state           = { bucket = "acme-request-dump-tfstate", key = "request-dump/stg/terraform.tfstate" }
     }
     prod = {
       read_prefixes   = ["stg"]
       log_group_names = ["/aws/lambda/request-dump-prod"]
+      state           = { bucket = "acme-request-dump-tfstate", key = "request-dump/prod/terraform.tfstate" }
     }
   }
 }

@@ -165,3 +165,35 @@ func TestAPIGatewayAccountCanWriteAccessLogs(t *testing.T) {
 	assert.Equal(t, "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs", eval(t, attr(t, attach, "policy_arn"), nil).AsString())
 	assert.Equal(t, []string{"module.artifacts.bucket"}, refs(attr(t, g.block(t, "module", "github_oidc"), "artifact_bucket")))
 }
+
+// The manual smoke workflow runs `terraform output` with the env's deploy
+// role, so each role reads exactly its own env's state object: the one the
+// env root's backend names.
+func TestDeployRolesReadOnlyTheirOwnState(t *testing.T) {
+	m := load(t, "terraform/github-oidc")
+	policy := m.block(t, "data", "aws_iam_policy_document", "state")
+	for env, cfg := range globalEnvironments(t) {
+		t.Run(env, func(t *testing.T) {
+			state := cfg.GetAttr("state")
+			require.False(t, state.IsNull(), "global/ gives the %s role its state", env)
+			b := backend(t, load(t, "envs/"+env))
+			assert.Equal(t, b["bucket"], state.GetAttr("bucket").AsString())
+			assert.Equal(t, b["key"], state.GetAttr("key").AsString())
+
+			scope := map[string]cty.Value{
+				"data": obj(map[string]cty.Value{"aws_partition": obj(map[string]cty.Value{"current": obj(map[string]cty.Value{"partition": cty.StringVal("aws")})})}),
+				"each": obj(map[string]cty.Value{"key": cty.StringVal(env), "value": state}),
+			}
+			got := map[string][]string{}
+			for _, s := range nested(policy, "statement") {
+				for _, a := range strs(t, eval(t, attr(t, s, "actions"), nil)) {
+					got[a] = append(got[a], strs(t, eval(t, attr(t, s, "resources"), scope))...)
+				}
+			}
+			assert.Equal(t, map[string][]string{
+				"s3:GetObject":  {"arn:aws:s3:::" + b["bucket"] + "/" + b["key"]},
+				"s3:ListBucket": {"arn:aws:s3:::" + b["bucket"]},
+			}, got, "read-only, one object")
+		})
+	}
+}

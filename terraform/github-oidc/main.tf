@@ -96,6 +96,37 @@ data "aws_iam_policy_document" "this" {
   }
 }
 
+# The manual smoke workflow reads the env's outputs (terraform output) from
+# its state: read-only, that one object.
+data "aws_iam_policy_document" "state" {
+  for_each = { for env, cfg in var.environments : env => cfg.state if cfg.state != null }
+
+  statement {
+    sid       = "ReadOwnState"
+    actions   = ["s3:GetObject"]
+    resources = ["arn:${data.aws_partition.current.partition}:s3:::${each.value.bucket}/${each.value.key}"]
+  }
+
+  statement {
+    sid       = "ListOwnState"
+    actions   = ["s3:ListBucket"]
+    resources = ["arn:${data.aws_partition.current.partition}:s3:::${each.value.bucket}"]
+    condition {
+      test     = "StringEquals"
+      variable = "s3:prefix"
+      values   = [each.value.key]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "state" {
+  for_each = data.aws_iam_policy_document.state
+
+  name   = "terraform-state-${each.key}"
+  role   = aws_iam_role.this[each.key].id
+  policy = each.value.json
+}
+
 resource "aws_iam_role_policy" "this" {
   for_each = var.environments
 

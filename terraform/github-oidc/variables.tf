@@ -19,15 +19,24 @@ variable "artifact_bucket" {
 }
 
 variable "environments" {
-  description = "One deploy role per env. A role may write only its own prefix \"<env>/\"; read_prefixes are the envs it copies artifacts from when promoting (stg reads dev/), and log_group_names the log groups its smoke tests read."
+  description = "One deploy role per env. A role may write only its own prefix \"<env>/\"; read_prefixes are the envs it copies artifacts from when promoting (stg reads dev/), log_group_names the log groups its smoke tests read, and state the env's Terraform state object, which the smoke tests read for the env's outputs."
   type = map(object({
     read_prefixes   = optional(list(string), [])
     log_group_names = optional(list(string), [])
+    state = optional(object({
+      bucket = string
+      key    = string
+    }))
   }))
 
   validation {
     condition     = length(var.environments) > 0 && alltrue([for env, cfg in var.environments : can(regex("^[a-z][a-z0-9]{1,15}$", env)) && alltrue([for from in cfg.read_prefixes : contains(keys(var.environments), from) && from != env])])
     error_message = "The environments keys must be env names (2-16 of a-z and 0-9, starting with a letter), and each read_prefixes entry must be another env of the map, e.g. { dev = {}, stg = { read_prefixes = [\"dev\"] } }."
+  }
+
+  validation {
+    condition     = alltrue([for cfg in values(var.environments) : cfg.state == null ? true : can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", cfg.state.bucket)) && length(cfg.state.key) > 0 && !startswith(cfg.state.key, "/")])
+    error_message = "Each state must name the env's state object: an S3 bucket name and the backend's key, e.g. { bucket = \"acme-request-dump-tfstate\", key = \"request-dump/dev/terraform.tfstate\" }."
   }
 
   validation {

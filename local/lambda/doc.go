@@ -19,7 +19,8 @@
 //   - Its internal Runtime API listens on 127.0.0.1:9001 by default, and a
 //     second RIE on the same port dies. Every environment gets its own
 //     --runtime-interface-emulator-address and --runtime-api-address, picked
-//     free; RIE exits when one was taken meanwhile, and the start is retried
+//     free, and starts are serialised until RIE listens on both; RIE exits
+//     when another process took one meanwhile, and the start is retried
 //     with other ports.
 //   - Two overlapping invocations crash it (both clients get an empty
 //     reply). Each environment serves one invocation at a time, through a
@@ -33,12 +34,15 @@
 //     and stderr also go, unprefixed; its REPORT has a meaningless Init
 //     Duration, and Max Memory Used always equals Memory Size. Each
 //     environment's stdout is read into lines, and RIE's platform lines are
-//     replaced by Lambda's: the TEXT format's tab-separated lines, or
+//     replaced by Lambda's: the TEXT format's tab-separated lines (every
+//     TEXT event keeps its trailing "\n", as Lambda's do), or
 //     platform.start/platform.report records with the JSON format, whose
-//     level filter this package applies. Init Duration is the part of the
-//     first invocation RIE did not count; Max Memory Used is the runtime's
-//     peak resident memory read from /proc; Billed Duration is rounded up
-//     to the millisecond and includes the init, as Lambda bills it.
+//     level filter this package applies (plain-text lines become INFO
+//     records). Init Duration comes from RIE's own
+//     log (its INIT REPORT line, on stderr) and is taken out of RIE's
+//     Duration, which counts it; Max Memory Used is the runtime's peak
+//     resident memory (VmHWM) read from /proc; Billed Duration is rounded
+//     up to the millisecond and includes the init, as Lambda bills it.
 //   - Its HTTP answer can overtake its own output (TCP versus a pipe read by
 //     another goroutine). After the answer, a fence is written into the same
 //     pipe; the lines before it are exactly the invocation's, so none is
@@ -54,9 +58,10 @@
 //   - A request over 6 MB is silently truncated by RIE: Invoke refuses it
 //     before (RequestEntityTooLargeException).
 //   - A runtime killed while idle makes RIE fail the next invocation with
-//     Runtime.ExitError. An idle environment whose runtime or RIE process is
-//     gone is replaced before it is handed a request, and a request that
-//     could not reach a dead RIE is run on another environment.
+//     Runtime.ExitError. Each runtime is watched through a pidfd, so an idle
+//     environment whose runtime or RIE process is gone is replaced before it
+//     is handed a request, and a request that a dead RIE never started (no
+//     START line) is run on another environment.
 //   - RIE puts the runtime in a process group of its own. Close kills the
 //     runtime's group and RIE's, and waits for RIE; RIE also dies with this
 //     process (Pdeathsig), and the runtime then loses its Runtime API and

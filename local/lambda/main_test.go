@@ -30,14 +30,20 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	if err := setup(); err != nil {
+	dir, err := os.MkdirTemp("", "local-lambda-test-")
+	if err == nil {
+		err = setup(dir)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "local/lambda tests:", err)
 		os.Exit(1)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
-func setup() error {
+func setup(dir string) error {
 	if _, err := repo.Tool("aws-lambda-rie"); err != nil {
 		// CI builds the pinned tools first; a fresh checkout builds it here.
 		root, rerr := repo.Root()
@@ -50,14 +56,11 @@ func setup() error {
 			return fmt.Errorf("building aws-lambda-rie: %w", err)
 		}
 	}
-	dir, err := os.MkdirTemp("", "local-lambda-test-")
-	if err != nil {
-		return err
-	}
 	testBootstrap = filepath.Join(dir, "bootstrap")
 	if err := goBuild("./testdata/testfn", testBootstrap); err != nil {
 		return err
 	}
+	var err error
 	testZip, err = zipOf(map[string]string{"bootstrap": testBootstrap})
 	return err
 }

@@ -23,6 +23,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/acme/request-dump/local/lambda"
 	"github.com/acme/request-dump/local/logs"
 	"github.com/acme/request-dump/local/s3"
 )
@@ -161,6 +162,19 @@ func (s *Stack) deployedList() string {
 	}
 	sort.Strings(names)
 	return strings.Join(names, ", ")
+}
+
+// Environments lists the running execution environments of a deployed
+// function, for diagnostics and fault tests; nil when it is not deployed.
+func (s *Stack) Environments(function string) []lambda.Environment {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, d := range s.apis {
+		if d.Spec.Name == function {
+			return d.function.Environments()
+		}
+	}
+	return nil
 }
 
 // Close stops every function and flushes the stores.

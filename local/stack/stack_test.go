@@ -36,14 +36,17 @@ func post(t *testing.T, url, body string) (int, []byte) {
 
 func filter(t *testing.T, endpoint, group, pattern string) []string {
 	t.Helper()
-	out, err := stacktest.Logs(endpoint).FilterLogEvents(context.Background(), &cloudwatchlogs.FilterLogEventsInput{
+	p := cloudwatchlogs.NewFilterLogEventsPaginator(stacktest.Logs(endpoint), &cloudwatchlogs.FilterLogEventsInput{
 		LogGroupName:  aws.String(group),
 		FilterPattern: aws.String(pattern),
 	})
-	require.NoError(t, err)
 	var msgs []string
-	for _, e := range out.Events {
-		msgs = append(msgs, aws.ToString(e.Message))
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		require.NoError(t, err)
+		for _, e := range page.Events {
+			msgs = append(msgs, aws.ToString(e.Message))
+		}
 	}
 	return msgs
 }

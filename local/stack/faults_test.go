@@ -1,0 +1,178 @@
+package stack_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/acme/request-dump/internal/envconfig"
+	"github.com/acme/request-dump/internal/repo"
+	"github.com/acme/request-dump/local/stack"
+	"github.com/acme/request-dump/local/stacktest"
+)
+
+// faultZip builds testdata/faultfn for this machine and zips it as a
+// deployment package.
+func faultZip(t *testing.T) []byte {
+	t.Helper()
+	root, err := repo.Root()
+	require.NoError(t, err)
+	bin := filepath.Join(t.TempDir(), "bootstrap")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin, "./local/stack/testdata/faultfn")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	exe, err := os.ReadFile(bin)
+	require.NoError(t, err)
+
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
+	h.SetMode(0o755)
+	w, err := zw.CreateHeader(h)
+	require.NoError(t, err)
+	_, err = w.Write(exe)
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	return buf.Bytes()
+}
+
+// TestFaultsGetAWSAnswers deploys dev with a function that fails on
+// request, behind an integration timeout of 500 ms.
+func TestFaultsGetAWSAnswers(t *testing.T) {
+	st, url := newStack(t, "")
+	cfg, err := envconfig.Load("dev")
+	require.NoError(t, err)
+	cfg.API.IntegrationTimeoutMs = 500
+	spec, err := stack.SpecFor(cfg)
+	require.NoError(t, err)
+	spec.Artifact = stacktest.Upload(t, url, cfg.Artifact.Bucket, "dev", faultZip(t))
+	d, err := st.Deploy(context.Background(), spec)
+	require.NoError(t, err)
+	apiURL := d.APIURL(url)
+
+	tests := []struct {
+		name   string
+		body   string
+		status int
+		answer string
+	}{
+		{"a panic", `{"event_id":"f-1","type":"t","fault":"panic"}`, 502, `{"message": "Internal server error"}`},
+		{"the next request after a panic is served", `{"event_id":"f-2","type":"t"}`, 200, `{"ok":true}`},
+		{"a handler error", `{"event_id":"f-3","type":"t","fault":"error"}`, 502, `{"message": "Internal server error"}`},
+		{"a malformed proxy result", `{"event_id":"f-4","type":"t","fault":"malformed"}`, 502, `{"message": "Internal server error"}`},
+		{"past the integration timeout", `{"event_id":"f-5","type":"t","fault":"sleep","sleep_ms":2000}`, 504, `{"message": "Endpoint request timed out"}`},
+		{"served again after the timeout", `{"event_id":"f-6","type":"t"}`, 200, `{"ok":true}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := post(t, apiURL+"/events", tt.body)
+			assert.Equal(t, tt.status, status)
+			assert.JSONEq(t, tt.answer, string(body))
+		})
+	}
+}
+
+// TestExecutionEnvironmentsKilledUnderLoad kills every execution
+// environment's RIE while requests are in flight (each invocation takes
+// 50 ms, so each environment has one): those get 502, the pool starts new
+// environments, and every request answered 200 has its dump in the log group
+// exactly once.
+func TestExecutionEnvironmentsKilledUnderLoad(t *testing.T) {
+	st, url := newStack(t, "")
+	cfg, err := envconfig.Load("dev")
+	require.NoError(t, err)
+	cfg.API.ThrottlingRateLimit, cfg.API.ThrottlingBurstLimit = 0, 0 // this test is about the pool
+	spec, err := stack.SpecFor(cfg)
+	require.NoError(t, err)
+	spec.Artifact = stacktest.Upload(t, url, cfg.Artifact.Bucket, "dev", faultZip(t))
+	d, err := st.Deploy(context.Background(), spec)
+	require.NoError(t, err)
+	apiURL := d.APIURL(url)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+
+	const clients = 16
+	var (
+		mu       sync.Mutex
+		statuses = map[int]int{}
+		answered []string // event ids of the 200s
+		afterOK  int      // 200s sent after the kill
+		killed   = make(chan struct{})
+		wg       sync.WaitGroup
+	)
+	deadline := time.Now().Add(time.Second)
+	for c := range clients {
+		wg.Go(func() {
+			for n := 0; time.Now().Before(deadline); n++ {
+				after := false
+				select {
+				case <-killed:
+					after = true
+				default:
+				}
+				id := fmt.Sprintf("kill-%d-%d", c, n)
+				body := fmt.Sprintf(`{"event_id":%q,"type":"load","fault":"sleep","sleep_ms":50}`, id)
+				resp, err := client.Post(apiURL+"/events", "application/json", strings.NewReader(body))
+				if !assert.NoError(t, err) {
+					return
+				}
+				resp.Body.Close()
+				mu.Lock()
+				statuses[resp.StatusCode]++
+				if resp.StatusCode == http.StatusOK {
+					answered = append(answered, id)
+					if after {
+						afterOK++
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
+
+	time.Sleep(300 * time.Millisecond)
+	envs := st.Environments("request-dump-dev")
+	require.NotEmpty(t, envs, "the load started execution environments")
+	for _, e := range envs {
+		require.NoError(t, syscall.Kill(e.PID, syscall.SIGKILL))
+	}
+	close(killed)
+	wg.Wait()
+
+	t.Logf("killed %d environments; answers %v", len(envs), statuses)
+	for status := range statuses {
+		assert.Contains(t, []int{http.StatusOK, http.StatusBadGateway}, status, "an in-flight request of a killed environment gets 502, every other one 200")
+	}
+	assert.Positive(t, statuses[http.StatusBadGateway], "requests were in flight when their environments were killed")
+	assert.Positive(t, afterOK, "the pool recovered: requests after the kill were served")
+
+	seen := map[string]int{}
+	for _, m := range filter(t, url, "/aws/lambda/request-dump-dev", `{ $.fields.event_id = "kill-*" }`) {
+		var dump struct {
+			Fields struct {
+				EventID string `json:"event_id"`
+			} `json:"fields"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(m), &dump))
+		seen[dump.Fields.EventID]++
+	}
+	for _, id := range answered {
+		assert.Equal(t, 1, seen[id], "the dump of %s, answered 200", id)
+	}
+}

@@ -99,8 +99,10 @@ func (a *accepted) add(r *vegeta.Result) {
 
 func measure(c config, t target) error {
 	run := fmt.Sprintf("bench-%d", time.Now().UnixNano())
-	var seq atomic.Int64
-	targeter := func(limit int64) vegeta.Targeter {
+	// targeter posts events with the ids <prefix>-1, <prefix>-2, …, and
+	// stops after limit of them when limit > 0.
+	targeter := func(prefix string, limit int64) vegeta.Targeter {
+		var seq atomic.Int64
 		return func(tgt *vegeta.Target) error {
 			n := seq.Add(1)
 			if limit > 0 && n > limit {
@@ -109,7 +111,7 @@ func measure(c config, t target) error {
 			tgt.Method = http.MethodPost
 			tgt.URL = t.apiURL + "/events"
 			tgt.Header = http.Header{"Content-Type": []string{"application/json"}}
-			tgt.Body = fmt.Appendf(nil, `{"event_id":"%s-%d","type":"bench","user":{"id":"u-%d"},"attributes":{"password":"x"}}`, run, n, n%100)
+			tgt.Body = fmt.Appendf(nil, `{"event_id":"%s-%d","type":"bench","user":{"id":"u-%d"},"attributes":{"password":"x"}}`, prefix, n, n%100)
 			return nil
 		}
 	}
@@ -118,7 +120,7 @@ func measure(c config, t target) error {
 	// Cold start: the deploy starts no execution environment; the first
 	// request does.
 	cold := vegeta.NewAttacker()
-	for r := range cold.Attack(targeter(1), vegeta.ConstantPacer{Freq: 1, Per: time.Second}, 0, "cold") {
+	for r := range cold.Attack(targeter(run+"-cold", 1), vegeta.ConstantPacer{Freq: 1, Per: time.Second}, 0, "cold") {
 		if r.Error == vegeta.ErrNoTargets.Error() {
 			continue
 		}
@@ -127,11 +129,11 @@ func measure(c config, t target) error {
 	}
 
 	// Warm latency at a steady rate, after a short warm-up.
-	for r := range vegeta.NewAttacker(vegeta.KeepAlive(true)).Attack(targeter(0), vegeta.ConstantPacer{Freq: c.warmRate, Per: time.Second}, 2*time.Second, "warm-up") {
+	for r := range vegeta.NewAttacker(vegeta.KeepAlive(true)).Attack(targeter(run+"-warm-up", 0), vegeta.ConstantPacer{Freq: c.warmRate, Per: time.Second}, 2*time.Second, "warm-up") {
 		all.add(r)
 	}
 	var wm vegeta.Metrics
-	for r := range vegeta.NewAttacker(vegeta.KeepAlive(true)).Attack(targeter(0), vegeta.ConstantPacer{Freq: c.warmRate, Per: time.Second}, c.warmFor, "warm") {
+	for r := range vegeta.NewAttacker(vegeta.KeepAlive(true)).Attack(targeter(run+"-warm", 0), vegeta.ConstantPacer{Freq: c.warmRate, Per: time.Second}, c.warmFor, "warm") {
 		all.add(r)
 		wm.Add(r)
 	}
@@ -140,12 +142,10 @@ func measure(c config, t target) error {
 		c.warmRate, c.warmFor, wm.Requests, ms(wm.Latencies.P50), ms(wm.Latencies.P90), ms(wm.Latencies.P99), ms(wm.Latencies.Max), 100*wm.Success)
 
 	// Throughput: as fast as c.workers clients can go, for c.loadRequests.
-	seq.Store(0)
 	load := vegeta.NewAttacker(vegeta.KeepAlive(true), vegeta.Workers(uint64(c.workers)), vegeta.MaxWorkers(uint64(c.workers)), vegeta.Connections(c.workers))
 	var lm vegeta.Metrics
 	loadRun := run + "-load"
-	run = loadRun
-	for r := range load.Attack(targeter(int64(c.loadRequests)), vegeta.ConstantPacer{}, 0, "load") {
+	for r := range load.Attack(targeter(loadRun, int64(c.loadRequests)), vegeta.ConstantPacer{}, 0, "load") {
 		if r.Error == vegeta.ErrNoTargets.Error() {
 			continue
 		}
@@ -183,15 +183,19 @@ func verify(t target, all *accepted, loadRun string) error {
 			return fmt.Errorf("verify: %w", err)
 		}
 		for _, e := range page.Events {
+			// Only event_id is read: an env may dump objects too (dev's
+			// attributes).
 			var dump struct {
-				APIRequestID string            `json:"api_request_id"`
-				Fields       map[string]string `json:"fields"`
+				APIRequestID string `json:"api_request_id"`
+				Fields       struct {
+					EventID string `json:"event_id"`
+				} `json:"fields"`
 			}
 			if err := json.Unmarshal([]byte(aws.ToString(e.Message)), &dump); err != nil {
-				return fmt.Errorf("verify: a dump event is not JSON: %w", err)
+				return fmt.Errorf("verify: a dump event is not the dump line docs/architecture.md describes: %w", err)
 			}
 			seen[dump.APIRequestID]++
-			if strings.HasPrefix(dump.Fields["event_id"], loadRun+"-") {
+			if strings.HasPrefix(dump.Fields.EventID, loadRun+"-") {
 				loadDumps++
 			}
 		}

@@ -306,7 +306,14 @@ func checkBootstrap(p string) error {
 	}
 	defer f.Close()
 	if want, ok := elfMachines[runtime.GOARCH]; ok && f.Machine != want {
-		return fmt.Errorf("bootstrap is built for %s but this machine runs %s: build it for the host (GOARCH=%s) for the local run", f.Machine, runtime.GOARCH, runtime.GOARCH)
+		built := f.Machine.String()
+		for arch, m := range elfMachines {
+			if m == f.Machine {
+				built = arch + " (" + built + ")"
+			}
+		}
+		// Lambda runs arm64; the local run needs the same source built for the host.
+		return fmt.Errorf("bootstrap is built for %s, but this machine runs %s and cannot execute it: build it for the host for the local run (scripts/build.sh --arch %s, as scripts/local-up.sh does)", built, runtime.GOARCH, runtime.GOARCH)
 	}
 	return nil
 }

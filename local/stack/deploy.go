@@ -1,20 +1,15 @@
 package stack
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"debug/elf"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"time"
 
 	"github.com/acme/request-dump/internal/apispec"
@@ -179,18 +174,11 @@ func (s *Stack) deploy(spec Spec) (*deployment, error) {
 	if got := base64.StdEncoding.EncodeToString(sum[:]); got != p.SHA256 {
 		return nil, fmt.Errorf("deploy %s: artifact s3://%s/%s has SHA-256 %s but the pointer says %s: the object was replaced or the pointer is stale; rebuild and re-upload, or fix the pointer", spec.Env, p.Bucket, p.Key, got, p.SHA256)
 	}
-	if err := checkExecutable(obj.Body); err != nil {
-		return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
-	}
 	doc, err := apispec.Parse([]byte(spec.OpenAPI))
 	if err != nil {
 		return nil, fmt.Errorf("deploy %s: REST API body: %w", spec.Env, err)
 	}
 
-	group := "/aws/lambda/" + spec.Name
-	if err := s.logs.EnsureGroup(group, spec.LogRetentionDays); err != nil {
-		return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
-	}
 	opts := []lambda.Option{lambda.WithLogger(s.log)}
 	if s.cfg.RIE != "" {
 		opts = append(opts, lambda.WithRIE(s.cfg.RIE))
@@ -207,6 +195,11 @@ func (s *Stack) deploy(spec Spec) (*deployment, error) {
 		MaxConcurrency: s.cfg.MaxConcurrency,
 	}, s.logs, opts...)
 	if err != nil {
+		return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
+	}
+	// As aws_cloudwatch_log_group does before the function first logs.
+	if err := s.logs.EnsureGroup(fn.LogGroup(), spec.LogRetentionDays); err != nil {
+		fn.Close()
 		return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
 	}
 
@@ -244,41 +237,6 @@ func apiID(name string) string {
 		id[i] = alphabet[int(sum[i])%len(alphabet)]
 	}
 	return string(id)
-}
-
-// checkExecutable refuses a zip whose bootstrap is an ELF binary for
-// another architecture than this machine's: Lambda runs arm64, and an arm64
-// bootstrap cannot run under RIE on an amd64 host.
-func checkExecutable(code []byte) error {
-	zr, err := zip.NewReader(bytes.NewReader(code), int64(len(code)))
-	if err != nil {
-		return fmt.Errorf("artifact is not a zip: %w", err)
-	}
-	f, err := zr.Open("bootstrap")
-	if err != nil {
-		return errors.New("artifact has no bootstrap at its root: build it with scripts/build.sh")
-	}
-	defer f.Close()
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return fmt.Errorf("artifact bootstrap: %w", err)
-	}
-	exe, err := elf.NewFile(bytes.NewReader(data))
-	if err != nil {
-		return nil // not ELF (a script): nothing to check
-	}
-	arch := map[elf.Machine]string{elf.EM_X86_64: "amd64", elf.EM_AARCH64: "arm64"}[exe.Machine]
-	if arch != runtime.GOARCH {
-		return fmt.Errorf("artifact bootstrap is built for %s (%s), but this machine runs %s and cannot execute it: deploy a build for this machine (scripts/local-up.sh does: scripts/build.sh --arch %s)", orUnknown(arch), exe.Machine, runtime.GOARCH, runtime.GOARCH)
-	}
-	return nil
-}
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "another architecture"
-	}
-	return s
 }
 
 // function adapts a local Lambda function to the gateway's integration.

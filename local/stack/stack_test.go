@@ -188,7 +188,7 @@ func TestDeployRefusesWhatLambdaWouldNotRun(t *testing.T) {
 		}, "outside the dev/ prefix"},
 		{"bootstrap for another architecture", func(t *testing.T, url string) pointer.Pointer {
 			return stacktest.Upload(t, url, "acme-request-dump-artifacts", "dev", foreign)
-		}, "cannot execute it"},
+		}, "cannot execute it: build it for the host for the local run (scripts/build.sh --arch " + runtime.GOARCH},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

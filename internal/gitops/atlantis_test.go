@@ -82,6 +82,12 @@ func (c atlantisCfg) check(t *testing.T) error {
 	if len(roots) == 0 {
 		return errors.New("no Terraform roots (dirs with a backend block) to check")
 	}
+	// Atlantis reads atlantis.yaml from the pull request: if the server let it
+	// override apply_requirements, a pull request could drop approval and
+	// apply what it likes.
+	if slices.Contains(c.allowedOverrides(), valid.ApplyRequirementsKey) {
+		fail("the server-side config lets atlantis.yaml override apply_requirements, so a pull request could drop them; remove apply_requirements from allowed_overrides")
+	}
 	if !c.repo.AbortOnExecutionOrderFail {
 		fail("abort_on_execution_order_fail is off: a failed apply or smoke test would not stop the applies of the next group")
 	}
@@ -148,6 +154,19 @@ func (c atlantisCfg) check(t *testing.T) error {
 		prev = env
 	}
 	return errors.Join(errs...)
+}
+
+// allowedOverrides returns the keys the server lets this repo's atlantis.yaml
+// set: those of the last matching repo entry that names any, as the server
+// decides in GlobalCfg.ValidateRepoCfg.
+func (c atlantisCfg) allowedOverrides() []string {
+	var keys []string
+	for _, r := range c.global.Repos {
+		if r.IDMatches(c.repoID) && r.AllowedOverrides != nil {
+			keys = r.AllowedOverrides
+		}
+	}
+	return keys
 }
 
 func stepNames(s valid.Stage) []string {
@@ -452,7 +471,9 @@ func TestAtlantisConfigChecksCanFail(t *testing.T) {
 		{"pointer out of reach", bad("no-pointer.yaml"), realGlobalCfg, "does not plan when envs/dev/artifact.auto.tfvars.json changes"},
 		{"account module out of reach", bad("global-misses-oidc.yaml"), realGlobalCfg, "does not plan when terraform/github-oidc/main.tf changes"},
 		{"pattern reaches other roots", bad("broad-when-modified.yaml"), realGlobalCfg, "plans when another root's envs/stg/main.tf changes"},
-		{"missing undiverged", bad("no-undiverged.yaml"), realGlobalCfg, `lack "undiverged"`},
+		{"missing undiverged", realRepoCfg, bad("repos-no-undiverged.yaml"), `lack "undiverged"`},
+		{"pull request drops an apply requirement", bad("repo-sets-apply-requirements.yaml"), realGlobalCfg, "not allowed to set 'apply_requirements' key"},
+		{"server lets the repo override apply requirements", realRepoCfg, bad("repos-apply-override.yaml"), "a pull request could drop them"},
 		{"prod before stg", bad("wrong-order.yaml"), realGlobalCfg, "execution_order_group of prod (2) is not after stg (2)"},
 		{"account-level root after dev", bad("global-last.yaml"), realGlobalCfg, "execution_order_group of dev (1) is not after the account-level roots (5)"},
 		{"no abort on failure", bad("no-abort.yaml"), realGlobalCfg, "abort_on_execution_order_fail is off"},

@@ -18,6 +18,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/acme/request-dump/local/internal/requestid"
 )
 
 // gateway serves one stage of a compiled API.
@@ -63,7 +65,7 @@ type integrationOutcome struct {
 
 func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex := &exchange{g: g, r: r, start: time.Now()}
-	ex.requestID = newUUID()
+	ex.requestID = requestid.New()
 	ex.extendedRequestID = newExtendedID()
 	ex.traceID = newTraceID(ex.start)
 	ex.path = r.URL.Path
@@ -143,7 +145,7 @@ func (g *gateway) serve(w http.ResponseWriter, ex *exchange) {
 // invoke calls the function and maps its result to the response.
 func (g *gateway) invoke(w http.ResponseWriter, ex *exchange, payload []byte) {
 	m := ex.method
-	ex.lambdaRequestID = newUUID()
+	ex.lambdaRequestID = requestid.New()
 	// A caller hanging up does not stop a Lambda invocation on AWS.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ex.r.Context()), m.timeout)
 	began := time.Now()
@@ -485,24 +487,6 @@ func nonEmpty(m map[string]string) map[string]string {
 		return nil
 	}
 	return m
-}
-
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
 }
 
 // newExtendedID returns an id shaped like API Gateway's extendedRequestId

@@ -452,17 +452,6 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// newRequestID returns a random (version 4) UUID, the form of Lambda's
-// request ids; the module has no UUID library and this is all it needs.
-func newRequestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
 // runtimeOf returns the pid of RIE's child, the runtime, or 0. A child is
 // listed under the thread that forked it, so every thread is looked at.
 func runtimeOf(riePID int) int {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/acme/request-dump/internal/repo"
+	"github.com/acme/request-dump/local/internal/requestid"
 	"github.com/acme/request-dump/local/logs"
 )
 
@@ -227,7 +228,7 @@ func (f *Function) Invoke(ctx context.Context, requestID string, payload []byte)
 			Message: fmt.Sprintf("Request must be smaller than %d bytes for the InvokeFunction operation", MaxRequestBytes)}
 	}
 	if requestID == "" {
-		requestID = newRequestID()
+		requestID = requestid.New()
 	}
 	if err := f.admit(); err != nil {
 		return Result{}, err

@@ -2,8 +2,6 @@ package logs
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +10,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/acme/request-dump/local/internal/requestid"
 )
 
 // targetPrefix is the X-Amz-Target prefix of the CloudWatch Logs API.
@@ -67,7 +67,7 @@ func New(store *Store, opts ...Option) http.Handler {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-Requestid", requestID())
+	w.Header().Set("X-Amzn-Requestid", requestid.New())
 	name, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
 	op := operations[name]
 	if r.Method != http.MethodPost || op == nil {
@@ -151,11 +151,4 @@ func decode(body []byte, in any) error {
 		return &apiError{"SerializationException", "the request body has data after its JSON object", http.StatusBadRequest}
 	}
 	return nil
-}
-
-func requestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	s := hex.EncodeToString(b[:])
-	return s[:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
 }

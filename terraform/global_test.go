@@ -1,6 +1,7 @@
 package terraform
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -119,6 +120,18 @@ func TestDeployRolesWriteOnlyTheirOwnPrefix(t *testing.T) {
 	envs := globalEnvironments(t)
 	require.Equal(t, []string{"dev"}, strs(t, envs["stg"].GetAttr("read_prefixes")), "promotion into stg copies from dev/")
 	require.Equal(t, []string{"stg"}, strs(t, envs["prod"].GetAttr("read_prefixes")), "promotion into prod copies from stg/")
+
+	// Every action the policy grants, its dynamic statements' included: the
+	// calls cmd/artifact (upload, promote, verify) and the smoke suite make.
+	var granted []string
+	for _, s := range nested(policy, "statement") {
+		granted = append(granted, strs(t, eval(t, attr(t, s, "actions"), nil))...)
+	}
+	for _, d := range nested(policy, "dynamic") {
+		granted = append(granted, strs(t, eval(t, attr(t, one(t, d, "content"), "actions"), nil))...)
+	}
+	slices.Sort(granted)
+	assert.Equal(t, []string{"logs:FilterLogEvents", "s3:GetObject", "s3:ListBucket", "s3:PutObject"}, granted)
 
 	for env, cfg := range envs {
 		t.Run(env, func(t *testing.T) {

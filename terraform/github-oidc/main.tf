@@ -57,6 +57,7 @@ resource "aws_iam_role" "this" {
 # Write only the env's own prefix. Read it too, plus the prefixes promotion
 # copies from (a copy into stg/ reads the object in dev/). Listing is
 # limited to the same prefixes and lets a missing object answer 404, not 403.
+# These are the calls cmd/artifact and the smoke suite make, and no more.
 data "aws_iam_policy_document" "this" {
   for_each = var.environments
 
@@ -68,7 +69,7 @@ data "aws_iam_policy_document" "this" {
 
   statement {
     sid       = "ReadOwnAndPromotedFromPrefixes"
-    actions   = ["s3:GetObject", "s3:GetObjectAttributes"]
+    actions   = ["s3:GetObject"]
     resources = [for env in concat([each.key], each.value.read_prefixes) : "${local.bucket_arn}/${env}/*"]
   }
 
@@ -87,7 +88,7 @@ data "aws_iam_policy_document" "this" {
     for_each = length(each.value.log_group_names) > 0 ? [1] : []
     content {
       sid     = "ReadSmokeTestLogs"
-      actions = ["logs:FilterLogEvents", "logs:GetLogEvents", "logs:DescribeLogStreams"]
+      actions = ["logs:FilterLogEvents"]
       resources = flatten([for name in each.value.log_group_names : [
         "arn:${data.aws_partition.current.partition}:logs:*:${data.aws_caller_identity.current.account_id}:log-group:${name}",
         "arn:${data.aws_partition.current.partition}:logs:*:${data.aws_caller_identity.current.account_id}:log-group:${name}:log-stream:*",

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -156,7 +157,7 @@ func (f *Function) launch() (*env, error) {
 		"--runtime-api-address", ports[1],
 		f.bootstrap)
 	e.cmd.Dir = f.taskDir
-	e.cmd.Env = append(f.environ(), "AWS_LAMBDA_LOG_STREAM_NAME="+e.stream)
+	e.cmd.Env = append(slices.Clip(f.environ), "AWS_LAMBDA_LOG_STREAM_NAME="+e.stream)
 	e.cmd.Stdout = w
 	e.cmd.Stderr = errW
 	// Its own process group lets Close kill RIE with anything it left; the

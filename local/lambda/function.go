@@ -30,7 +30,7 @@ type Function struct {
 	rie       string
 	taskDir   string
 	bootstrap string
-	environ   func() []string
+	environ   []string // baseEnvironment, computed once
 	format    formatter
 	log       *slog.Logger
 
@@ -157,8 +157,7 @@ func New(spec Spec, sink LogSink, opts ...Option) (*Function, error) {
 		log:       o.log.With("function", spec.FunctionName),
 		all:       map[*env]struct{}{},
 	}
-	base := f.baseEnvironment()
-	f.environ = func() []string { return slices.Clip(base) }
+	f.environ = f.baseEnvironment()
 	return f, nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"hash"
 	"hash/crc32"
 	"hash/crc64"
-	"strings"
 )
 
 // checksumHeaders maps S3's checksum algorithm names to the canonical header
@@ -48,14 +47,4 @@ func checksum(algorithm string, body []byte) string {
 	h := newChecksum(algorithm)
 	h.Write(body)
 	return base64.StdEncoding.EncodeToString(h.Sum(nil))
-}
-
-// algorithmFor returns the algorithm whose value header is hdr, or "".
-func algorithmFor(hdr string) string {
-	for alg, h := range checksumHeaders {
-		if strings.EqualFold(h, hdr) {
-			return alg
-		}
-	}
-	return ""
 }

@@ -1,5 +1,5 @@
 variable "artifact" {
-  description = "The function zip stg deploys, from artifact.auto.tfvars.json: CI and the promotion workflow write it (scripts/, internal/pointer); edit it by hand only to roll back to an earlier artifact."
+  description = "The function zip stg deploys, from artifact.auto.tfvars.json, written by scripts/ (upload.sh, set-pointer.sh, promote.sh, rollback.sh; internal/pointer), not by hand."
   type = object({
     bucket = string
     key    = string
@@ -8,7 +8,7 @@ variable "artifact" {
 
   validation {
     condition     = can(regex("^stg/[0-9a-f]{64}[.]zip$", var.artifact.key))
-    error_message = "The artifact.key must be \"stg/<sha256 hex of the zip>.zip\": stg deploys only objects under its own prefix. Promote the artifact into stg/ and point at the copy."
+    error_message = "The artifact.key must be \"stg/<sha256 hex of the zip>.zip\": stg deploys only objects under its own prefix. Upload or promote the artifact into stg/ (scripts/upload.sh, scripts/promote.sh), which also writes the pointer."
   }
 
   validation {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 )
 
 // The control API, under /_local/, is the stack's own: what Terraform does
@@ -97,6 +98,26 @@ func (c *Client) Health(ctx context.Context) (Health, error) {
 	var h Health
 	err := c.call(ctx, http.MethodGet, "/_local/health", nil, &h)
 	return h, err
+}
+
+// WaitReady asks for Health every poll until the stack answers ready. When
+// ctx ends first, it returns the last failure, which says why (connection
+// refused, not ready yet).
+func (c *Client) WaitReady(ctx context.Context, poll time.Duration) error {
+	for {
+		h, err := c.Health(ctx)
+		if err == nil && h.Status == "ready" {
+			return nil
+		}
+		if err == nil {
+			err = fmt.Errorf("local stack at %s: status %q", c.Endpoint, h.Status)
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(poll):
+		}
+	}
 }
 
 // Deploy deploys spec and returns the env's outputs.

@@ -211,6 +211,7 @@ func TestControlAPI(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "ready", h.Status)
 	assert.Empty(t, h.Deployments)
+	require.NoError(t, client.WaitReady(ctx, time.Millisecond))
 
 	resp, err := http.Post(url+"/_local/deploy", "application/json", strings.NewReader(`{"env":"dev","bogus":1}`))
 	require.NoError(t, err)

@@ -26,17 +26,8 @@ func wait(ctx context.Context, args []string, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	client := &stack.Client{Endpoint: *endpoint}
-	delay := 5 * time.Millisecond
-	for {
-		h, err := client.Health(ctx)
-		if err == nil && h.Status == "ready" {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("the local stack at %s is not ready after %s: %v", *endpoint, *timeout, err)
-		case <-time.After(delay):
-		}
-		delay = min(2*delay, 200*time.Millisecond)
+	if err := client.WaitReady(ctx, 10*time.Millisecond); err != nil {
+		return fmt.Errorf("the local stack at %s is not ready after %s: %v", *endpoint, *timeout, err)
 	}
+	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/acme/request-dump/internal/envconfig"
+	"github.com/acme/request-dump/local/stack"
 )
 
 // tail prints a function's log events through the CloudWatch Logs API, as
@@ -130,7 +131,7 @@ func logsClient(ctx context.Context, endpoint, region string) (*cloudwatchlogs.C
 		return cloudwatchlogs.NewFromConfig(cfg), nil
 	}
 	if region == "" {
-		region = "ap-northeast-1"
+		region = stack.DefaultRegion
 	}
 	return cloudwatchlogs.New(cloudwatchlogs.Options{
 		Region:       region,

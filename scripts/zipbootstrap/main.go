@@ -19,9 +19,9 @@ import (
 	"os"
 )
 
-// dosEpoch is 1980-01-01 00:00:00, the earliest MS-DOS date, written as
-// the entry's time. Setting the header's Modified instead would add an
-// extended-timestamp extra field.
+// dosDate and dosTime are 1980-01-01 00:00:00, the earliest MS-DOS time,
+// written as the entry's time. Setting the header's Modified instead would
+// add an extended-timestamp extra field.
 const (
 	dosDate = 1<<5 | 1 // day 1, month 1, year 1980
 	dosTime = 0

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"regexp"
 	"syscall"
 	"time"
 
@@ -68,10 +67,6 @@ type logReader struct {
 	group  string
 	since  time.Time
 }
-
-// idPattern is what an id must look like to go into a filter pattern
-// unescaped; the suite makes its own ids, so this only guards the code.
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]+$`)
 
 // eventIDPattern is the CloudWatch filter pattern that finds the dump of
 // the request whose body had event_id id (docs/architecture.md).

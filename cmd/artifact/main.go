@@ -427,12 +427,10 @@ func (c *cli) next(_ context.Context, pos []string) error {
 	if err := c.env(env); err != nil {
 		return err
 	}
-	i := slices.Index(artifact.Order, env)
-	if i < 0 {
-		return fmt.Errorf("env %q is not in the promotion order %s", env, strings.Join(artifact.Order, " → "))
+	next, err := artifact.Next(env)
+	if err != nil || next == "" {
+		return err
 	}
-	if i+1 < len(artifact.Order) {
-		fmt.Fprintln(c.stdout, artifact.Order[i+1])
-	}
-	return nil
+	_, err = fmt.Fprintln(c.stdout, next)
+	return err
 }

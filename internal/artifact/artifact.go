@@ -39,14 +39,15 @@ var (
 	ErrMismatch = errors.New("artifact mismatch")
 )
 
-// Next returns the env an artifact in env is promoted to.
+// Next returns the env an artifact in env is promoted to, or "" when env is
+// the last one.
 func Next(env string) (string, error) {
 	i := slices.Index(Order, env)
 	switch {
 	case i < 0:
-		return "", fmt.Errorf("env %q is not in the promotion order %s", env, strings.Join(Order, " → "))
+		return "", notInOrder(env)
 	case i == len(Order)-1:
-		return "", fmt.Errorf("env %q is the last in the promotion order %s: there is nothing to promote it to", env, strings.Join(Order, " → "))
+		return "", nil
 	}
 	return Order[i+1], nil
 }
@@ -55,17 +56,22 @@ func Next(env string) (string, error) {
 // Order, so that no env is skipped and nothing moves backwards.
 func CheckPromotion(from, to string) error {
 	next, err := Next(from)
-	switch {
-	case !slices.Contains(Order, from):
+	if err != nil {
 		return err
-	case !slices.Contains(Order, to):
-		return fmt.Errorf("env %q is not in the promotion order %s", to, strings.Join(Order, " → "))
-	case slices.Index(Order, to) <= slices.Index(Order, from):
+	}
+	switch i, j := slices.Index(Order, from), slices.Index(Order, to); {
+	case j < 0:
+		return notInOrder(to)
+	case j <= i:
 		return fmt.Errorf("cannot promote %s → %s: artifacts move forward only (%s). To roll an env back, point it at an earlier artifact (docs/runbook.md)", from, to, strings.Join(Order, " → "))
 	case to != next:
 		return fmt.Errorf("promoting %s → %s would skip %s: promote %s → %s first, apply and smoke-test it, then %s → %s", from, to, next, from, next, next, to)
 	}
 	return nil
+}
+
+func notInOrder(env string) error {
+	return fmt.Errorf("env %q is not in the promotion order %s", env, strings.Join(Order, " → "))
 }
 
 // Store moves artifacts in S3.

@@ -304,6 +304,16 @@ func TestPromoteRejectsBadPointers(t *testing.T) {
 	}
 }
 
+func TestNext(t *testing.T) {
+	for env, want := range map[string]string{"dev": "stg", "stg": "prod", "prod": ""} {
+		next, err := Next(env)
+		require.NoError(t, err, env)
+		assert.Equal(t, want, next, env)
+	}
+	_, err := Next("qa")
+	assert.ErrorContains(t, err, `env "qa" is not in the promotion order dev → stg → prod`)
+}
+
 func TestCheckPromotion(t *testing.T) {
 	tests := []struct {
 		from, to string

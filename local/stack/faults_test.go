@@ -56,7 +56,7 @@ func faultZip(t *testing.T) []byte {
 // TestFaultsGetAWSAnswers deploys dev with a function that fails on
 // request, behind an integration timeout of 500 ms.
 func TestFaultsGetAWSAnswers(t *testing.T) {
-	st, url := newStack(t, "")
+	st, url := stacktest.NewStack(t, "", artifactBucket)
 	cfg, err := envconfig.Load("dev")
 	require.NoError(t, err)
 	cfg.API.IntegrationTimeoutMs = 500
@@ -95,7 +95,7 @@ func TestFaultsGetAWSAnswers(t *testing.T) {
 // environments, and every request answered 200 has its dump in the log group
 // exactly once.
 func TestExecutionEnvironmentsKilledUnderLoad(t *testing.T) {
-	st, url := newStack(t, "")
+	st, url := stacktest.NewStack(t, "", artifactBucket)
 	cfg, err := envconfig.Load("dev")
 	require.NoError(t, err)
 	cfg.API.ThrottlingRateLimit, cfg.API.ThrottlingBurstLimit = 0, 0 // this test is about the pool

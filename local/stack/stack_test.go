@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
@@ -23,6 +22,9 @@ import (
 	"github.com/acme/request-dump/local/stack"
 	"github.com/acme/request-dump/local/stacktest"
 )
+
+// artifactBucket is the bucket every env's pointer names.
+const artifactBucket = "acme-request-dump-artifacts"
 
 func post(t *testing.T, url, body string) (int, []byte) {
 	t.Helper()
@@ -137,19 +139,6 @@ func TestRejectedRequestsNeverReachTheFunction(t *testing.T) {
 	assert.Len(t, filter(t, env.URL, group, `"platform.start"`), 1, "only the fence invoked the function")
 }
 
-// newStack starts an empty stack with the artifact bucket.
-func newStack(t *testing.T, dataDir string) (*stack.Stack, string) {
-	t.Helper()
-	st, err := stack.New(stack.Config{DataDir: dataDir, Buckets: []string{"acme-request-dump-artifacts"}})
-	require.NoError(t, err)
-	srv := httptest.NewServer(st)
-	t.Cleanup(func() {
-		srv.Close()
-		_ = st.Close()
-	})
-	return st, srv.URL
-}
-
 func devSpec(t *testing.T) stack.Spec {
 	t.Helper()
 	cfg, err := envconfig.Load("dev")
@@ -172,10 +161,10 @@ func TestDeployRefusesWhatLambdaWouldNotRun(t *testing.T) {
 		want  string
 	}{
 		{"object missing", func(t *testing.T, url string) pointer.Pointer {
-			return pointer.New("acme-request-dump-artifacts", "dev", pointer.Sum(code))
+			return pointer.New(artifactBucket, "dev", pointer.Sum(code))
 		}, "is not in the local S3"},
 		{"object has other bytes than the pointer says", func(t *testing.T, url string) pointer.Pointer {
-			p := pointer.New("acme-request-dump-artifacts", "dev", pointer.Sum(code))
+			p := pointer.New(artifactBucket, "dev", pointer.Sum(code))
 			_, err := stacktest.S3(url).PutObject(context.Background(), &s3.PutObjectInput{
 				Bucket: aws.String(p.Bucket), Key: aws.String(p.Key), Body: bytes.NewReader(append([]byte{}, foreign...)),
 			})
@@ -183,16 +172,16 @@ func TestDeployRefusesWhatLambdaWouldNotRun(t *testing.T) {
 			return p
 		}, "but the pointer says"},
 		{"key outside the env prefix", func(t *testing.T, url string) pointer.Pointer {
-			p := stacktest.Upload(t, url, "acme-request-dump-artifacts", "stg", code)
+			p := stacktest.Upload(t, url, artifactBucket, "stg", code)
 			return p
 		}, "outside the dev/ prefix"},
 		{"bootstrap for another architecture", func(t *testing.T, url string) pointer.Pointer {
-			return stacktest.Upload(t, url, "acme-request-dump-artifacts", "dev", foreign)
+			return stacktest.Upload(t, url, artifactBucket, "dev", foreign)
 		}, "cannot execute it: build it for the host for the local run (scripts/build.sh --arch " + runtime.GOARCH},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st, url := newStack(t, "")
+			st, url := stacktest.NewStack(t, "", artifactBucket)
 			spec := devSpec(t)
 			spec.Artifact = tt.setup(t, url)
 			_, err := st.Deploy(context.Background(), spec)
@@ -203,7 +192,7 @@ func TestDeployRefusesWhatLambdaWouldNotRun(t *testing.T) {
 }
 
 func TestControlAPI(t *testing.T) {
-	_, url := newStack(t, "")
+	_, url := stacktest.NewStack(t, "", artifactBucket)
 	client := &stack.Client{Endpoint: url}
 	ctx := context.Background()
 
@@ -249,7 +238,7 @@ func TestRestartKeepsObjectsLogsAndDeployments(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, string(body))
 	require.NoError(t, env.Stack.Close())
 
-	_, url := newStack(t, dir)
+	_, url := stacktest.NewStack(t, dir, artifactBucket)
 	h, err := (&stack.Client{Endpoint: url}).Health(context.Background())
 	require.NoError(t, err)
 	require.Len(t, h.Deployments, 1, "the deployment comes back")

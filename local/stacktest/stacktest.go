@@ -77,22 +77,30 @@ func Start(t testing.TB, opts ...Option) *Env {
 	}
 	code := FunctionZip(t)
 
-	st, err := stack.New(stack.Config{DataDir: o.dataDir, Buckets: []string{cfg.Artifact.Bucket}})
+	st, url := NewStack(t, o.dataDir, cfg.Artifact.Bucket)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cfg.Artifact = Upload(t, url, cfg.Artifact.Bucket, o.env, code)
+	spec, err := stack.SpecFor(cfg)
+	require.NoError(t, err)
+	d, err := st.Deploy(ctx, spec)
+	require.NoError(t, err)
+	return &Env{Stack: st, URL: url, Config: cfg, Deployment: d, Outputs: d.Outputs(url), Zip: code}
+}
+
+// NewStack starts an empty stack for t on httptest's 127.0.0.1:0, keeping
+// its data in dataDir ("" in memory) and with buckets created, and stops it
+// when t ends. It returns the stack and its edge endpoint.
+func NewStack(t testing.TB, dataDir string, buckets ...string) (*stack.Stack, string) {
+	t.Helper()
+	st, err := stack.New(stack.Config{DataDir: dataDir, Buckets: buckets})
 	require.NoError(t, err)
 	srv := httptest.NewServer(st)
 	t.Cleanup(func() {
 		srv.Close()
 		_ = st.Close()
 	})
-
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cfg.Artifact = Upload(t, srv.URL, cfg.Artifact.Bucket, o.env, code)
-	spec, err := stack.SpecFor(cfg)
-	require.NoError(t, err)
-	d, err := st.Deploy(ctx, spec)
-	require.NoError(t, err)
-	return &Env{Stack: st, URL: srv.URL, Config: cfg, Deployment: d, Outputs: d.Outputs(srv.URL), Zip: code}
+	return st, srv.URL
 }
 
 // Upload stores a zip at its content address under env's prefix with the

@@ -3,7 +3,6 @@ package stack_test
 import (
 	"archive/zip"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -22,7 +21,6 @@ import (
 
 	"github.com/acme/request-dump/internal/envconfig"
 	"github.com/acme/request-dump/internal/repo"
-	"github.com/acme/request-dump/local/stack"
 	"github.com/acme/request-dump/local/stacktest"
 )
 
@@ -56,16 +54,10 @@ func faultZip(t *testing.T) []byte {
 // TestFaultsGetAWSAnswers deploys dev with a function that fails on
 // request, behind an integration timeout of 500 ms.
 func TestFaultsGetAWSAnswers(t *testing.T) {
-	st, url := stacktest.NewStack(t, "", artifactBucket)
-	cfg, err := envconfig.Load("dev")
-	require.NoError(t, err)
-	cfg.API.IntegrationTimeoutMs = 500
-	spec, err := stack.SpecFor(cfg)
-	require.NoError(t, err)
-	spec.Artifact = stacktest.Upload(t, url, cfg.Artifact.Bucket, "dev", faultZip(t))
-	d, err := st.Deploy(context.Background(), spec)
-	require.NoError(t, err)
-	apiURL := d.APIURL(url)
+	env := stacktest.Start(t, stacktest.WithZip(faultZip(t)), stacktest.WithConfig(func(cfg *envconfig.Config) {
+		cfg.API.IntegrationTimeoutMs = 500
+	}))
+	apiURL := env.Outputs["api_url"].Value
 
 	tests := []struct {
 		name   string
@@ -95,16 +87,10 @@ func TestFaultsGetAWSAnswers(t *testing.T) {
 // environments, and every request answered 200 has its dump in the log group
 // exactly once.
 func TestExecutionEnvironmentsKilledUnderLoad(t *testing.T) {
-	st, url := stacktest.NewStack(t, "", artifactBucket)
-	cfg, err := envconfig.Load("dev")
-	require.NoError(t, err)
-	cfg.API.ThrottlingRateLimit, cfg.API.ThrottlingBurstLimit = 0, 0 // this test is about the pool
-	spec, err := stack.SpecFor(cfg)
-	require.NoError(t, err)
-	spec.Artifact = stacktest.Upload(t, url, cfg.Artifact.Bucket, "dev", faultZip(t))
-	d, err := st.Deploy(context.Background(), spec)
-	require.NoError(t, err)
-	apiURL := d.APIURL(url)
+	env := stacktest.Start(t, stacktest.WithZip(faultZip(t)), stacktest.WithConfig(func(cfg *envconfig.Config) {
+		cfg.API.ThrottlingRateLimit, cfg.API.ThrottlingBurstLimit = 0, 0 // this test is about the pool
+	}))
+	st, url, apiURL := env.Stack, env.URL, env.Outputs["api_url"].Value
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 
 	const clients = 16

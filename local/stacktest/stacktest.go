@@ -51,6 +51,7 @@ type options struct {
 	env     string
 	edit    func(*envconfig.Config)
 	dataDir string
+	zip     []byte
 }
 
 // WithEnv deploys env instead of dev.
@@ -59,6 +60,10 @@ func WithEnv(env string) Option { return func(o *options) { o.env = env } }
 // WithConfig lets the test change the env's settings before the deploy,
 // e.g. the dump fields.
 func WithConfig(edit func(*envconfig.Config)) Option { return func(o *options) { o.edit = edit } }
+
+// WithZip deploys code, a deployment zip for this machine, instead of the
+// function scripts/build.sh builds: a test function, say.
+func WithZip(code []byte) Option { return func(o *options) { o.zip = code } }
 
 // WithDataDir keeps the stack's data in dir.
 func WithDataDir(dir string) Option { return func(o *options) { o.dataDir = dir } }
@@ -75,7 +80,10 @@ func Start(t testing.TB, opts ...Option) *Env {
 	if o.edit != nil {
 		o.edit(cfg)
 	}
-	code := FunctionZip(t)
+	code := o.zip
+	if code == nil {
+		code = FunctionZip(t)
+	}
 
 	st, url := NewStack(t, o.dataDir, cfg.Artifact.Bucket)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

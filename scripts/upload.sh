@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Uploads the build (dist/function.zip from `make build`) to the artifact
-# bucket at <env>/<sha256 hex>.zip. Idempotent: the same bytes already there
-# are accepted; other bytes at that key are never overwritten. With
-# --write-pointer it also points envs/<env>/artifact.auto.tfvars.json at it.
+# Uploads the build (dist/function.zip from `make build`, or --zip PATH) to
+# the artifact bucket at <env>/<sha256 hex>.zip. Idempotent: the same bytes
+# already there are accepted; other bytes at that key are never overwritten.
+# With --write-pointer it also points envs/<env>/artifact.auto.tfvars.json
+# at it.
 # AWS credentials and region come from the standard chain (CI: the env's
 # OIDC role); AWS_ENDPOINT_URL or --endpoint-url selects the local stack.
 set -euo pipefail
 
 usage() {
-  echo "usage: scripts/upload.sh <env> [--write-pointer] [--bucket NAME] [--endpoint-url URL] [--region REGION]" >&2
+  echo "usage: scripts/upload.sh <env> [--write-pointer] [--bucket NAME] [--zip PATH] [--endpoint-url URL] [--region REGION]" >&2
   exit 2
 }
 [ $# -ge 1 ] || usage
@@ -17,7 +18,7 @@ env=$1
 shift
 
 cd "$(dirname "$0")/.."
-echo "upload.sh: uploading dist/function.zip to the $env/ prefix of the artifact bucket" >&2
+echo "upload.sh: uploading the build to the $env/ prefix of the artifact bucket ${*:+($*)}" >&2
 # Built, not `go run`, so that its exit status (2 for usage) reaches the caller.
 go build -o .tools/bin/artifact ./cmd/artifact
 exec .tools/bin/artifact upload "$env" "$@"

@@ -212,12 +212,11 @@ func (g *gateway) invoke(w http.ResponseWriter, ex *exchange, payload []byte) {
 // any: the model of its media type, else the $default model. A request
 // without Content-Type is taken as application/json, as API Gateway does.
 func (m *method) model(contentType string) *openapi3.Schema {
-	mediaType := "application/json"
+	mt := "application/json"
 	if contentType != "" {
-		mediaType, _, _ = strings.Cut(contentType, ";")
-		mediaType = strings.ToLower(strings.TrimSpace(mediaType))
+		mt = mediaType(contentType)
 	}
-	if s := m.models[mediaType]; s != nil {
+	if s := m.models[mt]; s != nil {
 		return s
 	}
 	return m.models["$default"]
@@ -391,8 +390,7 @@ func (g *gateway) isBinary(contentType string) bool {
 	if len(g.binaryMediaTypes) == 0 {
 		return false
 	}
-	mediaType, _, _ := strings.Cut(contentType, ";")
-	return g.binaryMatch(strings.ToLower(strings.TrimSpace(mediaType)))
+	return g.binaryMatch(mediaType(contentType))
 }
 
 func (g *gateway) binaryMatch(mediaType string) bool {
@@ -417,13 +415,19 @@ func (g *gateway) decodesResponse(accept []string) bool {
 	}
 	for _, a := range accept {
 		for _, item := range strings.Split(a, ",") {
-			mediaType, _, _ := strings.Cut(item, ";")
-			if g.binaryMatch(strings.ToLower(strings.TrimSpace(mediaType))) {
+			if g.binaryMatch(mediaType(item)) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// mediaType is the media type of a Content-Type value or an Accept item,
+// in lower case and without its parameters.
+func mediaType(s string) string {
+	t, _, _ := strings.Cut(s, ";")
+	return strings.ToLower(strings.TrimSpace(t))
 }
 
 // remapped are the headers of a proxy result API Gateway does not pass as

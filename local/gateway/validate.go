@@ -88,7 +88,7 @@ func draft4Messages(err error) string {
 		if field == "exclusiveMinimum" && belowMinimum(se) || field == "exclusiveMaximum" && aboveMaximum(se) {
 			continue // the minimum or maximum error says it
 		}
-		entries = append(entries, entry{pointer: ptr, rank: keywordRank(field), msg: draft4Message(se, found)})
+		entries = append(entries, entry{pointer: ptr, rank: keywordRank(field), msg: draft4Message(se)})
 	}
 	sort.SliceStable(entries, func(i, j int) bool {
 		if c := slices.Compare(entries[i].pointer, entries[j].pointer); c != 0 {
@@ -118,7 +118,9 @@ func keywordRank(field string) int {
 	return 4
 }
 
-func draft4Message(se *openapi3.SchemaError, all []*openapi3.SchemaError) string {
+// draft4Message words one of kin-openapi's schema errors as the draft-4
+// validator AWS runs (java-json-tools) words it.
+func draft4Message(se *openapi3.SchemaError) string {
 	s, v := se.Schema, se.Value
 	switch se.SchemaField {
 	case "type", "nullable":

@@ -6,16 +6,14 @@
 # `terraform init/validate/plan` need the AWS provider and run in Atlantis;
 # the Go tests in terraform/ check the HCL's invariants and validations.
 #
-# Usage: scripts/check-terraform.sh   (after scripts/tools.sh)
+# Usage: scripts/check-terraform.sh   (builds the pinned tools on first use)
 set -euo pipefail
 [ $# -eq 0 ] || { echo "usage: scripts/check-terraform.sh (no arguments)" >&2; exit 2; }
 cd "$(dirname "$0")/.."
 root=$(pwd)
 bin="$root/.tools/bin"
 
-for tool in terraform tflint tfsec; do
-  [ -x "$bin/$tool" ] || { echo "check-terraform.sh: $bin/$tool is missing; run scripts/tools.sh $tool" >&2; exit 1; }
-done
+scripts/tools.sh terraform tflint tfsec
 
 # No CLI config file, no version checkpoint calls: the checks stay offline.
 export TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1

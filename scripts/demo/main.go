@@ -1,7 +1,8 @@
-// Command demo posts the sample events in scripts/demo/events to a deployed
-// env's API and reads their dumps back through the CloudWatch Logs API, as
-// `make demo` shows them. The target comes from a `terraform output -json`
-// file (.local/outputs.json for the local stack).
+// Command demo posts the sample events in scripts/demo/events to an env on
+// the local stack and reads their dumps back through the CloudWatch Logs
+// API, as `make demo` shows them. The target comes from the stack's
+// `terraform output -json` file, .local/outputs.json, read as the smoke
+// tests read it; only loopback addresses are contacted.
 //
 // Usage: go run ./scripts/demo [--outputs .local/outputs.json] [--events scripts/demo/events]
 package main
@@ -24,6 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+
+	"github.com/acme/request-dump/smoke"
 )
 
 func main() {
@@ -33,10 +36,6 @@ func main() {
 	}
 }
 
-type outputs map[string]struct {
-	Value string `json:"value"`
-}
-
 func run() error {
 	outFile := flag.String("outputs", ".local/outputs.json", "the env's outputs (`terraform output -json` shape)")
 	eventsDir := flag.String("events", "scripts/demo/events", "folder of sample event bodies (*.json)")
@@ -44,18 +43,12 @@ func run() error {
 	if flag.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", flag.Arg(0))
 	}
-	data, err := os.ReadFile(*outFile)
+	target, err := smoke.LoadOutputs(*outFile)
 	if err != nil {
 		return fmt.Errorf("%w (start the local stack first: make local-up)", err)
 	}
-	var out outputs
-	if err := json.Unmarshal(data, &out); err != nil {
-		return fmt.Errorf("%s: %w", *outFile, err)
-	}
-	for _, k := range []string{"api_url", "log_group_name", "region", "endpoint_url"} {
-		if out[k].Value == "" {
-			return fmt.Errorf("%s has no %s", *outFile, k)
-		}
+	if err := target.CheckLoopback(); err != nil {
+		return err
 	}
 	files, err := filepath.Glob(filepath.Join(*eventsDir, "*.json"))
 	if err != nil || len(files) == 0 {
@@ -68,7 +61,7 @@ func run() error {
 	run := time.Now().UTC().Format("20060102T150405.000")
 	var accepted, rejected []string
 	for _, f := range files {
-		id, ok, err := post(out["api_url"].Value+"/events", f, run)
+		id, ok, err := post(target.APIURL+"/events", f, run)
 		if err != nil {
 			return err
 		}
@@ -79,12 +72,16 @@ func run() error {
 		}
 	}
 
+	if len(accepted) == 0 {
+		return fmt.Errorf("the API accepted none of the samples in %s: each needs a JSON body with event_id and type", *eventsDir)
+	}
+
 	logs := cloudwatchlogs.New(cloudwatchlogs.Options{
-		Region:       out["region"].Value,
-		BaseEndpoint: aws.String(out["endpoint_url"].Value),
+		Region:       target.Region,
+		BaseEndpoint: aws.String(target.EndpointURL),
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
 	})
-	group := out["log_group_name"].Value
+	group := target.LogGroupName
 	fmt.Printf("\nThe dumps, read back from %s with FilterLogEvents:\n", group)
 	for _, id := range accepted {
 		pattern := fmt.Sprintf(`{ $.fields.event_id = "%s" }`, id)
@@ -117,7 +114,7 @@ func run() error {
 		}
 	}
 	fmt.Printf("\nThe same query with the AWS CLI:\n  aws --endpoint-url %s logs filter-log-events --log-group-name %s --filter-pattern '{ $.fields.event_id = \"%s\" }'\n",
-		out["endpoint_url"].Value, group, accepted[0])
+		target.EndpointURL, group, accepted[0])
 	return nil
 }
 
@@ -157,8 +154,8 @@ func post(url, file, run string) (string, bool, error) {
 	return id, resp.StatusCode == http.StatusOK, nil
 }
 
-// find polls FilterLogEvents briefly: the local stack has the dump by the
-// time the response arrives, AWS within seconds to minutes.
+// find polls FilterLogEvents briefly; the local stack has the dump by the
+// time the response arrives.
 func find(client *cloudwatchlogs.Client, group, pattern string) ([]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

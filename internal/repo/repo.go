@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 )
 
@@ -64,9 +65,9 @@ func Path(elem ...string) (string, error) {
 // underscores and a _PATH suffix (AWS_LAMBDA_RIE_PATH for aws-lambda-rie)
 // overrides the location.
 func Tool(name string) (string, error) {
-	if p := os.Getenv(envName(name)); p != "" {
+	if p := os.Getenv(overrideVar(name)); p != "" {
 		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("repo: %s=%s: %w", envName(name), p, err)
+			return "", fmt.Errorf("repo: %s=%s: %w", overrideVar(name), p, err)
 		}
 		return p, nil
 	}
@@ -80,15 +81,7 @@ func Tool(name string) (string, error) {
 	return p, nil
 }
 
-func envName(tool string) string {
-	b := []byte(tool)
-	for i, c := range b {
-		switch {
-		case c == '-':
-			b[i] = '_'
-		case c >= 'a' && c <= 'z':
-			b[i] = c - 'a' + 'A'
-		}
-	}
-	return string(b) + "_PATH"
+// overrideVar names the environment variable that overrides tool's path.
+func overrideVar(tool string) string {
+	return strings.ToUpper(strings.ReplaceAll(tool, "-", "_")) + "_PATH"
 }

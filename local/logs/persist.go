@@ -54,7 +54,6 @@ type groupFile struct {
 	f     *os.File
 	w     *bufio.Writer
 	dirty bool
-	buf   []byte
 }
 
 func groupFileName(name string) string {
@@ -82,8 +81,7 @@ func (gf *groupFile) write(r record) error {
 	if err != nil {
 		return fmt.Errorf("logs: encode %s: %w", gf.path, err)
 	}
-	gf.buf = append(append(gf.buf[:0], line...), '\n')
-	if _, err := gf.w.Write(gf.buf); err != nil {
+	if _, err := gf.w.Write(append(line, '\n')); err != nil {
 		return fmt.Errorf("logs: write %s: %w", gf.path, err)
 	}
 	gf.dirty = true

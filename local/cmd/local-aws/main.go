@@ -3,9 +3,9 @@
 // env onto it from the same envs/<env> files Terraform reads, and tails a
 // function's logs.
 //
-//	local-aws serve  [--addr 127.0.0.1:4566] [--data-dir DIR] [--region R] [--bucket NAME]...
+//	local-aws serve  [--addr 127.0.0.1:4566] [--data-dir DIR] [--region R] [--bucket NAME]... [--max-concurrency N] [-v]
 //	local-aws deploy --env ENV [--endpoint URL] [--zip FILE] [--outputs FILE]
-//	local-aws logs   --env ENV [--endpoint URL] [--follow] [--filter PATTERN] [--since 10m]
+//	local-aws logs   (--env ENV | --group NAME) [--endpoint URL] [--follow] [--filter PATTERN] [--since 10m]
 //	local-aws wait   [--endpoint URL] [--timeout 10s]
 package main
 
@@ -20,11 +20,10 @@ import (
 )
 
 const usage = `usage:
-  local-aws serve  [--addr 127.0.0.1:4566] [--data-dir DIR] [--region R] [--bucket NAME]... [--max-concurrency N]
+  local-aws serve  [--addr 127.0.0.1:4566] [--data-dir DIR] [--region R] [--bucket NAME]... [--max-concurrency N] [-v]
   local-aws deploy --env ENV [--endpoint URL] [--zip FILE] [--outputs FILE]
-  local-aws logs   --env ENV [--endpoint URL] [--follow] [--filter PATTERN] [--since DURATION]
+  local-aws logs   (--env ENV | --group NAME) [--endpoint URL] [--follow] [--filter PATTERN] [--since DURATION]
   local-aws wait   [--endpoint URL] [--timeout DURATION]
-
 Run "local-aws <command> -h" for a command's flags.`
 
 // errUsage marks an error whose message is a usage error.

@@ -37,25 +37,17 @@ func benchHandler(b *testing.B, opts ...Option) http.Handler {
 // of the deployed API: routing, body validation, the event, the result.
 func BenchmarkPostEvent(b *testing.B) {
 	h := benchHandler(b, WithThrottle(1e12, 1<<30), WithAccessLog(discardSink{}, "g", "s", deployedAccessLogFormat(b)))
-	body := readTestdata(b, "event-body.json")
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			req := httptest.NewRequest("POST", "/events", bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, req)
-			if w.Code != 200 {
-				b.Fatalf("status %d: %s", w.Code, w.Body)
-			}
-		}
-	})
+	benchPost(b, h, readTestdata(b, "event-body.json"), 200)
 }
 
 // BenchmarkRejectBody is a POST /events the model refuses.
 func BenchmarkRejectBody(b *testing.B) {
-	h := benchHandler(b)
-	body := []byte(`{"event_id":"e-1","user":{"email":"not an address"}}`)
+	benchPost(b, benchHandler(b), []byte(`{"event_id":"e-1","user":{"email":"not an address"}}`), 400)
+}
+
+// benchPost serves POST /events with body through h in parallel, each
+// answer with status want.
+func benchPost(b *testing.B, h http.Handler, body []byte, want int) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -63,7 +55,7 @@ func BenchmarkRejectBody(b *testing.B) {
 			req.Header.Set("Content-Type", "application/json")
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, req)
-			if w.Code != 400 {
+			if w.Code != want {
 				b.Fatalf("status %d: %s", w.Code, w.Body)
 			}
 		}

@@ -3,15 +3,9 @@
 package stack_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,27 +17,10 @@ import (
 // would with --endpoint-url. The CLI is not a dependency of the repository,
 // so this test is built only with the awscli tag: make test-awscli.
 func TestAWSCLI(t *testing.T) {
-	awsCLI, err := exec.LookPath("aws")
-	require.NoError(t, err, "make test-awscli needs the AWS CLI on PATH (Debian: apt-get install awscli)")
 	env := stacktest.Start(t)
 	status, body := post(t, env.Outputs["api_url"].Value+"/events", `{"event_id":"cli-1","type":"t"}`)
 	require.Equal(t, http.StatusOK, status, string(body))
-
-	home := t.TempDir()
-	aws := func(args ...string) []byte {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, awsCLI, append([]string{"--endpoint-url", env.URL, "--region", "ap-northeast-1", "--output", "json"}, args...)...)
-		cmd.Env = []string{
-			"HOME=" + home, "PATH=" + os.Getenv("PATH"),
-			"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_EC2_METADATA_DISABLED=true",
-			"AWS_CONFIG_FILE=" + filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "none"),
-		}
-		out, err := cmd.Output()
-		require.NoError(t, err, "aws %s", strings.Join(args, " "))
-		return out
-	}
+	aws := stacktest.AWSCLI(t, env.URL)
 
 	var found struct {
 		Events []struct{ Message string } `json:"events"`

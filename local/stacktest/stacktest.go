@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -143,6 +144,34 @@ func Logs(endpoint string) *cloudwatchlogs.Client {
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
 	})
+}
+
+// AWSCLI returns a runner of the AWS CLI against the stack at endpoint, as
+// a developer runs it with --endpoint-url: throwaway credentials, no config
+// files, JSON output. A failed command fails t with its output. The CLI is
+// not a dependency of the repository: tests that use it are built with the
+// awscli tag (make test-awscli).
+func AWSCLI(t testing.TB, endpoint string) func(args ...string) []byte {
+	t.Helper()
+	awsCLI, err := exec.LookPath("aws")
+	require.NoError(t, err, "make test-awscli needs the AWS CLI on PATH (Debian: apt-get install awscli)")
+	home := t.TempDir()
+	return func(args ...string) []byte {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, awsCLI, append([]string{"--endpoint-url", endpoint, "--region", stack.DefaultRegion, "--output", "json"}, args...)...)
+		cmd.Env = []string{
+			"HOME=" + home, "PATH=" + os.Getenv("PATH"),
+			"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_EC2_METADATA_DISABLED=true",
+			"AWS_CONFIG_FILE=" + filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "none"),
+		}
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		require.NoError(t, err, "aws %s: %s", strings.Join(args, " "), stderr.Bytes())
+		return out
+	}
 }
 
 var build struct {

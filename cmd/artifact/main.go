@@ -1,8 +1,8 @@
 // Command artifact uploads, promotes and checks the function zip in the
 // artifact bucket and keeps each env's pointer (envs/<env>/artifact.auto.tfvars.json)
 // in step. The scripts in scripts/ (upload.sh, promote.sh, check-pointer.sh,
-// set-pointer.sh, verify-artifact.sh, open-promotion-pr.sh) call it; run it
-// from inside the repository.
+// set-pointer.sh, verify-artifact.sh, promotions.sh, rollback.sh,
+// open-promotion-pr.sh) call it; run it from inside the repository.
 package main
 
 import (

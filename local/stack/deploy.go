@@ -179,10 +179,6 @@ func (s *Stack) deploy(spec Spec) (*deployment, error) {
 		return nil, fmt.Errorf("deploy %s: REST API body: %w", spec.Env, err)
 	}
 
-	opts := []lambda.Option{lambda.WithLogger(s.log)}
-	if s.cfg.RIE != "" {
-		opts = append(opts, lambda.WithRIE(s.cfg.RIE))
-	}
 	fn, err := lambda.New(lambda.Spec{
 		FunctionName:   spec.Name,
 		Code:           obj.Body,
@@ -193,7 +189,7 @@ func (s *Stack) deploy(spec Spec) (*deployment, error) {
 		LogLevel:       spec.LogLevel,
 		Region:         spec.Region,
 		MaxConcurrency: s.cfg.MaxConcurrency,
-	}, s.logs, opts...)
+	}, s.logs, lambda.WithLogger(s.log))
 	if err != nil {
 		return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
 	}

@@ -45,8 +45,6 @@ type Config struct {
 	// Buckets are created at start when missing, as the account-level
 	// Terraform root (global/) creates the artifact bucket.
 	Buckets []string
-	// RIE is the aws-lambda-rie binary; "" means the pinned one in .tools/bin.
-	RIE string
 	// MaxConcurrency caps each function's execution environments; 0 means
 	// local/lambda's default.
 	MaxConcurrency int

@@ -197,9 +197,6 @@ func (f *Function) baseEnvironment() []string {
 	return env
 }
 
-// Name returns the function's name.
-func (f *Function) Name() string { return f.spec.FunctionName }
-
 // LogGroup returns the function's log group, /aws/lambda/<name>.
 func (f *Function) LogGroup() string { return f.group }
 

@@ -112,9 +112,6 @@ func New(cfg Config) (*Stack, error) {
 	return s, nil
 }
 
-// Region is the services' region.
-func (s *Stack) Region() string { return s.cfg.Region }
-
 // ServeHTTP routes a request to the service it is for.
 func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {

@@ -4,7 +4,7 @@ SHELL := /usr/bin/env bash
 ENV ?= dev
 
 .DEFAULT_GOAL := help
-.PHONY: help tools build test bench bench-local fuzz demo local-up local-down logs smoke smoke-local test-awscli check-workflows
+.PHONY: help tools build test bench bench-local fuzz demo local-up local-down logs smoke smoke-local test-awscli check-workflows check-terraform
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -20,6 +20,9 @@ test: ## Run every test and check (what CI runs).
 
 test-awscli: ## Drive the local stack with the AWS CLI (needs aws on PATH; not part of make test).
 	go test -count=1 -tags awscli -run AWSCLI ./local/...
+
+check-terraform: ## terraform fmt, tflint, tfsec (offline).
+	scripts/check-terraform.sh
 
 check-workflows: ## actionlint and the Atlantis/workflow checks (offline).
 	scripts/check-workflows.sh

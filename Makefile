@@ -7,7 +7,7 @@ ENV ?= dev
 .PHONY: help tools build test bench bench-local fuzz demo local-up local-down logs smoke smoke-local test-awscli check-workflows check-terraform
 
 help: ## List the targets.
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 tools: ## Build the pinned tools into .tools/bin (reused once built).
 	scripts/tools.sh

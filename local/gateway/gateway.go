@@ -88,7 +88,7 @@ func WithStageVariables(vars map[string]string) Option {
 }
 
 // WithAPIID sets the REST API's id ($context.apiId). By default it is
-// derived from the document's title, so it is stable across restarts.
+// APIID of the document's title.
 func WithAPIID(id string) Option {
 	return func(c *config) { c.apiID = id }
 }

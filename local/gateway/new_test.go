@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -114,4 +115,25 @@ func TestFunctionName(t *testing.T) {
 		_, err := functionName(bad)
 		assert.Error(t, err, bad)
 	}
+}
+
+// TestAPIID: the default API id is shaped like AWS's, stable for a title,
+// and what the event carries when WithAPIID is not used.
+func TestAPIID(t *testing.T) {
+	id := APIID("request-dump-dev")
+	assert.Regexp(t, `^[a-z0-9]{10}$`, id)
+	assert.Equal(t, id, APIID("request-dump-dev"))
+	assert.NotEqual(t, id, APIID("request-dump-stg"))
+
+	doc := loadDoc(t, "api.yaml")
+	fns := newFixtureFunctions()
+	srv := serve(t, doc, fns.option())
+	require.Equal(t, 200, do(t, srv, call{method: "GET", path: "/items/1"}).status)
+	var event struct {
+		RequestContext struct {
+			APIID string `json:"apiId"`
+		} `json:"requestContext"`
+	}
+	require.NoError(t, json.Unmarshal(fns.items.lastPayload(t), &event))
+	assert.Equal(t, APIID(doc.Info.Title), event.RequestContext.APIID)
 }

@@ -76,7 +76,7 @@ func compile(doc *openapi3.T, c *config) (*gateway, error) {
 		if doc.Info != nil {
 			title = doc.Info.Title
 		}
-		g.apiID = shortID("api:"+title, 10)
+		g.apiID = APIID(title)
 	}
 	if len(doc.Security) > 0 {
 		return nil, fmt.Errorf("gateway: top-level security requirements (authorizers, API keys) are not served by the local gateway; remove them or serve the API on AWS")
@@ -407,6 +407,11 @@ func extension(exts map[string]any, key string, dst any) error {
 	}
 	return nil
 }
+
+// APIID is the REST API id New gives an API titled title when WithAPIID is
+// not used: 10 of a-z0-9, like AWS's, and always the same for the same
+// title, so that invoke URLs survive restarts and redeploys.
+func APIID(title string) string { return shortID("api:"+title, 10) }
 
 // shortID derives a stable lower-case id of n characters from s, shaped like
 // the ids API Gateway assigns.

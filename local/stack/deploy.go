@@ -199,7 +199,7 @@ func (s *Stack) deploy(spec Spec) (*deployment, error) {
 		return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
 	}
 
-	id := apiID(spec.Name)
+	id := gateway.APIID(spec.Name)
 	gwOpts := []gateway.Option{
 		gateway.WithAPIID(id),
 		gateway.WithAccountID(AccountID),
@@ -222,17 +222,6 @@ func (s *Stack) deploy(spec Spec) (*deployment, error) {
 		return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
 	}
 	return &deployment{Deployment: Deployment{APIID: id, Spec: spec}, function: fn, gateway: gw}, nil
-}
-
-// apiID derives a REST API id (10 of a-z0-9, like AWS's) from the API name.
-func apiID(name string) string {
-	sum := sha256.Sum256([]byte("restapi:" + name))
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	id := make([]byte, 10)
-	for i := range id {
-		id[i] = alphabet[int(sum[i])%len(alphabet)]
-	}
-	return string(id)
 }
 
 // function adapts a local Lambda function to the gateway's integration.

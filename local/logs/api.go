@@ -51,6 +51,14 @@ func required(member string, v *string) error {
 	return nil
 }
 
+// groupName checks a logGroupName member: present and a valid name.
+func groupName(v *string) (string, error) {
+	if err := required("logGroupName", v); err != nil {
+		return "", err
+	}
+	return *v, checkGroupName(*v)
+}
+
 func checkLimit(limit *int32, maxLimit int) (int, error) {
 	if limit == nil {
 		return maxLimit, nil
@@ -77,13 +85,11 @@ func (h *handler) createLogGroup(body []byte) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	if err := required("logGroupName", in.LogGroupName); err != nil {
+	name, err := groupName(in.LogGroupName)
+	if err != nil {
 		return nil, err
 	}
-	if err := checkGroupName(*in.LogGroupName); err != nil {
-		return nil, err
-	}
-	_, err := h.store.createGroup(*in.LogGroupName)
+	_, err = h.store.createGroup(name)
 	return empty{}, err
 }
 
@@ -94,13 +100,11 @@ func (h *handler) deleteLogGroup(body []byte) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	if err := required("logGroupName", in.LogGroupName); err != nil {
+	name, err := groupName(in.LogGroupName)
+	if err != nil {
 		return nil, err
 	}
-	if err := checkGroupName(*in.LogGroupName); err != nil {
-		return nil, err
-	}
-	return empty{}, h.store.deleteGroup(*in.LogGroupName)
+	return empty{}, h.store.deleteGroup(name)
 }
 
 func (h *handler) putRetentionPolicy(body []byte) (any, error) {
@@ -111,7 +115,8 @@ func (h *handler) putRetentionPolicy(body []byte) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	if err := required("logGroupName", in.LogGroupName); err != nil {
+	name, err := groupName(in.LogGroupName)
+	if err != nil {
 		return nil, err
 	}
 	if in.RetentionInDays == nil {
@@ -120,7 +125,7 @@ func (h *handler) putRetentionPolicy(body []byte) (any, error) {
 	if err := checkRetention(*in.RetentionInDays); err != nil {
 		return nil, err
 	}
-	g, err := h.store.lookup(*in.LogGroupName)
+	g, err := h.store.lookup(name)
 	if err != nil {
 		return nil, err
 	}
@@ -134,10 +139,11 @@ func (h *handler) deleteRetentionPolicy(body []byte) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	if err := required("logGroupName", in.LogGroupName); err != nil {
+	name, err := groupName(in.LogGroupName)
+	if err != nil {
 		return nil, err
 	}
-	g, err := h.store.lookup(*in.LogGroupName)
+	g, err := h.store.lookup(name)
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +236,8 @@ func (h *handler) createLogStream(body []byte) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	if err := required("logGroupName", in.LogGroupName); err != nil {
+	name, err := groupName(in.LogGroupName)
+	if err != nil {
 		return nil, err
 	}
 	if err := required("logStreamName", in.LogStreamName); err != nil {
@@ -239,7 +246,7 @@ func (h *handler) createLogStream(body []byte) (any, error) {
 	if err := checkStreamName(*in.LogStreamName); err != nil {
 		return nil, err
 	}
-	g, err := h.store.lookup(*in.LogGroupName)
+	g, err := h.store.lookup(name)
 	if err != nil {
 		return nil, err
 	}
@@ -363,7 +370,8 @@ func (h *handler) putLogEvents(body []byte) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	if err := required("logGroupName", in.LogGroupName); err != nil {
+	name, err := groupName(in.LogGroupName)
+	if err != nil {
 		return nil, err
 	}
 	if err := required("logStreamName", in.LogStreamName); err != nil {
@@ -398,7 +406,7 @@ func (h *handler) putLogEvents(body []byte) (any, error) {
 	if size > maxBatchBytes {
 		return nil, invalidParameter("Upload too large: %d bytes exceeds limit of %d", size, maxBatchBytes)
 	}
-	g, err := h.store.lookup(*in.LogGroupName)
+	g, err := h.store.lookup(name)
 	if err != nil {
 		return nil, err
 	}

@@ -124,7 +124,20 @@ func TestLogGroups(t *testing.T) {
 		{strings.Repeat("a", 513), "Member must have length less than or equal to 512"},
 	} {
 		t.Run("invalid name "+tc.name[:5], func(t *testing.T) {
-			_, err := client.CreateLogGroup(c, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(tc.name)})
+			name := aws.String(tc.name)
+			_, err := client.CreateLogGroup(c, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: name})
+			requireAPIError[invalidParam](t, err, tc.want)
+			// Every operation that names a group checks the name first.
+			_, err = client.DeleteLogGroup(c, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: name})
+			requireAPIError[invalidParam](t, err, tc.want)
+			_, err = client.PutRetentionPolicy(c, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: name, RetentionInDays: aws.Int32(14)})
+			requireAPIError[invalidParam](t, err, tc.want)
+			_, err = client.DeleteRetentionPolicy(c, &cloudwatchlogs.DeleteRetentionPolicyInput{LogGroupName: name})
+			requireAPIError[invalidParam](t, err, tc.want)
+			_, err = client.CreateLogStream(c, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: name, LogStreamName: aws.String("s")})
+			requireAPIError[invalidParam](t, err, tc.want)
+			_, err = client.PutLogEvents(c, &cloudwatchlogs.PutLogEventsInput{LogGroupName: name, LogStreamName: aws.String("s"),
+				LogEvents: []types.InputLogEvent{{Timestamp: aws.Int64(time.Now().UnixMilli()), Message: aws.String("m")}}})
 			requireAPIError[invalidParam](t, err, tc.want)
 		})
 	}
@@ -287,7 +300,7 @@ func TestProtocolErrors(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tc.status, resp.StatusCode, string(body))
 			assert.Equal(t, "application/x-amz-json-1.1", resp.Header.Get("Content-Type"))
-			assert.NotEmpty(t, resp.Header.Get("X-Amzn-Requestid"))
+			assert.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, resp.Header.Get("X-Amzn-Requestid"))
 			for _, w := range tc.want {
 				assert.Contains(t, string(body), w)
 			}

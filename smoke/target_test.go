@@ -19,7 +19,7 @@ func TestLoadOutputs(t *testing.T) {
 		wantErr string
 	}{
 		{file: "local.json", want: Target{
-			APIURL:       "http://127.0.0.1:4566/restapis/scax2f6dbs/dev/_user_request_",
+			APIURL:       "http://127.0.0.1:4566/restapis/dqjpui00wg/dev/_user_request_",
 			FunctionName: "request-dump-dev",
 			LogGroupName: "/aws/lambda/request-dump-dev",
 			Region:       "ap-northeast-1",

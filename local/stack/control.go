@@ -104,6 +104,7 @@ func (c *Client) Health(ctx context.Context) (Health, error) {
 // ctx ends first, it returns the last failure, which says why (connection
 // refused, not ready yet).
 func (c *Client) WaitReady(ctx context.Context, poll time.Duration) error {
+	var last error
 	for {
 		h, err := c.Health(ctx)
 		if err == nil && h.Status == "ready" {
@@ -112,9 +113,14 @@ func (c *Client) WaitReady(ctx context.Context, poll time.Duration) error {
 		if err == nil {
 			err = fmt.Errorf("local stack at %s: status %q", c.Endpoint, h.Status)
 		}
+		// A call cut short by ctx says nothing about the stack: keep the
+		// reason the one before it failed.
+		if ctx.Err() == nil || last == nil {
+			last = err
+		}
 		select {
 		case <-ctx.Done():
-			return err
+			return last
 		case <-time.After(poll):
 		}
 	}

@@ -6,7 +6,8 @@
 # `terraform output -json`. A stack already running is reused.
 #
 # Usage: scripts/local-up.sh [env]        (default dev)
-# Env:   LOCAL_AWS_ADDR  edge endpoint host:port (default 127.0.0.1:4566)
+# Env:   LOCAL_AWS_ENDPOINT  the edge endpoint (default http://127.0.0.1:4566; loopback
+#        only), the variable every local-aws command and scripts/logs.sh read
 set -euo pipefail
 
 usage() { echo "usage: scripts/local-up.sh [env]   (env: one of $(ls envs | tr '\n' ' '))" >&2; exit 2; }
@@ -16,8 +17,12 @@ env=${1:-dev}
 case $env in -*) usage ;; esac
 [ -f "envs/$env/main.tf" ] || { echo "local-up.sh: unknown env '$env'" >&2; usage; }
 
-addr=${LOCAL_AWS_ADDR:-127.0.0.1:4566}
-endpoint=http://$addr
+export LOCAL_AWS_ENDPOINT=${LOCAL_AWS_ENDPOINT:-http://127.0.0.1:4566}
+endpoint=$LOCAL_AWS_ENDPOINT
+case $endpoint in
+  http://*) addr=${endpoint#http://} ;;
+  *) echo "local-up.sh: LOCAL_AWS_ENDPOINT=$endpoint: want http://host:port" >&2; exit 2 ;;
+esac
 # The local services' region (local-aws serve's default, the env roots' region).
 export AWS_REGION=${AWS_REGION:-ap-northeast-1}
 # The local stack takes any credentials; never let an SDK look further

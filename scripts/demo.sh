@@ -20,7 +20,7 @@ scripts/build.sh
 if scripts/check-pointer.sh "$env" >/dev/null 2>&1; then
   echo "envs/$env/artifact.auto.tfvars.json names exactly this build."
 else
-  echo "envs/$env/artifact.auto.tfvars.json names another build: a pull request would update it (scripts/upload.sh $env --write-pointer)."
+  echo "envs/$env/artifact.auto.tfvars.json names another build: dev follows the code (scripts/set-pointer.sh dev in the pull request), stg and prod follow promotions."
 fi
 
 step "2/6 Start the local AWS stack, upload the function to the $env/ prefix, deploy envs/$env (make local-up)"

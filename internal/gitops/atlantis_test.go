@@ -75,7 +75,7 @@ func (c atlantisCfg) check(t *testing.T) error {
 	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
-	roots, err := terraformRoots(c.root)
+	roots, dirs, err := terraformDirs(c.root)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func (c atlantisCfg) check(t *testing.T) error {
 		if !p.Autoplan.Enabled {
 			fail("project %s: autoplan is off", name)
 		}
-		if err := c.checkWhenModified(p, roots); err != nil {
+		if err := c.checkWhenModified(p, roots, dirs); err != nil {
 			fail("project %s: %w", name, err)
 		}
 	}
@@ -240,8 +240,9 @@ func checkEnvWorkflow(t *testing.T, w valid.Workflow, env string) error {
 // Atlantis's DefaultProjectFinder.DetermineProjectsViaConfig; that package
 // pulls in the whole server, hence this short copy of its two steps). Every
 // file of the root and of the local modules it calls must trigger a plan;
-// no file of another root may.
-func (c atlantisCfg) checkWhenModified(p valid.Project, roots []string) error {
+// no file of another root, or of a module the root does not call, may (a
+// plan that can only say "no changes" still takes the root's lock).
+func (c atlantisCfg) checkWhenModified(p valid.Project, roots, dirs []string) error {
 	var patterns []string
 	for _, wm := range p.Autoplan.WhenModified {
 		wm = strings.TrimSpace(wm)
@@ -260,12 +261,12 @@ func (c atlantisCfg) checkWhenModified(p valid.Project, roots []string) error {
 		return err == nil && ok
 	}
 
-	dirs, err := localModules(c.root, p.Dir)
+	modules, err := localModules(c.root, p.Dir)
 	if err != nil {
 		return err
 	}
 	var errs []error
-	for _, dir := range dirs {
+	for _, dir := range modules {
 		files, err := configFiles(c.root, dir)
 		if err != nil {
 			return err
@@ -276,8 +277,8 @@ func (c atlantisCfg) checkWhenModified(p valid.Project, roots []string) error {
 			}
 		}
 	}
-	for _, other := range roots {
-		if other == p.Dir {
+	for _, other := range dirs {
+		if slices.Contains(modules, other) {
 			continue
 		}
 		files, err := configFiles(c.root, other)
@@ -285,20 +286,24 @@ func (c atlantisCfg) checkWhenModified(p valid.Project, roots []string) error {
 			return err
 		}
 		for _, f := range files {
-			if matches(f) {
+			switch {
+			case !matches(f):
+			case slices.Contains(roots, other):
 				errs = append(errs, fmt.Errorf("when_modified %v plans when another root's %s changes", p.Autoplan.WhenModified, f))
+			default:
+				errs = append(errs, fmt.Errorf("when_modified %v plans when %s changes, a module %s does not call", p.Autoplan.WhenModified, f, p.Dir))
 			}
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// terraformRoots returns the repo-relative dirs whose Terraform declares a
-// backend: the roots Atlantis plans (envs/<env>, the account-level root).
-func terraformRoots(root string) ([]string, error) {
+// terraformDirs returns the repo-relative dirs whose Terraform declares a
+// backend (the roots Atlantis plans: envs/<env>, the account-level root)
+// and every dir that holds Terraform, roots and modules alike.
+func terraformDirs(root string) (roots, dirs []string, err error) {
 	skip := map[string]bool{".git": true, ".tools": true, ".local": true, ".terraform": true, "dist": true, "testdata": true, "node_modules": true}
-	var roots []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -312,17 +317,25 @@ func terraformRoots(root string) ([]string, error) {
 			return nil
 		}
 		dir, err := filepath.Rel(root, filepath.Dir(p))
-		if err != nil || slices.Contains(roots, filepath.ToSlash(dir)) {
+		if err != nil {
 			return err
+		}
+		dir = filepath.ToSlash(dir)
+		if !slices.Contains(dirs, dir) {
+			dirs = append(dirs, dir)
+		}
+		if slices.Contains(roots, dir) {
+			return nil
 		}
 		ok, err := hasBackend(p)
 		if ok {
-			roots = append(roots, filepath.ToSlash(dir))
+			roots = append(roots, dir)
 		}
 		return err
 	})
 	slices.Sort(roots)
-	return roots, err
+	slices.Sort(dirs)
+	return roots, dirs, err
 }
 
 func hasBackend(file string) (bool, error) {
@@ -429,7 +442,7 @@ func TestAtlantisConfigOfThisRepository(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, cfg.check(t))
 
-	roots, err := terraformRoots(root)
+	roots, _, err := terraformDirs(root)
 	require.NoError(t, err)
 	assert.Contains(t, roots, "envs/dev")
 	assert.Len(t, cfg.repo.Projects, len(roots), "one project per Terraform root and nothing else")
@@ -466,11 +479,12 @@ func TestAtlantisConfigChecksCanFail(t *testing.T) {
 		{"project for a module", bad("extra-project.yaml"), realGlobalCfg, "dir terraform/service is not a Terraform root"},
 		{"name is not the env", bad("name-mismatch.yaml"), realGlobalCfg, `is named "development", want "dev"`},
 		{"modules out of reach", bad("narrow-when-modified.yaml"), realGlobalCfg, "does not plan when terraform/service/main.tf changes"},
-		{"nested module out of reach", bad("narrow-when-modified.yaml"), realGlobalCfg, "does not plan when terraform/other/main.tf changes"},
+		{"nested module out of reach", bad("narrow-when-modified.yaml"), realGlobalCfg, "does not plan when terraform/service/modules/nested/main.tf changes"},
 		{"template out of reach", bad("no-tftpl.yaml"), realGlobalCfg, "does not plan when terraform/service/openapi.yaml.tftpl changes"},
 		{"pointer out of reach", bad("no-pointer.yaml"), realGlobalCfg, "does not plan when envs/dev/artifact.auto.tfvars.json changes"},
 		{"account module out of reach", bad("global-misses-oidc.yaml"), realGlobalCfg, "does not plan when terraform/github-oidc/main.tf changes"},
 		{"pattern reaches other roots", bad("broad-when-modified.yaml"), realGlobalCfg, "plans when another root's envs/stg/main.tf changes"},
+		{"env plans on account modules", bad("env-reaches-account-modules.yaml"), realGlobalCfg, "plans when terraform/github-oidc/main.tf changes, a module envs/dev does not call"},
 		{"missing undiverged", realRepoCfg, bad("repos-no-undiverged.yaml"), `lack "undiverged"`},
 		{"pull request drops an apply requirement", bad("repo-sets-apply-requirements.yaml"), realGlobalCfg, "not allowed to set 'apply_requirements' key"},
 		{"server lets the repo override apply requirements", realRepoCfg, bad("repos-apply-override.yaml"), "a pull request could drop them"},

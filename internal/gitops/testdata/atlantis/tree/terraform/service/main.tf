@@ -3,5 +3,5 @@ locals {
 }
 
 module "nested" {
-  source = "../other"
+  source = "./modules/nested"
 }

@@ -18,7 +18,7 @@ shift 2
 
 cd "$(dirname "$0")/.."
 path=envs/$env/artifact.auto.tfvars.json
-[ -d "envs/$env" ] || { echo "rollback.sh: unknown env '$env': there is no envs/$env directory" >&2; exit 1; }
+[ -d "envs/$env" ] || { echo "rollback.sh: unknown env '$env': there is no envs/$env directory" >&2; exit 2; }
 git rev-parse --verify --quiet "$rev^{commit}" >/dev/null ||
   { echo "rollback.sh: '$rev' is not a git revision here (try a commit hash, a tag or HEAD~1)" >&2; exit 1; }
 git cat-file -e "$rev:$path" 2>/dev/null ||

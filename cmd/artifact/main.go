@@ -52,11 +52,18 @@ S3 flags (upload, promote, verify):
 // errUsage marks an error in the command line itself (exit status 2).
 var errUsage = errors.New("usage")
 
+// argError marks an argument that names no env of this repository: exit
+// status 2, as for the other scripts' usage errors, without the usage text.
+type argError struct{ error }
+
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintf(os.Stderr, "artifact: %v\n", err)
 		if errors.Is(err, errUsage) {
 			fmt.Fprint(os.Stderr, "\n"+usage)
+			os.Exit(2)
+		}
+		if errors.As(err, new(argError)) {
 			os.Exit(2)
 		}
 		os.Exit(1)
@@ -163,10 +170,10 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 // an envs/<name> directory.
 func (c *cli) env(name string) error {
 	if err := pointer.ValidateEnv(name); err != nil {
-		return err
+		return argError{err}
 	}
 	if st, err := os.Stat(filepath.Join(c.root, "envs", name)); err != nil || !st.IsDir() {
-		return fmt.Errorf("unknown env %q: there is no envs/%s directory (envs here: %s)", name, name, strings.Join(c.envs(), ", "))
+		return argError{fmt.Errorf("unknown env %q: there is no envs/%s directory (envs here: %s)", name, name, strings.Join(c.envs(), ", "))}
 	}
 	return nil
 }

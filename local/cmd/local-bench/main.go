@@ -29,9 +29,15 @@ import (
 func main() {
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "local-bench:", err)
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }
+
+// errUsage marks a bad command line (exit status 2, as for an unknown flag).
+var errUsage = errors.New("usage")
 
 type config struct {
 	bin, zip, env                 string
@@ -54,17 +60,17 @@ func run() error {
 	flag.IntVar(&c.maxEnv, "max-concurrency", 0, "execution environments per function (local-aws serve --max-concurrency)")
 	flag.Parse()
 	if flag.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (see -h)", flag.Arg(0))
+		return fmt.Errorf("%w: unexpected argument %q (see -h)", errUsage, flag.Arg(0))
 	}
 	switch {
 	case c.readyRuns < 1:
-		return errors.New("--ready-runs must be at least 1")
+		return fmt.Errorf("%w: --ready-runs must be at least 1", errUsage)
 	case c.warmRate < 1 || c.warmFor <= 0:
-		return errors.New("--warm-rate and --warm-for must be positive")
+		return fmt.Errorf("%w: --warm-rate and --warm-for must be positive", errUsage)
 	case c.loadRequests < 1 || c.workers < 1:
-		return errors.New("--requests and --workers must be at least 1")
+		return fmt.Errorf("%w: --requests and --workers must be at least 1", errUsage)
 	case c.maxEnv < 0:
-		return errors.New("--max-concurrency must be 0 or more")
+		return fmt.Errorf("%w: --max-concurrency must be 0 or more", errUsage)
 	}
 	for _, f := range []string{c.bin, c.zip} {
 		if _, err := os.Stat(f); err != nil {

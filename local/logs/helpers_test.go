@@ -11,13 +11,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/stretchr/testify/require"
 
 	"github.com/acme/request-dump/local/logs"
+	"github.com/acme/request-dump/local/stacktest"
 )
 
 const region = "ap-northeast-1"
@@ -31,19 +31,12 @@ func serve(t testing.TB, store *logs.Store) (*cloudwatchlogs.Client, string) {
 	return client(srv.URL), srv.URL
 }
 
-// client is the SDK client for the API at url. The SDK retries a read on a
-// connection the transport closed under it (aws-sdk-go-v2 #2737, retried
-// since #2949); its default of three attempts 50 ms apart once ran out on a
-// loaded CI machine while reading a 1 MB FilterLogEvents page, so tests
-// allow ten attempts, up to a second apart.
+// client is the SDK client for the API at url, with the tests' retryer.
 func client(url string) *cloudwatchlogs.Client {
 	cfg := aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
 	return cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) {
 		o.BaseEndpoint = aws.String(url)
-		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
-			so.MaxAttempts = 10
-			so.MaxBackoff = time.Second
-		})
+		o.Retryer = stacktest.Retryer()
 	})
 }
 

@@ -24,7 +24,12 @@ else
 fi
 
 step "2/6 Start the local AWS stack, upload the function to the $env/ prefix, deploy envs/$env (make local-up)"
-trap 'step "6/6 Stop the local stack (make local-down)"; scripts/local-down.sh' EXIT
+if [ -f .local/local-aws.pid ] && kill -0 "$(cat .local/local-aws.pid)" 2>/dev/null; then
+  # A stack the user started stays up: the demo only adds to it.
+  trap 'step "6/6 Leave the local stack running: it was up before the demo (make local-down stops it)"' EXIT
+else
+  trap 'step "6/6 Stop the local stack (make local-down)"; scripts/local-down.sh' EXIT
+fi
 scripts/local-up.sh "$env"
 
 step "3/6 POST the sample events in scripts/demo/events, then 4/6 read their dumps back through CloudWatch Logs"

@@ -2,6 +2,8 @@ package terraform
 
 import (
 	"encoding/json"
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -44,8 +46,41 @@ func TestFunctionCodeComesFromTheArtifactPointer(t *testing.T) {
 
 	// The log group exists, with its retention, before the function can log.
 	assert.Contains(t, refs(attr(t, fn, "depends_on")), "aws_cloudwatch_log_group.this")
-	assert.Contains(t, refs(attr(t, fn, "depends_on")), "aws_iam_role_policy.function_logs")
 	assert.Equal(t, []string{"aws_iam_role.function.arn"}, refs(attr(t, fn, "role")))
+}
+
+// rolePolicies returns the inline policies and attachments of the module's
+// role label, as "<resource type>.<name>".
+func rolePolicies(m *config, label string) []string {
+	var out []string
+	for _, typ := range []string{"aws_iam_role_policy", "aws_iam_role_policy_attachment"} {
+		for _, b := range m.blocks("resource", typ) {
+			if a, ok := b.Body.Attributes["role"]; ok {
+				for _, ref := range refs(a.Expr) {
+					if strings.HasPrefix(ref, "aws_iam_role."+label+".") {
+						out = append(out, typ+"."+b.Labels[1])
+					}
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Lambda checks the execution role when the function is created or
+// reconfigured: with tracing Active it rejects a role that cannot write to
+// X-Ray yet, and logs written before the log policy exists are lost. So
+// every policy of the role is in place before the function.
+func TestFunctionWaitsForEveryPolicyOfItsRole(t *testing.T) {
+	m := load(t, "terraform/service")
+	policies := rolePolicies(m, "function")
+	assert.Equal(t, []string{"aws_iam_role_policy.function_logs", "aws_iam_role_policy_attachment.function_xray"}, policies,
+		"the execution role has the log policy and, with tracing, X-Ray's; nothing else")
+	dependsOn := refs(attr(t, m.block(t, "resource", "aws_lambda_function", "this"), "depends_on"))
+	for _, p := range policies {
+		assert.Contains(t, dependsOn, p, "the function depends on %s", p)
+	}
 }
 
 func TestPlanFailsOnAMissingOrChangedArtifact(t *testing.T) {
@@ -176,11 +211,20 @@ func TestAPIGatewayMayInvokeOnlyThisFunction(t *testing.T) {
 	assert.Equal(t, []string{"apigateway.amazonaws.com"}, strs(t, eval(t, attr(t, one(t, assume, "principals"), "identifiers"), nil)))
 
 	policy := m.block(t, "data", "aws_iam_policy_document", "api_gateway_invoke")
+	assert.Empty(t, nested(policy, "dynamic"), "no statements beyond the one below")
 	statement := one(t, policy, "statement")
+	assert.NotContains(t, statement.Attributes, "not_resources")
+	assert.NotContains(t, statement.Attributes, "effect", "an Allow")
 	assert.Equal(t, []string{"lambda:InvokeFunction"}, strs(t, eval(t, attr(t, statement, "actions"), nil)))
-	assert.Equal(t, []string{"aws_lambda_function.this.arn"}, refs(attr(t, statement, "resources")), "scoped to this function's ARN, not *")
+	fnARN := "arn:aws:lambda:ap-northeast-1:123456789012:function:request-dump-dev"
+	resources := eval(t, attr(t, statement, "resources"), map[string]cty.Value{"aws_lambda_function": obj(map[string]cty.Value{
+		"this": obj(map[string]cty.Value{"arn": cty.StringVal(fnARN)}),
+	})})
+	assert.Equal(t, []string{fnARN}, strs(t, resources), "scoped to this function's ARN exactly: no *, no other function, no alias wildcard")
 	attach := m.block(t, "resource", "aws_iam_role_policy", "api_gateway_invoke")
 	assert.Equal(t, []string{"aws_iam_role.api_gateway.id"}, refs(attr(t, attach, "role")))
+	assert.Equal(t, []string{"data.aws_iam_policy_document.api_gateway_invoke.json"}, refs(attr(t, attach, "policy")))
+	assert.Equal(t, []string{"aws_iam_role_policy.api_gateway_invoke"}, rolePolicies(m, "api_gateway"), "the role has no other policy")
 
 	// The template's integration uses that role as its credentials.
 	call := m.source(m.local(t, "openapi"))
@@ -197,7 +241,9 @@ func TestFunctionWritesOnlyItsOwnLogGroup(t *testing.T) {
 	resources := eval(t, attr(t, statement, "resources"), map[string]cty.Value{"aws_cloudwatch_log_group": obj(map[string]cty.Value{
 		"this": obj(map[string]cty.Value{"arn": cty.StringVal(arn)}),
 	})})
-	assert.Equal(t, []string{arn + ":log-stream:*"}, strs(t, resources))
+	assert.Equal(t, []string{arn + ":*"}, strs(t, resources), "the group's own ARN with the :* IAM suffix, which covers its streams and no other group")
+	attach := m.block(t, "resource", "aws_iam_role_policy", "function_logs")
+	assert.Equal(t, []string{"data.aws_iam_policy_document.function_logs.json"}, refs(attr(t, attach, "policy")))
 	for path, src := range m.srcs {
 		assert.NotContains(t, string(src), "AWSLambdaBasicExecutionRole\"", "%s: the execution role's policy is scoped, not the managed one", path)
 	}

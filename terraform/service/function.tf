@@ -40,8 +40,12 @@ resource "aws_lambda_function" "this" {
 
   tags = var.tags
 
+  # The log group exists, with its retention, before the function can log;
+  # with tracing Active, Lambda rejects the function (InvalidParameterValue)
+  # unless its role may already write to X-Ray.
   depends_on = [
     aws_cloudwatch_log_group.this,
     aws_iam_role_policy.function_logs,
+    aws_iam_role_policy_attachment.function_xray,
   ]
 }

@@ -18,10 +18,14 @@ resource "aws_iam_role" "function" {
 # Instead of AWSLambdaBasicExecutionRole, which lets a function create any
 # log group and write to every log group in the account, the function may
 # only write streams of its own log group, which Terraform creates.
+# "<group ARN>:*" is the form CloudWatch Logs documents for IAM policies: it
+# matches the group as CreateLogStream is checked and each of its streams
+# as PutLogEvents is; no other group's ARN has it as a prefix (group names
+# cannot contain ':').
 data "aws_iam_policy_document" "function_logs" {
   statement {
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.this.arn}:log-stream:*"] #tfsec:ignore:aws-iam-no-policy-wildcards Lambda names the streams itself; the wildcard covers only streams of this function's own log group.
+    resources = ["${aws_cloudwatch_log_group.this.arn}:*"] #tfsec:ignore:aws-iam-no-policy-wildcards Lambda names the streams itself; the wildcard covers only this function's own log group and its streams.
   }
 }
 

@@ -50,6 +50,11 @@ func mapping(n *yaml.Node, key string) *yaml.Node {
 //     configure-aws-credentials), and each of those has it, runs in a GitHub
 //     environment (the OIDC role trusts repo:ORG/REPO:environment:<env>) and
 //     belongs to a concurrency group;
+//   - in a workflow that pull requests trigger, every concurrency group
+//     names the pull request (GitHub keeps one running and one pending job
+//     per group and cancels the pending one when a third arrives, so a
+//     group shared by all pull requests silently drops another pull
+//     request's upload);
 //   - run steps call a script in scripts/ (which exists and is executable)
 //     or make, and take values through env:, never ${{ }} in the script.
 func checkWorkflowFile(root, path string) error {
@@ -74,6 +79,12 @@ func checkWorkflowFile(root, path string) error {
 		fail("the workflow must grant nothing (permissions: {}); each job names what it needs")
 	}
 	workflowConcurrency := mapping(top, "concurrency") != nil
+	pullRequests := triggeredByPullRequests(mapping(top, "on"))
+	if pullRequests {
+		if err := checkPerPullRequest(mapping(top, "concurrency")); err != nil {
+			fail("workflow %v", err)
+		}
+	}
 
 	jobs := mapping(top, "jobs")
 	if jobs == nil || jobs.Kind != yaml.MappingNode {
@@ -96,6 +107,12 @@ func checkWorkflowFile(root, path string) error {
 					fail("job %s: permission %s: %q is not read, write or none", name, scope, level)
 				}
 				idToken = idToken || scope == "id-token" && level == "write"
+			}
+		}
+
+		if pullRequests {
+			if err := checkPerPullRequest(mapping(job, "concurrency")); err != nil {
+				fail("job %s: %v", name, err)
 			}
 		}
 
@@ -138,6 +155,49 @@ func checkWorkflowFile(root, path string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// triggeredByPullRequests reports whether the workflow's on: (a name, a
+// list of names or a mapping) includes pull_request or pull_request_target.
+func triggeredByPullRequests(on *yaml.Node) bool {
+	if on == nil {
+		return false
+	}
+	var events []string
+	switch on.Kind {
+	case yaml.ScalarNode:
+		events = []string{on.Value}
+	case yaml.SequenceNode:
+		for _, n := range on.Content {
+			events = append(events, n.Value)
+		}
+	case yaml.MappingNode:
+		for i := 0; i < len(on.Content); i += 2 {
+			events = append(events, on.Content[i].Value)
+		}
+	}
+	return slices.Contains(events, "pull_request") || slices.Contains(events, "pull_request_target")
+}
+
+// prKeys are the expressions that tell one pull request's runs from another's.
+var prKeys = []string{"github.event.pull_request.number", "github.head_ref", "github.ref"}
+
+// checkPerPullRequest accepts no concurrency, or a group whose name
+// includes one of prKeys.
+func checkPerPullRequest(c *yaml.Node) error {
+	if c == nil {
+		return nil
+	}
+	group := c.Value
+	if g := mapping(c, "group"); g != nil {
+		group = g.Value
+	}
+	for _, k := range prKeys {
+		if strings.Contains(group, k) {
+			return nil
+		}
+	}
+	return fmt.Errorf("concurrency group %q is shared by every pull request: GitHub cancels a pending job of the group when a third one queues, so another pull request's job is dropped; key the group by the pull request, e.g. %s-${{ github.event.pull_request.number || github.ref }}", group, group)
 }
 
 func checkUses(n *yaml.Node) error {

@@ -179,6 +179,31 @@ func TestAPIGatewayAccountCanWriteAccessLogs(t *testing.T) {
 	assert.Equal(t, []string{"module.artifacts.bucket"}, refs(attr(t, g.block(t, "module", "github_oidc"), "artifact_bucket")))
 }
 
+// The smoke tests of an env search only that env's function log group.
+func TestDeployRolesReadOnlyTheirOwnLogGroup(t *testing.T) {
+	m := load(t, "terraform/github-oidc")
+	dynamics := nested(m.block(t, "data", "aws_iam_policy_document", "this"), "dynamic")
+	require.Len(t, dynamics, 1)
+	content := one(t, dynamics[0], "content")
+	require.Equal(t, "ReadSmokeTestLogs", eval(t, attr(t, content, "sid"), nil).AsString())
+	for env, cfg := range globalEnvironments(t) {
+		t.Run(env, func(t *testing.T) {
+			groups := cfg.GetAttr("log_group_names")
+			require.Equal(t, []string{"/aws/lambda/request-dump-" + env}, strs(t, groups), "global/ names the env's own function log group")
+			scope := map[string]cty.Value{
+				"data": obj(map[string]cty.Value{
+					"aws_partition":       obj(map[string]cty.Value{"current": obj(map[string]cty.Value{"partition": cty.StringVal("aws")})}),
+					"aws_caller_identity": obj(map[string]cty.Value{"current": obj(map[string]cty.Value{"account_id": cty.StringVal("123456789012")})}),
+				}),
+				"each": obj(map[string]cty.Value{"key": cty.StringVal(env), "value": obj(map[string]cty.Value{"log_group_names": groups})}),
+			}
+			group := "arn:aws:logs:*:123456789012:log-group:/aws/lambda/request-dump-" + env
+			assert.Equal(t, []string{group, group + ":*"}, strs(t, eval(t, attr(t, content, "resources"), scope)),
+				"the group, and with the :* IAM suffix its streams; no other group")
+		})
+	}
+}
+
 // The manual smoke workflow runs `terraform output` with the env's deploy
 // role, so each role reads exactly its own env's state object: the one the
 // env root's backend names.

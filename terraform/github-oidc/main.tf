@@ -84,6 +84,10 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
+  # FilterLogEvents is authorized on the log group; CloudWatch Logs documents
+  # its IAM form as "<group ARN>:*", which also matches the group's streams
+  # and no other group (names cannot contain ':'). The bare ARN is kept for
+  # the calls that check that form.
   dynamic "statement" {
     for_each = length(each.value.log_group_names) > 0 ? [1] : []
     content {
@@ -91,7 +95,7 @@ data "aws_iam_policy_document" "this" {
       actions = ["logs:FilterLogEvents"]
       resources = flatten([for name in each.value.log_group_names : [
         "arn:${data.aws_partition.current.partition}:logs:*:${data.aws_caller_identity.current.account_id}:log-group:${name}",
-        "arn:${data.aws_partition.current.partition}:logs:*:${data.aws_caller_identity.current.account_id}:log-group:${name}:log-stream:*",
+        "arn:${data.aws_partition.current.partition}:logs:*:${data.aws_caller_identity.current.account_id}:log-group:${name}:*",
       ]])
     }
   }

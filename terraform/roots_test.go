@@ -8,9 +8,11 @@ import (
 	"testing"
 
 	version "github.com/hashicorp/go-version"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/acme/request-dump/internal/envconfig"
 	"github.com/acme/request-dump/internal/pointer"
@@ -155,6 +157,107 @@ func TestModulesFollowTheLayout(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readmeSection returns the lines of a README's "## title" section.
+func readmeSection(readme, title string) []string {
+	_, rest, ok := strings.Cut(readme, "\n## "+title+"\n")
+	if !ok {
+		return nil
+	}
+	if i := strings.Index(rest, "\n## "); i >= 0 {
+		rest = rest[:i]
+	}
+	return strings.Split(rest, "\n")
+}
+
+// tableRows returns the cells of a section's table rows whose first cell is
+// a `name`, by that name.
+func tableRows(lines []string) map[string][]string {
+	rows := map[string][]string{}
+	for _, line := range lines {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), " | ")
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		rows[strings.Trim(cells[0], "`")] = cells
+	}
+	return rows
+}
+
+// A module's README is what callers read instead of variables.tf and
+// outputs.tf: its tables list exactly the module's inputs (required ones
+// marked so) and outputs, and its usage example is a call the module
+// accepts, validation rules included.
+func TestModuleREADMEsMatchTheirModule(t *testing.T) {
+	root, err := repo.Root()
+	require.NoError(t, err)
+	for _, rel := range modules {
+		t.Run(rel, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join(root, rel, "README.md"))
+			require.NoError(t, err)
+			readme := string(raw)
+			c := load(t, rel)
+			vars, err := envconfig.LoadVariables(c.dir)
+			require.NoError(t, err)
+
+			inputs := tableRows(readmeSection(readme, "Inputs"))
+			assert.ElementsMatch(t, vars.Names(), keysOf(inputs), "the Inputs table lists exactly the variables")
+			for name, cells := range inputs {
+				v, ok := vars[name]
+				if !ok || len(cells) < 3 {
+					continue
+				}
+				assert.Equal(t, v.Default == cty.NilVal, cells[2] == "required", "input %s: the default column says required exactly when the variable has no default", name)
+			}
+			var outputs []string
+			for _, o := range c.blocks("output") {
+				outputs = append(outputs, o.Labels[0])
+			}
+			assert.ElementsMatch(t, outputs, keysOf(tableRows(readmeSection(readme, "Outputs"))), "the Outputs table lists exactly the outputs")
+
+			usage := strings.Join(readmeSection(readme, "Usage"), "\n")
+			_, code, ok := strings.Cut(usage, "```hcl\n")
+			require.True(t, ok, "the Usage section has an hcl example")
+			code, _, _ = strings.Cut(code, "```")
+			f, diags := hclsyntax.ParseConfig([]byte(code), rel+"/README.md", hcl.InitialPos)
+			require.False(t, diags.HasErrors(), diags.Error())
+			blocks := f.Body.(*hclsyntax.Body).Blocks
+			require.Len(t, blocks, 1)
+			require.Equal(t, "module", blocks[0].Type)
+			call := blocks[0].Body
+			assert.Equal(t, filepath.Base(rel), filepath.Base(eval(t, attr(t, call, "source"), nil).AsString()))
+			for _, name := range vars.Names() {
+				a, given := call.Attributes[name]
+				if !given {
+					assert.NotEqual(t, cty.NilVal, vars[name].Default, "the example passes the required input %s", name)
+					continue
+				}
+				if len(refs(a.Expr)) > 0 {
+					continue
+				}
+				_, err := vars.Value(name, eval(t, a.Expr, nil))
+				assert.NoError(t, err, "the example's %s", name)
+			}
+			for name := range call.Attributes {
+				if name != "source" {
+					assert.Contains(t, vars.Names(), name, "the example passes %s, which the module does not declare", name)
+				}
+			}
+		})
+	}
+}
+
+func keysOf[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Terraform 1.5.7 is what scripts/tools.sh installs and Atlantis runs; every

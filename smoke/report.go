@@ -7,10 +7,14 @@ import (
 )
 
 // Write prints the report: one line per check with what it saw, the
-// failures of the failed ones, and the verdict.
+// failures of the failed ones, and the verdict; or why no check ran.
 func (r *Report) Write(w io.Writer) {
 	fmt.Fprintf(w, "smoke: env %s: %s\n", r.Env, r.Target)
 	fmt.Fprintf(w, "smoke: run %s, visibility deadline %s\n", r.RunID, r.Timeout)
+	if r.Err != nil {
+		fmt.Fprintf(w, "smoke: FAIL: no check ran: %v\n", r.Err)
+		return
+	}
 	passed := 0
 	for _, c := range r.Checks {
 		status := "FAIL"

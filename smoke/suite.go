@@ -110,6 +110,9 @@ type Report struct {
 	Visibility time.Duration
 	// Elapsed is the run's duration.
 	Elapsed time.Duration
+	// Err is why no check ran (the clients for the target could not be
+	// made); nil when the checks ran.
+	Err error
 }
 
 // Result is one check's outcome.
@@ -123,8 +126,11 @@ type Result struct {
 	Failures []string
 }
 
-// Passed reports whether every check passed.
+// Passed reports whether every check ran and passed.
 func (r *Report) Passed() bool {
+	if r.Err != nil {
+		return false
+	}
 	for _, c := range r.Checks {
 		if !c.Passed {
 			return false
@@ -216,6 +222,7 @@ func (s *Suite) Run(t require.TestingT) *Report {
 	r.ctx = ctx
 	httpClient, logsClient, err := clients(ctx, s.target)
 	if err != nil {
+		report.Err = err
 		t.Errorf("%v", err)
 		return report
 	}

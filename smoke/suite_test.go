@@ -302,16 +302,23 @@ func TestNewRefusesUnfindableDump(t *testing.T) {
 	require.ErrorContains(t, err, "visibility timeout 0s is not positive")
 }
 
-// TestRunReportsUnreachableClients: a local target off loopback is refused
-// before anything is dialled, and the run fails saying so.
+// TestRunReportsOffLoopbackTarget: a local target off loopback is refused
+// before anything is dialled, and the run fails saying so, in the report
+// too: scripts/smoke.sh prints only the report, so a run that could not
+// start must say why there.
 func TestRunReportsOffLoopbackTarget(t *testing.T) {
 	dev := load(t, "dev", nil)
 	target := Target{APIURL: "http://192.0.2.10/dev", FunctionName: dev.Name, LogGroupName: dev.LogGroupName(), Region: dev.Region, EndpointURL: "http://127.0.0.1:1"}
-	suite, err := New(target, dev)
+	var out bytes.Buffer
+	suite, err := New(target, dev, WithOutput(&out))
 	require.NoError(t, err)
 	rec := &recorder{}
 	report := suite.Run(rec)
 	require.False(t, report.Passed())
 	require.Len(t, rec.errors, 1)
-	assert.Contains(t, rec.errors[0], `api_url "http://192.0.2.10/dev" is not on a loopback address`)
+	why := `api_url "http://192.0.2.10/dev" is not on a loopback address`
+	assert.Contains(t, rec.errors[0], why)
+	assert.Empty(t, report.Checks)
+	assert.Contains(t, out.String(), "smoke: FAIL: no check ran: smoke: "+why)
+	assert.NotContains(t, out.String(), "0/0 checks passed")
 }

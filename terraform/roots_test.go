@@ -144,15 +144,9 @@ func TestModulesFollowTheLayout(t *testing.T) {
 			if strings.HasPrefix(rel, "terraform/") {
 				readme, err := os.ReadFile(filepath.Join(root, rel, "README.md"))
 				require.NoError(t, err, "every module has a README")
+				// TestModuleREADMEsMatchTheirModule checks what the sections say.
 				for _, section := range []string{"## Usage", "## Inputs", "## Outputs"} {
 					assert.Contains(t, string(readme), section)
-				}
-				c := load(t, rel)
-				for _, v := range c.blocks("variable") {
-					assert.Contains(t, string(readme), "`"+v.Labels[0]+"`", "README documents input %s", v.Labels[0])
-				}
-				for _, o := range c.blocks("output") {
-					assert.Contains(t, string(readme), "`"+o.Labels[0]+"`", "README documents output %s", o.Labels[0])
 				}
 			}
 		})

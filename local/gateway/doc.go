@@ -56,6 +56,11 @@
 //     refuses it before the API sees it, so no gateway response applies);
 //     an event over Lambda's 6 MB synchronous limit: 413
 //     {"message": "Request Too Long"}.
+//   - Binary media types (x-amazon-apigateway-binary-media-types, with
+//     wildcards such as image/* or */*): a request body of such a media type
+//     reaches the function base64-encoded; a result marked isBase64Encoded is
+//     sent decoded only when the first media type of the caller's Accept is
+//     one of them, as AWS looks at no other.
 //   - Throttling (WithThrottle): a token bucket per method, as the stage's
 //     default method throttling; 429 {"message":"Too Many Requests"}.
 //   - Access logging (WithAccessLog): the stage's format rendered with the

@@ -159,6 +159,42 @@ func TestBinaryRequestBodies(t *testing.T) {
 	}
 }
 
+// TestBinaryMediaTypeWildcards: a binary media type such as image/* covers
+// every subtype, for request bodies and for the Accept of a response.
+func TestBinaryMediaTypeWildcards(t *testing.T) {
+	png := readTestdata(t, "pixel.png")
+	pngB64 := base64.StdEncoding.EncodeToString(png)
+	doc := loadDoc(t, "api.yaml")
+	doc.Extensions[extBinaryMediaTypes] = []string{"image/*"}
+	fns := newFixtureFunctions()
+	fns.files.respond = answering(`{"statusCode":200,"headers":{"Content-Type":"image/png"},"isBase64Encoded":true,"body":"` + pngB64 + `"}`)
+	srv := serve(t, doc, fns.option())
+
+	tests := []struct {
+		contentType, accept string
+		binary              bool
+	}{
+		{"image/png", "image/png", true},
+		{"image/gif", "image/webp", true},
+		{"text/plain", "text/plain", false},
+		{"application/octet-stream", "application/json", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.contentType+" "+tt.accept, func(t *testing.T) {
+			r := do(t, srv, call{method: "PUT", path: "/files/a", header: hdr("Content-Type", tt.contentType, "Accept", tt.accept, "X-Tenant", "t1"), body: png})
+			require.Equal(t, 200, r.status, string(r.body))
+			var event events.APIGatewayProxyRequest
+			require.NoError(t, json.Unmarshal(fns.files.lastPayload(t), &event))
+			assert.Equal(t, tt.binary, event.IsBase64Encoded, "request body base64-encoded")
+			if tt.binary {
+				assert.Equal(t, png, r.body, "response body decoded")
+			} else {
+				assert.Equal(t, []byte(pngB64), r.body, "response body left as base64 text")
+			}
+		})
+	}
+}
+
 // TestProxyResponse maps the function's proxy result to the response.
 func TestProxyResponse(t *testing.T) {
 	png := readTestdata(t, "pixel.png")
@@ -201,6 +237,16 @@ func TestProxyResponse(t *testing.T) {
 			name:   "base64 body left as text for a caller accepting JSON",
 			result: `{"statusCode":200,"headers":{"Content-Type":"image/png"},"isBase64Encoded":true,"body":"` + pngB64 + `"}`,
 			accept: "application/json", status: 200, body: []byte(pngB64),
+		},
+		{
+			name:   "only the first Accept media type counts",
+			result: `{"statusCode":200,"headers":{"Content-Type":"image/png"},"isBase64Encoded":true,"body":"` + pngB64 + `"}`,
+			accept: "application/json, image/png", status: 200, body: []byte(pngB64),
+		},
+		{
+			name:   "the first Accept media type is binary",
+			result: `{"statusCode":200,"headers":{"Content-Type":"image/png"},"isBase64Encoded":true,"body":"` + pngB64 + `"}`,
+			accept: "image/png;q=0.9, application/json", status: 200, body: png,
 		},
 		{
 			name:   "function's own error status",

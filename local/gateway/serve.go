@@ -385,7 +385,7 @@ func (ex *exchange) domainPrefix() string {
 
 // isBinary reports whether a request body of contentType reaches the
 // function base64-encoded: its media type is one of the API's binary media
-// types, or those include */*.
+// types.
 func (g *gateway) isBinary(contentType string) bool {
 	if len(g.binaryMediaTypes) == 0 {
 		return false
@@ -393,9 +393,18 @@ func (g *gateway) isBinary(contentType string) bool {
 	return g.binaryMatch(mediaType(contentType))
 }
 
+// binaryMatch reports whether mediaType is one of the API's binary media
+// types, which may use a wildcard: */* covers every media type (and none),
+// image/* every image type.
 func (g *gateway) binaryMatch(mediaType string) bool {
 	for _, t := range g.binaryMediaTypes {
-		if t == "*/*" || (mediaType != "" && t == mediaType) {
+		switch {
+		case t == "*/*":
+			return true
+		case mediaType == "":
+		case t == mediaType:
+			return true
+		case strings.HasSuffix(t, "/*") && strings.HasPrefix(mediaType, t[:len(t)-1]):
 			return true
 		}
 	}
@@ -403,24 +412,18 @@ func (g *gateway) binaryMatch(mediaType string) bool {
 }
 
 // decodesResponse reports whether a proxy result marked isBase64Encoded is
-// sent to the caller as binary: when a media type the caller accepts is a
-// binary media type (or those include */*). Otherwise the caller gets the
-// base64 text.
+// sent to the caller as binary: when the first media type of the caller's
+// Accept is a binary media type (AWS looks at no other), or those include
+// */*. Otherwise the caller gets the base64 text.
 func (g *gateway) decodesResponse(accept []string) bool {
 	if len(g.binaryMediaTypes) == 0 {
 		return false
 	}
-	if g.binaryMatch("") {
-		return true
+	first := ""
+	if len(accept) > 0 {
+		first, _, _ = strings.Cut(accept[0], ",")
 	}
-	for _, a := range accept {
-		for _, item := range strings.Split(a, ",") {
-			if g.binaryMatch(mediaType(item)) {
-				return true
-			}
-		}
-	}
-	return false
+	return g.binaryMatch(mediaType(first))
 }
 
 // mediaType is the media type of a Content-Type value or an Accept item,

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -266,6 +269,65 @@ func TestSuiteFailsAgainstBrokenDeployments(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSuiteFailsOnADuplicatedDump puts a proxy in front of the API that
+// delivers every POST /events twice, as a retrying client or a function
+// that logs its dump twice would: the probe's event_id then matches two
+// events, and check 2 must fail while the others pass.
+func TestSuiteFailsOnADuplicatedDump(t *testing.T) {
+	target, deployed := deploy(t, "dev", nil)
+	upstream := target.APIURL
+	client := &http.Client{Transport: &http.Transport{Proxy: nil}}
+	forward := func(r *http.Request, body []byte) (*http.Response, error) {
+		req, err := http.NewRequestWithContext(r.Context(), r.Method, upstream+r.URL.RequestURI(), bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		req.Header = r.Header.Clone()
+		return client.Do(req)
+	}
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/events") {
+			first, err := forward(r, body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
+			_, _ = io.Copy(io.Discard, first.Body)
+			first.Body.Close()
+		}
+		resp, err := forward(r, body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		maps.Copy(w.Header(), resp.Header)
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(proxy.Close)
+	target.APIURL = proxy.URL
+
+	report, text, rec := runSuite(t, target, deployed.Config, DefaultLocalTimeout)
+	require.False(t, report.Passed())
+	assert.Contains(t, text, "smoke: FAIL (4/5 checks passed)")
+	for _, c := range report.Checks {
+		if c.ID != CheckDump {
+			assert.True(t, c.Passed, "check %d should pass: %v", c.ID, c.Failures)
+			continue
+		}
+		require.False(t, c.Passed)
+		assert.Contains(t, strings.Join(c.Failures, "\n"), "2 events in /aws/lambda/request-dump-dev match { $.fields.event_id = \"smoke-")
+		assert.Contains(t, strings.Join(c.Failures, "\n"), "want exactly 1")
+	}
+	require.Len(t, rec.errors, 1)
 }
 
 // TestNewRefusesAnotherEnvsTarget: a target that is not the env's

@@ -32,9 +32,12 @@ data "aws_s3_object" "artifact" {
   depends_on = [data.aws_s3_objects.artifact]
 
   lifecycle {
+    # S3 keeps a SHA-256 of the whole object only when it was written in
+    # one request with that algorithm; an upload in parts gets a checksum
+    # of the parts' checksums ("<base64>-<parts>"), which never matches.
     postcondition {
       condition     = self.checksum_sha256 == var.artifact.sha256
-      error_message = "The artifact s3://${var.artifact.bucket}/${var.artifact.key} has SHA-256 \"${self.checksum_sha256 == null || self.checksum_sha256 == "" ? "none" : self.checksum_sha256}\" but the pointer says \"${var.artifact.sha256}\". The object was replaced or uploaded without --checksum-algorithm SHA256; re-upload the build with its SHA-256 checksum or fix the pointer."
+      error_message = "The artifact s3://${var.artifact.bucket}/${var.artifact.key} has SHA-256 \"${self.checksum_sha256 == null || self.checksum_sha256 == "" ? "none" : self.checksum_sha256}\" but the pointer says \"${var.artifact.sha256}\". ${self.checksum_sha256 == null || self.checksum_sha256 == "" ? "It was uploaded without --checksum-algorithm SHA256, so S3 holds no SHA-256 for it." : can(regex("-[0-9]+$", self.checksum_sha256)) ? "It was uploaded in parts (multipart), so S3 holds a checksum of the parts, not of the zip." : "The object was replaced or the pointer names another build."} Upload the build with scripts/upload.sh ${var.environment} or promote it with scripts/promote.sh (one PutObject or CopyObject with its SHA-256), or fix envs/${var.environment}/artifact.auto.tfvars.json."
     }
   }
 }

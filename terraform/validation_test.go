@@ -229,6 +229,9 @@ func TestGitHubOIDCValidations(t *testing.T) {
 		{"role_name_prefix", hclString("request-dump-deploy-"), ""},
 		{"role_name_prefix", hclString("bad prefix"), "role_name_prefix must be"},
 		{"max_session_duration", "3600", ""},
-		{"max_session_duration", "900", "max_session_duration must be from 3600 to 43200"},
+		{"max_session_duration", "43200", ""},
+		{"max_session_duration", "900", "max_session_duration must be a whole number of seconds from 3600"},
+		{"max_session_duration", "43201", "to 43200 (12 hours)"},
+		{"max_session_duration", "3600.5", "max_session_duration must be a whole number"},
 	})
 }

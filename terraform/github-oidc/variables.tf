@@ -73,8 +73,8 @@ variable "max_session_duration" {
   default     = 3600
 
   validation {
-    condition     = var.max_session_duration >= 3600 && var.max_session_duration <= 43200
-    error_message = "The max_session_duration must be from 3600 to 43200 seconds."
+    condition     = floor(var.max_session_duration) == var.max_session_duration && var.max_session_duration >= 3600 && var.max_session_duration <= 43200
+    error_message = "The max_session_duration must be a whole number of seconds from 3600 (1 hour) to 43200 (12 hours), IAM's limits for a role."
   }
 }
 

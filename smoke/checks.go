@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -49,14 +51,40 @@ func (r *run) checkDump(t *checkT) string {
 	if r.validSeen == nil || len(r.validSeen.events) == 0 {
 		require.Fail(t, r.diagnoseMissing())
 	}
-	events := len(r.validSeen.events)
+	events := r.validSeen.events
 	if n, ok := r.countAfterFence(r.valid.eventID); ok && n.err == nil {
 		events = n.events
 	}
-	require.Equalf(t, 1, events, "%d events in %s match %s, want exactly 1", events, r.target.LogGroupName, eventIDPattern(r.valid.eventID))
-	event := r.validSeen.events[0]
+	if len(events) != 1 {
+		require.Fail(t, fmt.Sprintf("%d events in %s match %s, want exactly 1: %s", len(events), r.target.LogGroupName, eventIDPattern(r.valid.eventID), describeCopies(events)))
+	}
+	event := events[0]
 	detail := r.verifyDump(t, *event.Message)
 	return fmt.Sprintf("1 event in %s, stream %s\n%s", r.target.LogGroupName, *event.LogStreamName, detail)
+}
+
+// describeCopies says where the copies of a dump come from: one
+// invocation per copy (the request was delivered again, by a retry) or one
+// invocation that logged its dump more than once.
+func describeCopies(events []types.FilteredLogEvent) string {
+	var where, ids []string
+	for _, e := range events {
+		var line dumpLine
+		_ = json.Unmarshal([]byte(aws.ToString(e.Message)), &line) // an unreadable line has no id
+		id := line.AWSRequestID
+		if id == "" {
+			id = "none"
+		}
+		where = append(where, fmt.Sprintf("aws_request_id %s in stream %s", id, aws.ToString(e.LogStreamName)))
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	cause := fmt.Sprintf("the request reached the function %d times, so something delivered it again", len(ids))
+	if len(ids) == 1 {
+		cause = fmt.Sprintf("one invocation wrote its dump %d times", len(events))
+	}
+	return cause + " (" + strings.Join(where, "; ") + ")"
 }
 
 // verifyDump checks the probe's dump line against the env's dump settings
@@ -228,7 +256,7 @@ func (r *run) checkRejected(t *checkT) string {
 	r.requireFence(t, c)
 	n, _ := r.countAfterFence(c.eventID)
 	require.NoError(t, n.err)
-	assert.Equalf(t, 0, n.events, "%d events match %s: the rejected request reached the function", n.events, n.pattern)
+	assert.Emptyf(t, n.events, "%d events match %s: the rejected request reached the function", len(n.events), n.pattern)
 	return fmt.Sprintf("400 %q; no dump for %s once the fence's dump was visible", gatewayMessage(c.body), c.eventID)
 }
 
@@ -250,7 +278,7 @@ func (r *run) checkUnknown(t *checkT) string {
 	r.requireFence(t, r.route)
 	n, _ := r.countAfterFence(r.route.eventID)
 	require.NoError(t, n.err)
-	assert.Equalf(t, 0, n.events, "%d events match %s: a request to an unknown route reached the function", n.events, n.pattern)
+	assert.Emptyf(t, n.events, "%d events match %s: a request to an unknown route reached the function", len(n.events), n.pattern)
 	return fmt.Sprintf("%s, %q; no dump for %s", strings.Join(seen, ", "), gatewayNoRoute, r.route.eventID)
 }
 

@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/stretchr/testify/require"
 
 	"github.com/acme/request-dump/internal/envconfig"
@@ -191,14 +192,14 @@ type run struct {
 	// fence's dumps.
 	validSeen, fenceSeen *sighting
 	// afterFence are the dump events of each call with an event_id,
-	// counted once the fence's dump was seen.
+	// looked up again once the fence's dump was seen.
 	afterFence []count
 }
 
-// count is how many events matched pattern.
+// count is the events that matched pattern.
 type count struct {
 	pattern string
-	events  int
+	events  []types.FilteredLogEvent
 	err     error
 }
 
@@ -358,7 +359,7 @@ func (r *run) settle() {
 			}
 			p := eventIDPattern(c.eventID)
 			events, err := r.logs.find(r.ctx, p)
-			r.afterFence = append(r.afterFence, count{pattern: p, events: len(events), err: err})
+			r.afterFence = append(r.afterFence, count{pattern: p, events: events, err: err})
 		}
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -326,8 +328,43 @@ func TestSuiteFailsOnADuplicatedDump(t *testing.T) {
 		require.False(t, c.Passed)
 		assert.Contains(t, strings.Join(c.Failures, "\n"), "2 events in /aws/lambda/request-dump-dev match { $.fields.event_id = \"smoke-")
 		assert.Contains(t, strings.Join(c.Failures, "\n"), "want exactly 1")
+		assert.Contains(t, strings.Join(c.Failures, "\n"), "the request reached the function 2 times, so something delivered it again (aws_request_id ", "the report tells a redelivery from a function that logs twice")
+		assert.Contains(t, strings.Join(c.Failures, "\n"), "in stream ")
 	}
 	require.Len(t, rec.errors, 1)
+}
+
+// TestDescribeCopies: the report tells a request delivered twice from an
+// invocation that logged its dump twice.
+func TestDescribeCopies(t *testing.T) {
+	event := func(stream, id string) types.FilteredLogEvent {
+		return types.FilteredLogEvent{LogStreamName: aws.String(stream), Message: aws.String(`{"msg":"request dump","aws_request_id":"` + id + `"}`)}
+	}
+	for _, tc := range []struct {
+		name   string
+		events []types.FilteredLogEvent
+		want   string
+	}{
+		{
+			name:   "redelivered",
+			events: []types.FilteredLogEvent{event("s1", "a"), event("s2", "b")},
+			want:   "the request reached the function 2 times, so something delivered it again (aws_request_id a in stream s1; aws_request_id b in stream s2)",
+		},
+		{
+			name:   "logged twice",
+			events: []types.FilteredLogEvent{event("s1", "a"), event("s1", "a"), event("s1", "a")},
+			want:   "one invocation wrote its dump 3 times (aws_request_id a in stream s1; aws_request_id a in stream s1; aws_request_id a in stream s1)",
+		},
+		{
+			name:   "not a dump line",
+			events: []types.FilteredLogEvent{{LogStreamName: aws.String("s1"), Message: aws.String("text")}, event("s1", "a")},
+			want:   "the request reached the function 2 times, so something delivered it again (aws_request_id none in stream s1; aws_request_id a in stream s1)",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, describeCopies(tc.events))
+		})
+	}
 }
 
 // TestNewRefusesAnotherEnvsTarget: a target that is not the env's

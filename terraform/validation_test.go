@@ -1,6 +1,8 @@
 package terraform
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -80,6 +82,8 @@ func TestServiceValidations(t *testing.T) {
 			p.SHA256 = strings.NewReplacer("+", "-", "/", "_").Replace(good.SHA256[:42]) + "-="
 		}), "artifact.sha256 must be the base64"},
 		{"artifact", `{bucket = "b-b-b", key = "k"}`, `attribute "sha256" is required`},
+		{"artifact", edit(func(p *pointer.Pointer) { p.SHA256 = pointer.New(p.Bucket, "stg", pointer.Sum([]byte("other zip"))).SHA256 }),
+			"artifact.key and artifact.sha256 name different zips"},
 
 		{"function", `{}`, ""},
 		{"function", `{memory_size = 10240, timeout = 29, architecture = "x86_64", log_level = "DEBUG"}`, ""},
@@ -144,6 +148,35 @@ func TestServiceValidations(t *testing.T) {
 		validationCase{"log_retention_days", "4000", "must be one of CloudWatch Logs' values"},
 	)
 	checkValidations(t, "terraform/service", cases)
+}
+
+// The rule that the key's hex digest and the sha256 are one SHA-256 does
+// base64 by arithmetic: it must agree with Go's encoding for every digest,
+// including the edge bytes, and reject any pointer that mixes two.
+func TestArtifactKeyAndChecksumAgree(t *testing.T) {
+	vars, err := envconfig.LoadVariables(load(t, "terraform/service").dir)
+	require.NoError(t, err)
+	var digests [][sha256.Size]byte
+	for _, b := range []byte{0x00, 0xff, 0x80, 0x3f} {
+		var d [sha256.Size]byte
+		for i := range d {
+			d[i] = b
+		}
+		digests = append(digests, d)
+	}
+	for i := 0; i < 100; i++ {
+		digests = append(digests, pointer.Sum([]byte(fmt.Sprint(i))))
+	}
+	for i, d := range digests {
+		p := pointer.New("acme-request-dump-artifacts", "dev", d)
+		_, err := vars.Value("artifact", literal(t, pointerHCL(p)))
+		require.NoError(t, err, "digest %x", d)
+
+		mixed := p
+		mixed.SHA256 = pointer.New(p.Bucket, "dev", digests[(i+1)%len(digests)]).SHA256
+		_, err = vars.Value("artifact", literal(t, pointerHCL(mixed)))
+		require.ErrorContains(t, err, "name different zips", "key %s with sha256 %s", mixed.Key, mixed.SHA256)
+	}
 }
 
 func TestServiceDefaults(t *testing.T) {

@@ -42,6 +42,23 @@ variable "artifact" {
     condition     = can(regex("^[A-Za-z0-9+/]{43}=$", var.artifact.sha256))
     error_message = "The artifact.sha256 must be the base64 of the zip's raw SHA-256 (44 characters ending in '='), as in dist/function.zip.sha256; a 64-character hex digest is the wrong encoding."
   }
+
+  validation {
+    # The key's hex digest, base64-encoded three bytes (six hex digits) at a
+    # time, must be the sha256: otherwise the pointer names two zips and the
+    # plan would deploy whichever the key holds. Terraform has no hex or
+    # base64 decoding of raw bytes, hence the arithmetic. Malformed values
+    # pass here; the rules above report them.
+    condition = try([
+      for hex in regex("^[a-z][a-z0-9]{1,15}/([0-9a-f]{64})[.]zip$", var.artifact.key) : join("", [
+        for g in range(11) : join("", [
+          for shift in slice([262144, 4096, 64, 1], 0, g == 10 ? 3 : 4) :
+          substr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", floor(parseint(substr("${hex}00", 6 * g, 6), 16) / shift) % 64, 1)
+        ])
+      ])
+    ][0] == trimsuffix(var.artifact.sha256, "="), true)
+    error_message = "The artifact.key and artifact.sha256 name different zips: the hex digest in the key and the base64 sha256 are not the same SHA-256. Write the pointer with scripts/set-pointer.sh, scripts/upload.sh --write-pointer or scripts/promote.sh instead of editing it."
+  }
 }
 
 variable "function" {

@@ -82,7 +82,9 @@ func TestServiceValidations(t *testing.T) {
 			p.SHA256 = strings.NewReplacer("+", "-", "/", "_").Replace(good.SHA256[:42]) + "-="
 		}), "artifact.sha256 must be the base64"},
 		{"artifact", `{bucket = "b-b-b", key = "k"}`, `attribute "sha256" is required`},
-		{"artifact", edit(func(p *pointer.Pointer) { p.SHA256 = pointer.New(p.Bucket, "stg", pointer.Sum([]byte("other zip"))).SHA256 }),
+		{"artifact", edit(func(p *pointer.Pointer) {
+			p.SHA256 = pointer.New(p.Bucket, "stg", pointer.Sum([]byte("other zip"))).SHA256
+		}),
 			"artifact.key and artifact.sha256 name different zips"},
 
 		{"function", `{}`, ""},

@@ -6,6 +6,8 @@
 package terraform
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,6 +18,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/stretchr/testify/require"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
 
 	"github.com/acme/request-dump/internal/apispec"
 	"github.com/acme/request-dump/internal/repo"
@@ -144,10 +147,26 @@ func refs(expr hclsyntax.Expression) []string {
 	return out
 }
 
+// functions returns Terraform's functions as internal/apispec implements
+// them, plus sha1, which the module uses for the deployment's triggers but
+// the local stack never needs (Terraform's own are not importable).
+func functions() map[string]function.Function {
+	funcs := apispec.Functions()
+	funcs["sha1"] = function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "str", Type: cty.String}},
+		Type:   function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			sum := sha1.Sum([]byte(args[0].AsString()))
+			return cty.StringVal(hex.EncodeToString(sum[:])), nil
+		},
+	})
+	return funcs
+}
+
 // eval evaluates expr with Terraform's functions and the given scope.
 func eval(t *testing.T, expr hcl.Expression, scope map[string]cty.Value) cty.Value {
 	t.Helper()
-	val, diags := expr.Value(&hcl.EvalContext{Variables: scope, Functions: apispec.Functions()})
+	val, diags := expr.Value(&hcl.EvalContext{Variables: scope, Functions: functions()})
 	require.False(t, diags.HasErrors(), diags.Error())
 	return val
 }
@@ -157,7 +176,7 @@ func literal(t *testing.T, src string) cty.Value {
 	t.Helper()
 	expr, diags := hclsyntax.ParseExpression([]byte(src), "test.tf", hcl.InitialPos)
 	require.False(t, diags.HasErrors(), diags.Error())
-	val, diags := expr.Value(&hcl.EvalContext{Functions: apispec.Functions()})
+	val, diags := expr.Value(&hcl.EvalContext{Functions: functions()})
 	require.False(t, diags.HasErrors(), diags.Error())
 	return val
 }

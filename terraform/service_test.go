@@ -184,8 +184,13 @@ func TestRESTAPIBodyIsTheTemplateApispecRenders(t *testing.T) {
 func TestOpenAPIChangesReachTheStage(t *testing.T) {
 	m := load(t, "terraform/service")
 	deployment := m.block(t, "resource", "aws_api_gateway_deployment", "this")
-	triggers := m.source(attr(t, deployment, "triggers"))
-	assert.Contains(t, triggers, "sha1(aws_api_gateway_rest_api.this.body)", "a body change must make a new deployment")
+	triggers := func(body string) cty.Value {
+		return eval(t, attr(t, deployment, "triggers"), map[string]cty.Value{"aws_api_gateway_rest_api": obj(map[string]cty.Value{
+			"this": obj(map[string]cty.Value{"body": cty.StringVal(body)}),
+		})})
+	}
+	assert.True(t, triggers(`{"openapi":"3.0.1"}`).RawEquals(triggers(`{"openapi":"3.0.1"}`)), "the same body keeps the deployment")
+	assert.False(t, triggers(`{"openapi":"3.0.1"}`).RawEquals(triggers(`{"openapi":"3.0.1","paths":{}}`)), "a body change must make a new deployment")
 	assert.True(t, eval(t, attr(t, one(t, deployment, "lifecycle"), "create_before_destroy"), nil).True())
 	assert.NotContains(t, deployment.Attributes, "stage_name", "the stage is its own resource")
 
@@ -200,7 +205,10 @@ func TestOpenAPIChangesReachTheStage(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(format), &fields), "access log lines are JSON")
 	assert.Equal(t, "$context.requestId", fields["requestId"], "the request id links an access log line to the dump event")
 
-	settings := one(t, m.block(t, "resource", "aws_api_gateway_method_settings", "this"), "settings")
+	methods := m.block(t, "resource", "aws_api_gateway_method_settings", "this")
+	assert.Equal(t, []string{"aws_api_gateway_stage.this.stage_name"}, refs(attr(t, methods, "stage_name")))
+	assert.Equal(t, "*/*", eval(t, attr(t, methods, "method_path"), nil).AsString(), "throttling covers every method")
+	settings := one(t, methods, "settings")
 	assert.Equal(t, []string{"var.api.throttling_rate_limit"}, refs(attr(t, settings, "throttling_rate_limit")))
 	assert.Equal(t, []string{"var.api.throttling_burst_limit"}, refs(attr(t, settings, "throttling_burst_limit")))
 }

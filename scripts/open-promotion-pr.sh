@@ -5,7 +5,9 @@
 # commits only that file on branch promote/<to>-<hash>, pushes it and opens a
 # pull request with gh. A pull request opened with the workflow's
 # GITHUB_TOKEN starts no workflow run by itself, so it dispatches the pull
-# request workflow on the branch. Needs GH_TOKEN (or gh auth) and an origin.
+# request workflow on the branch. Idempotent: a branch that has its pull
+# request is left alone; one without (an earlier run stopped after the push)
+# gets it. Needs GH_TOKEN (or gh auth) and an origin.
 set -euo pipefail
 
 usage() {
@@ -44,22 +46,29 @@ hex=$(sed -n "s|.*\"key\": *\"$to/\\([0-9a-f]\\{64\\}\\)\\.zip\".*|\\1|p" "$path
 [ -n "$hex" ] || { echo "open-promotion-pr.sh: no content-addressed key in $path" >&2; exit 1; }
 branch=promote/$to-${hex:0:12}
 if git ls-remote --exit-code --heads origin "$branch" >/dev/null; then
-  echo "open-promotion-pr.sh: branch $branch already exists on origin: the promotion pull request was opened before" >&2
   git checkout -q -- "$path"
-  exit 0
-fi
+  # The branch alone does not mean the pull request exists: a run that
+  # pushed it may have stopped before gh opened it.
+  prs=$(gh pr list --head "$branch" --base "$base" --state all --json state,url --jq '.[] | .state + " " + .url')
+  if [ -n "$prs" ]; then
+    echo "open-promotion-pr.sh: $branch already has a pull request: $prs" >&2
+    echo "  (a closed one stays closed: reopen it, or delete the branch on origin and run this again)" >&2
+    exit 0
+  fi
+  echo "open-promotion-pr.sh: branch $branch is on origin without a pull request (an earlier run stopped after pushing it)" >&2
+else
+  if [ -z "$(git config user.email || true)" ]; then
+    [ "${GITHUB_ACTIONS:-}" = true ] ||
+      { echo "open-promotion-pr.sh: set git user.name and user.email first" >&2; exit 1; }
+    git config user.name "github-actions[bot]"
+    git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
+  fi
 
-if [ -z "$(git config user.email || true)" ]; then
-  [ "${GITHUB_ACTIONS:-}" = true ] ||
-    { echo "open-promotion-pr.sh: set git user.name and user.email first" >&2; exit 1; }
-  git config user.name "github-actions[bot]"
-  git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
+  echo "open-promotion-pr.sh: committing $path on $branch" >&2
+  git switch -q -c "$branch"
+  git commit -q -m "Promote $from → $to: artifact ${hex:0:12}" -- "$path"
+  git push -q origin "$branch"
 fi
-
-echo "open-promotion-pr.sh: committing $path on $branch" >&2
-git switch -q -c "$branch"
-git commit -q -m "Promote $from → $to: artifact ${hex:0:12}" -- "$path"
-git push -q origin "$branch"
 
 title="Promote $from → $to: artifact ${hex:0:12}"
 body="Points \`$path\` at the artifact promoted from $from (\`$to/$hex.zip\`, copied and verified by scripts/promote.sh).

@@ -82,12 +82,23 @@ func newSandbox(t *testing.T) *sandbox {
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 
-	// gh is GitHub's CLI; the stand-in records what it was asked to do.
+	// gh is GitHub's CLI; the stand-in records what it was asked to do,
+	// keeps the pull requests it opened in .bin/prs (as "STATE url" lines,
+	// which `gh pr list` prints), and fails `gh pr create` while .bin/fail
+	// exists.
 	bin := filepath.Join(dir, ".bin")
 	ghLog := filepath.Join(dir, ".gh.log")
 	require.NoError(t, os.MkdirAll(bin, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(bin, "gh"),
-		[]byte("#!/bin/sh\necho \"$*\" >> \""+ghLog+"\"\n"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(bin, "gh"), []byte(`#!/bin/sh
+echo "$*" >> "`+ghLog+`"
+case "$1 $2" in
+"pr list") cat "`+bin+`/prs" 2>/dev/null || true ;;
+"pr create")
+  [ ! -f "`+bin+`/fail" ] || { echo "gh: pull request create failed: GraphQL: GitHub Actions is not permitted to create or approve pull requests" >&2; exit 1; }
+  echo "OPEN https://github.com/acme/request-dump/pull/1" >> "`+bin+`/prs"
+  echo "https://github.com/acme/request-dump/pull/1" ;;
+esac
+`), 0o755))
 
 	env := []string{
 		"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"),
@@ -359,7 +370,7 @@ func TestScriptsCarryAnArtifactToProd(t *testing.T) {
 
 	code, out = sb.run(t, "open-promotion-pr.sh", "dev", "stg")
 	require.Equal(t, 0, code, out)
-	assert.Contains(t, out, "already exists on origin")
+	assert.Contains(t, out, "promote/stg-"+strings.TrimPrefix(stg.Key, "stg/")[:12]+" already has a pull request: OPEN https://github.com/acme/request-dump/pull/1")
 	assert.Empty(t, sb.git(t, "status", "--porcelain"))
 
 	// Merge the promotion; stg → prod is next, and a tampered stg object
@@ -379,6 +390,41 @@ func TestScriptsCarryAnArtifactToProd(t *testing.T) {
 	assert.Contains(t, out, "artifact mismatch")
 	assert.Equal(t, string(prodBefore), string(sb.readPointer(t, "prod")))
 	assert.False(t, sb.hasObject(pointer.Key("prod", digest)))
+}
+
+// TestOpenPromotionPRFinishesAnInterruptedRun: when gh could not open the
+// pull request after the branch was pushed (GitHub refused, the API
+// failed), running the script again opens it instead of taking the pushed
+// branch for a pull request that exists.
+func TestOpenPromotionPRFinishesAnInterruptedRun(t *testing.T) {
+	sb := newSandbox(t)
+	zip := sb.writeZip(t, "v1")
+	code, out := sb.run(t, "upload.sh", "dev", "--write-pointer")
+	require.Equal(t, 0, code, out)
+	sb.git(t, "commit", "-q", "-am", "dev: artifact v1")
+	sb.git(t, "push", "-q", "origin", "main")
+	branch := "promote/stg-" + strings.TrimPrefix(pointer.Key("stg", pointer.Sum(zip)), "stg/")[:12]
+
+	fail := filepath.Join(sb.dir, ".bin", "fail")
+	require.NoError(t, os.WriteFile(fail, nil, 0o644))
+	code, out = sb.run(t, "open-promotion-pr.sh", "dev", "stg")
+	require.Equal(t, 1, code, out)
+	assert.Contains(t, out, "GitHub Actions is not permitted to create or approve pull requests")
+	sb.git(t, "switch", "-q", "main")
+
+	require.NoError(t, os.Remove(fail))
+	code, out = sb.run(t, "open-promotion-pr.sh", "dev", "stg")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "branch "+branch+" is on origin without a pull request")
+	gh, err := os.ReadFile(sb.ghLog)
+	require.NoError(t, err)
+	assert.Equal(t, 2, strings.Count(string(gh), "pr create --base main --head "+branch), "%s", gh)
+	assert.Equal(t, 1, strings.Count(string(gh), "workflow run pull-request.yml --ref "+branch), "%s", gh)
+	prs, err := os.ReadFile(filepath.Join(sb.dir, ".bin", "prs"))
+	require.NoError(t, err)
+	assert.Equal(t, "OPEN https://github.com/acme/request-dump/pull/1\n", string(prs))
+	assert.Empty(t, sb.git(t, "status", "--porcelain"))
+	assert.Equal(t, "main", sb.git(t, "branch", "--show-current"))
 }
 
 // TestScriptsRefuseMalformedPointers gives the scripts pointers that are

@@ -6,7 +6,9 @@
 //     pattern or `""` matches every event;
 //   - JSON: `{ $.a.b[0] = "x*" && ($.n >= 10 || $.f IS TRUE) }` with =, !=, <,
 //     >, <=, >=, `*` wildcards at either end of a string, IS NULL, NOT EXISTS,
-//     IS TRUE, IS FALSE, &&, || and parentheses;
+//     IS TRUE, IS FALSE, &&, || and parentheses; selectors with bracket
+//     notation for a key with a period (`$.['cluster.name']`) and wildcard
+//     selectors (`$.list[*].id`, `$.*`);
 //   - space-delimited: `[ip, user, ..., status = 4* || status = 5*, bytes > 1000]`;
 //   - regular expressions between percent signs, on their own (`%err[0-9]+%`)
 //     or as a value in the two structured forms.

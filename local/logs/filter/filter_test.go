@@ -117,6 +117,9 @@ func TestIndexTerm(t *testing.T) {
 		{`{ $.a = "x" || $.b = "y" }`, "", "", false},
 		{`{ $.n = 1 }`, "", "", false},
 		{`{ $.a = %x% }`, "", "", false},
+		{`{ $.['cluster.name'] = "c" }`, "$.['cluster.name']", "c", true},
+		{`{ $.users[*].email = "x" }`, "", "", false},
+		{`{ $.* = "x" && $.a = "y" }`, "$.a", "y", true},
 		{`e-1`, "", "", false},
 		{`[a = x]`, "", "", false},
 	} {

@@ -42,20 +42,25 @@ type cond struct {
 // numeric comparisons apply to JSON numbers only; string values (with
 // wildcards or a regular expression) apply to strings and to the JSON text
 // of numbers and booleans, so `{ $.latency = * }` matches a number as in
-// AWS's metric filter example.
+// AWS's metric filter example. A selector with a wildcard (`[*]`, `.*`)
+// selects several values: the condition holds when it holds for one of
+// them, and NOT EXISTS when none exists (AWS does not say; this is how a
+// wildcard reads everywhere else in the syntax).
 func (c *cond) eval(doc map[string]any) bool {
-	v, found := c.path.resolve(doc)
+	if c.check == checkNotExists {
+		return !c.path.visit(doc, func(any) bool { return true })
+	}
+	return c.path.visit(doc, c.test)
+}
+
+// test applies the condition to one selected value.
+func (c *cond) test(v any) bool {
 	switch c.check {
 	case checkNull:
-		return found && v == nil
-	case checkNotExists:
-		return !found
+		return v == nil
 	case checkTrue, checkFalse:
 		b, ok := v.(bool)
-		return found && ok && b == (c.check == checkTrue)
-	}
-	if !found {
-		return false
+		return ok && b == (c.check == checkTrue)
 	}
 	if c.val.numeric {
 		n, ok := v.(json.Number)
@@ -89,55 +94,84 @@ func scalarText(v any) (string, bool) {
 	return "", false
 }
 
-// Path is a JSON selector such as $.users[0].email.
+// Path is a JSON selector such as $.users[0].email, $.['cluster.name'] or
+// $.users[*].email.
 type Path struct {
 	src   string
 	steps []step
+	wild  bool // a step is a wildcard
 }
 
 type step struct {
 	key   string
-	index int // used when key is ""
+	index int // used when key is "" and wild is 0
+	// wild is '.' for .* (every field of an object) and '[' for [*] (every
+	// element of an array).
+	wild byte
 }
 
 // String returns the selector as written.
 func (p *Path) String() string { return p.src }
 
-func (p *Path) resolve(doc map[string]any) (any, bool) {
-	var cur any = doc
-	for _, s := range p.steps {
-		if s.key != "" {
+// visit calls fn with each value the selector points at in doc, until fn
+// returns true, and reports whether it did.
+func (p *Path) visit(doc map[string]any, fn func(any) bool) bool {
+	return visitSteps(doc, p.steps, fn)
+}
+
+func visitSteps(cur any, steps []step, fn func(any) bool) bool {
+	for i, s := range steps {
+		switch {
+		case s.wild == '.':
+			obj, _ := cur.(map[string]any)
+			for _, v := range obj {
+				if visitSteps(v, steps[i+1:], fn) {
+					return true
+				}
+			}
+			return false
+		case s.wild == '[':
+			arr, _ := cur.([]any)
+			for _, v := range arr {
+				if visitSteps(v, steps[i+1:], fn) {
+					return true
+				}
+			}
+			return false
+		case s.key != "":
 			obj, ok := cur.(map[string]any)
 			if !ok {
-				return nil, false
+				return false
 			}
 			if cur, ok = obj[s.key]; !ok {
-				return nil, false
+				return false
 			}
-			continue
+		default:
+			arr, ok := cur.([]any)
+			if !ok || s.index >= len(arr) {
+				return false
+			}
+			cur = arr[s.index]
 		}
-		arr, ok := cur.([]any)
-		if !ok || s.index >= len(arr) {
-			return nil, false
-		}
-		cur = arr[s.index]
 	}
-	return cur, true
+	return fn(cur)
 }
 
 // Text returns the text at the selector in a JSON message: a string, or the
 // JSON text of a number or a boolean. ok is false when the message is not a
-// JSON object or the selector points at nothing, null, an object or an array.
+// JSON object, the selector has a wildcard or points at nothing, null, an
+// object or an array.
 func (p *Path) Text(message string) (string, bool) {
 	doc, ok := decodeObject(message)
-	if !ok {
+	if !ok || p.wild {
 		return "", false
 	}
-	v, found := p.resolve(doc)
-	if !found {
-		return "", false
-	}
-	return scalarText(v)
+	var text string
+	found := p.visit(doc, func(v any) bool {
+		text, ok = scalarText(v)
+		return true
+	})
+	return text, found && ok
 }
 
 // decodeObject decodes a message that is exactly one JSON object.
@@ -163,11 +197,15 @@ func decodeObject(message string) (map[string]any, bool) {
 
 // jsonParser is a recursive-descent parser over the text between the braces.
 type jsonParser struct {
-	src     string
-	i       int
-	end     int
-	regexes int
+	src       string
+	i         int
+	end       int
+	regexes   int
+	wildcards int
 }
+
+// maxWildcards is AWS's limit of wildcard selectors in one JSON pattern.
+const maxWildcards = 3
 
 func parseJSON(src string, lead int) (node, error) {
 	t := strings.TrimRight(src, " \t\r\n")
@@ -316,18 +354,35 @@ func (p *jsonParser) keyword() string {
 	return strings.ToUpper(p.src[start:p.i])
 }
 
-// path reads a selector: $ followed by .name (letters, digits, - and _) or
-// [index] steps, as AWS documents.
+// path reads a selector: $ followed by .name (letters, digits, - and _),
+// .['name'] (any name, for one with a period), [index], or a wildcard,
+// .* or [*], as AWS documents. A selector may hold one wildcard, a pattern
+// three.
 func (p *jsonParser) path() (*Path, error) {
 	start := p.i
 	if p.i == p.end || p.src[p.i] != '$' {
 		return nil, errorf(p.src, p.i, "a JSON condition must start with a selector such as $.field")
 	}
 	p.i++
-	var steps []step
+	path := &Path{}
 	for p.i < p.end {
-		switch p.src[p.i] {
-		case '.':
+		at := p.i
+		switch {
+		case p.peek(".*"):
+			p.i += 2
+			path.steps = append(path.steps, step{wild: '.'})
+		case p.peek(".['"):
+			p.i += 3
+			ks := p.i
+			for p.i < p.end && p.src[p.i] != '\'' {
+				p.i++
+			}
+			if p.i == ks || !p.peek("']") {
+				return nil, errorf(p.src, at, "bracket notation must be .['name'] with a name that is not empty")
+			}
+			path.steps = append(path.steps, step{key: p.src[ks:p.i]})
+			p.i += 2
+		case p.src[p.i] == '.':
 			p.i++
 			ks := p.i
 			for p.i < p.end && isKeyChar(p.src[p.i]) {
@@ -336,36 +391,53 @@ func (p *jsonParser) path() (*Path, error) {
 			if p.i == ks {
 				return nil, errorf(p.src, ks, "missing property name after '.' in selector")
 			}
-			steps = append(steps, step{key: p.src[ks:p.i]})
-		case '[':
+			path.steps = append(path.steps, step{key: p.src[ks:p.i]})
+		case p.src[p.i] == '[':
+			if len(path.steps) == 0 {
+				return nil, errorf(p.src, at, "an array index must follow a property ($.name[0])")
+			}
+			if p.peek("[*]") {
+				p.i += 3
+				path.steps = append(path.steps, step{wild: '['})
+				break
+			}
 			p.i++
 			ds := p.i
 			for p.i < p.end && p.src[p.i] >= '0' && p.src[p.i] <= '9' {
 				p.i++
 			}
 			if p.i == ds || p.i == p.end || p.src[p.i] != ']' {
-				return nil, errorf(p.src, ds, "array index must be [digits]")
+				return nil, errorf(p.src, ds, "array index must be [digits] or [*]")
 			}
 			n, err := strconv.Atoi(p.src[ds:p.i])
 			if err != nil {
 				return nil, errorf(p.src, ds, "array index too large")
 			}
 			p.i++
-			if len(steps) == 0 {
-				return nil, errorf(p.src, ds-1, "an array index must follow a property ($.name[0])")
-			}
-			steps = append(steps, step{index: n})
+			path.steps = append(path.steps, step{index: n})
 		default:
-			if len(steps) == 0 {
-				return nil, errorf(p.src, p.i, "a selector must continue with .name after $")
+			return p.endPath(path, start)
+		}
+		if path.steps[len(path.steps)-1].wild != 0 {
+			if path.wild {
+				return nil, errorf(p.src, at, "a selector may hold only one wildcard selector")
 			}
-			return &Path{src: p.src[start:p.i], steps: steps}, nil
+			path.wild = true
+			p.wildcards++
+			if p.wildcards > maxWildcards {
+				return nil, errorf(p.src, at, "at most %d wildcard selectors are allowed in one pattern", maxWildcards)
+			}
 		}
 	}
-	if len(steps) == 0 {
+	return p.endPath(path, start)
+}
+
+func (p *jsonParser) endPath(path *Path, start int) (*Path, error) {
+	if len(path.steps) == 0 {
 		return nil, errorf(p.src, p.i, "a selector must continue with .name after $")
 	}
-	return &Path{src: p.src[start:p.i], steps: steps}, nil
+	path.src = p.src[start:p.i]
+	return path, nil
 }
 
 func isKeyChar(c byte) bool {
@@ -377,7 +449,7 @@ func isKeyChar(c byte) bool {
 func indexTerm(n node) (*Path, string, bool) {
 	switch x := n.(type) {
 	case *cond:
-		if x.check == checkCompare && x.op == opEq && x.val.exact() {
+		if x.check == checkCompare && x.op == opEq && x.val.exact() && !x.path.wild {
 			return x.path, x.val.text, true
 		}
 	case *andNode:

@@ -246,6 +246,8 @@ func (d *Dumper) dump(ctx context.Context, req *events.APIGatewayProxyRequest, a
 	var b body
 	if d.root != nil {
 		l.scanBody(&b, req, d.root)
+		// Only a whole-body field dumps a body that is not JSON, as text.
+		b.redacted = b.err != "" && len(d.root.fields) > 0 && d.redact.match(b.text)
 	}
 	l.present = l.present[:0]
 	buf := append(l.fields.b[:0], '{')
@@ -298,7 +300,7 @@ func cutID(id string) string {
 // appendValue encodes v in at most limit bytes and reports whether it was cut.
 func (d *Dumper) appendValue(l *line, dst []byte, f *field, v value, req *events.APIGatewayProxyRequest, limit int) ([]byte, bool) {
 	if f.redacted {
-		return appendString(dst, "[REDACTED]", limit)
+		return appendString(dst, redactedText, limit)
 	}
 	start := len(dst)
 	raw := v.str

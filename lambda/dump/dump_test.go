@@ -236,6 +236,8 @@ func TestHandleRedaction(t *testing.T) {
 		name   string
 		keys   *string
 		fields string
+		body   *string // replaces the sample's body
+		base64 bool
 		want   map[string]any
 		hidden []string // must not be in the line at all
 	}{
@@ -283,6 +285,41 @@ func TestHandleRedaction(t *testing.T) {
 			},
 		},
 		{
+			name:   "a form body that names a key is redacted whole",
+			fields: "body=body",
+			body:   ptr("user=hanako&Password=hunter2"),
+			hidden: []string{"hunter2"},
+			want:   map[string]any{"body": "[REDACTED]"},
+		},
+		{
+			name:   "so is a truncated JSON body",
+			fields: "body=body,event_id=body.event_id",
+			body:   ptr(`{"event_id":"e-1","user":{"password":"hunter2"`),
+			hidden: []string{"hunter2"},
+			want:   map[string]any{"body": "[REDACTED]"},
+		},
+		{
+			name:   "and a JSON body nested too deep to read",
+			fields: "body=body",
+			body:   ptr(`{"password":"hunter2","x":` + strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1) + `}`),
+			hidden: []string{"hunter2"},
+			want:   map[string]any{"body": "[REDACTED]"},
+		},
+		{
+			name:   "a base64 body is looked at decoded",
+			fields: "body=body",
+			body:   ptr(base64.StdEncoding.EncodeToString([]byte("user=hanako&access_token=ya29.a0Af"))),
+			base64: true,
+			hidden: []string{"ya29.a0Af", base64.StdEncoding.EncodeToString([]byte("user=hanako&access_token=ya29.a0Af"))},
+			want:   map[string]any{"body": "[REDACTED]"},
+		},
+		{
+			name:   "a text body without a redacted key stays",
+			fields: "body=body",
+			body:   ptr("user=hanako&lang=ja"),
+			want:   map[string]any{"body": "user=hanako&lang=ja"},
+		},
+		{
 			name:   "an empty list turns redaction off",
 			keys:   ptr(""),
 			fields: "pw=body.user.Password",
@@ -295,8 +332,12 @@ func TestHandleRedaction(t *testing.T) {
 			if tt.keys != nil {
 				vars[EnvRedactKeys] = *tt.keys
 			}
-			resp, out, cfg := invoke(t, vars, signup)
-			l := oneLine(t, signup, resp, out, cfg)
+			req := signup
+			if tt.body != nil {
+				req.Body, req.IsBase64Encoded = *tt.body, tt.base64
+			}
+			resp, out, cfg := invoke(t, vars, req)
+			l := oneLine(t, req, resp, out, cfg)
 			assert.Equal(t, tt.want, l.Fields)
 			for _, secret := range tt.hidden {
 				assert.NotContains(t, string(out), secret)

@@ -6,8 +6,12 @@ import (
 	"unicode/utf8"
 )
 
-// redactedValue replaces the value of a redacted key.
-const redactedValue = `"[REDACTED]"`
+// redactedText replaces the value of a redacted key; redactedValue is it
+// encoded.
+const (
+	redactedText  = "[REDACTED]"
+	redactedValue = `"` + redactedText + `"`
+)
 
 // appendString appends s as a JSON string of at most limit bytes, quotes
 // included, and reports whether s had to be cut. Invalid UTF-8 becomes

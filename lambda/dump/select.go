@@ -120,15 +120,17 @@ type frame struct {
 // body is the request body, decoded and scanned once per request and only
 // when a field needs it.
 type body struct {
-	parsed bool
-	text   string
-	err    string // why the body is not JSON
+	text string
+	err  string // why the body is not JSON
+	// redacted tells that the body is not JSON and its text names a
+	// redacted key: a key cannot be told from other text there, so the
+	// whole body is dumped as "[REDACTED]".
+	redacted bool
 }
 
 // scanBody checks the body and finds the spans of the fields in the tree
 // at root. With duplicate keys the last one wins, as in encoding/json.
 func (l *line) scanBody(b *body, req *events.APIGatewayProxyRequest, root *node) {
-	b.parsed = true
 	b.text = req.Body
 	if req.IsBase64Encoded {
 		raw, err := base64.StdEncoding.DecodeString(b.text)
@@ -214,6 +216,9 @@ func lookup(f *field, i int, req *events.APIGatewayProxyRequest, b *body, spans 
 	case srcBody:
 		if b.err != "" {
 			if len(p.steps) == 0 && b.err != bodyEmpty {
+				if b.redacted {
+					return value{kind: kindString, str: redactedText}, true
+				}
 				// The whole body of a non-JSON request is dumped as the text received.
 				return value{kind: kindString, str: req.Body}, true
 			}

@@ -2,6 +2,7 @@ package terraform
 
 import (
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -179,6 +180,34 @@ func TestRESTAPIBodyIsTheTemplateApispecRenders(t *testing.T) {
 	a, _ := json.Marshal(fromBody)
 	b, _ := json.Marshal(fromTemplate)
 	assert.JSONEq(t, string(b), string(a))
+}
+
+// A function that outlives API Gateway's wait would keep running after the
+// caller got 504, so the plan refuses a timeout longer than the integration's.
+func TestFunctionTimeoutFitsTheIntegrationTimeout(t *testing.T) {
+	m := load(t, "terraform/service")
+	rule := one(t, one(t, m.block(t, "resource", "aws_api_gateway_rest_api", "this"), "lifecycle"), "precondition")
+	for _, tt := range []struct {
+		timeout, integrationMillis int64
+		ok                         bool
+	}{
+		{10, 29000, true},
+		{29, 29000, true},
+		{5, 5000, true},
+		{6, 5000, false},
+		{29, 28999, false},
+	} {
+		scope := map[string]cty.Value{"var": obj(map[string]cty.Value{
+			"function": obj(map[string]cty.Value{"timeout": cty.NumberIntVal(tt.timeout)}),
+			"api":      obj(map[string]cty.Value{"integration_timeout_ms": cty.NumberIntVal(tt.integrationMillis)}),
+		})}
+		assert.Equal(t, tt.ok, eval(t, attr(t, rule, "condition"), scope).True(), "timeout %d s, integration %d ms", tt.timeout, tt.integrationMillis)
+		if !tt.ok {
+			msg := eval(t, attr(t, rule, "error_message"), scope).AsString()
+			assert.Contains(t, msg, fmt.Sprintf("function.timeout (%d s) is longer than api.integration_timeout_ms (%d ms)", tt.timeout, tt.integrationMillis))
+			assert.Contains(t, msg, "Lower the function timeout or raise the integration timeout")
+		}
+	}
 }
 
 func TestOpenAPIChangesReachTheStage(t *testing.T) {

@@ -2,8 +2,9 @@
 // syntax FilterLogEvents, metric filters and subscription filters share:
 //
 //   - unstructured terms: `ERROR Exception` (all must occur), `"exact phrase"`,
-//     `?ERROR ?WARN` (at least one), `-DEBUG` (must not occur); an empty
-//     pattern or `""` matches every event;
+//     `?ERROR ?WARN` (at least one; ignored beside other terms, as AWS
+//     documents), `-DEBUG` (must not occur); an empty pattern, `""` or `" "`
+//     matches every event;
 //   - JSON: `{ $.a.b[0] = "x*" && ($.n >= 10 || $.f IS TRUE) }` with =, !=, <,
 //     >, <=, >=, `*` wildcards at either end of a string, IS NULL, NOT EXISTS,
 //     IS TRUE, IS FALSE, &&, || and parentheses; selectors with bracket

@@ -85,6 +85,7 @@ func TestMatchesAll(t *testing.T) {
 		{"   ", true},
 		{`""`, true},
 		{`"" ""`, true},
+		{`" "`, true},
 		{"ERROR", false},
 		{`-""`, false},
 		{"{ $.a = * }", false},

@@ -7,7 +7,7 @@ import "strings"
 // "Exiting with ERRORCODE: -1".
 type termPattern struct {
 	required []string
-	optional []string // `?term`: at least one must occur
+	optional []string // `?term`: at least one must occur; only in a pattern of ? terms
 	excluded []string // `-term`: none may occur
 }
 
@@ -63,6 +63,10 @@ func parseTerms(src string) (*termPattern, error) {
 			if err != nil {
 				return nil, err
 			}
+			// AWS documents `" "` as the pattern that matches everything.
+			if strings.TrimSpace(s) == "" {
+				s = ""
+			}
 			term, i = s, next
 			if i < len(src) && !isSpace(src[i]) {
 				return nil, errorf(src, i, "a quoted phrase must be followed by a space or the end of the pattern")
@@ -89,6 +93,11 @@ func parseTerms(src string) (*termPattern, error) {
 	}
 	if prefix != 0 {
 		return nil, errorf(src, prefixAt, "%q must be followed by a term", string(prefix))
+	}
+	// AWS ignores every ? term of a pattern that has other terms: `?ERROR
+	// ?ARGUMENTS REQUEST` matches "[INFO] REQUEST FAILED".
+	if len(t.required) > 0 || len(t.excluded) > 0 {
+		t.optional = nil
 	}
 	return t, nil
 }

@@ -127,6 +127,9 @@ func (s *Store) Upload(ctx context.Context, bucket, env string, zip []byte) (poi
 	})
 	if isPreconditionFailed(err) {
 		s.logf("%s was created by someone else meanwhile; checking its bytes", s3url(p))
+		if _, err := s.existing(ctx, p); err != nil {
+			return p, err
+		}
 	} else if err != nil {
 		return p, fmt.Errorf("upload %s: %w", s3url(p), err)
 	}
@@ -177,6 +180,9 @@ func (s *Store) Promote(ctx context.Context, src pointer.Pointer, from, bucket, 
 	})
 	if isPreconditionFailed(err) {
 		s.logf("copy precondition failed (the source changed or the target appeared meanwhile); checking the target")
+		if _, err := s.existing(ctx, dst); err != nil {
+			return dst, err
+		}
 	} else if err != nil {
 		return dst, fmt.Errorf("copy %s to %s: %w", s3url(src), s3url(dst), err)
 	}

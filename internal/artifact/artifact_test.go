@@ -171,6 +171,60 @@ func TestUploadNeverOverwritesOtherBytes(t *testing.T) {
 	}
 }
 
+// TestWritesNeverReplaceARacingWriter: another writer puts other bytes at
+// the content address after the existence check and before the write. The
+// write is conditional (If-None-Match), so the other object stays, and the
+// upload or promotion fails as a mismatch instead of reporting success.
+func TestWritesNeverReplaceARacingWriter(t *testing.T) {
+	zip := []byte("function zip v1")
+	for _, tt := range []struct {
+		name string
+		key  string
+		do   func(st *Store) error
+	}{
+		{"upload", pointer.Key("dev", pointer.Sum(zip)), func(st *Store) error {
+			_, err := st.Upload(context.Background(), bucket, "dev", zip)
+			return err
+		}},
+		{"promote", pointer.Key("stg", pointer.Sum(zip)), func(st *Store) error {
+			dev, err := st.Upload(context.Background(), bucket, "dev", zip)
+			if err != nil {
+				return err
+			}
+			_, err = st.Promote(context.Background(), dev, "dev", bucket, "stg")
+			return err
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, err := locals3.New("", locals3.WithBucket(bucket))
+			require.NoError(t, err)
+			t.Cleanup(func() { srv.Close() })
+			raced := false
+			racing := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodPut && r.URL.Path == "/"+bucket+"/"+tt.key && !raced {
+					raced = true
+					put := httptest.NewRequest(http.MethodPut, r.URL.Path, strings.NewReader("tampered"))
+					put.Header.Set("Content-Length", "8")
+					other := httptest.NewRecorder()
+					srv.ServeHTTP(other, put)
+					assert.Equal(t, http.StatusOK, other.Code, other.Body.String())
+				}
+				srv.ServeHTTP(w, r)
+			})
+			st, client, log := storeFor(serve(t, racing))
+
+			err = tt.do(st)
+			require.True(t, raced, "the test wrote nothing at %s", tt.key)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, ErrMismatch)
+			assert.ErrorContains(t, err, "REFUSING to overwrite s3://"+bucket+"/"+tt.key, "the refusal says what to do, as when the object was there before")
+			assert.ErrorContains(t, err, "keep it for investigation")
+			assert.Contains(t, log.String(), "meanwhile")
+			assert.Equal(t, []byte("tampered"), get(t, client, tt.key), "the racing writer's object is not replaced")
+		})
+	}
+}
+
 // TestUploadWithoutListPermission serves an S3 that answers 403 to HEAD on
 // a missing key, as S3 does for a role without s3:ListBucket: the upload
 // still goes through its conditional PUT.

@@ -181,6 +181,39 @@ func TestArtifactKeyAndChecksumAgree(t *testing.T) {
 	}
 }
 
+// A caller's null (often a conditional's "else null") means "not set":
+// the default, or for a required input Terraform's own "required" error,
+// never a validation rule failing on a null attribute. Only inputs whose
+// null has a meaning of its own accept it.
+func TestNullMeansNotSet(t *testing.T) {
+	nullMeans := map[string]bool{
+		"terraform/artifacts/kms_key_arn":         true, // SSE-S3
+		"terraform/github-oidc/oidc_provider_arn": true, // create the provider
+	}
+	for _, rel := range modules {
+		vars, err := envconfig.LoadVariables(load(t, rel).dir)
+		require.NoError(t, err)
+		for _, name := range vars.Names() {
+			t.Run(rel+"/"+name, func(t *testing.T) {
+				v := vars[name]
+				got, err := vars.Value(name, cty.NullVal(v.Type))
+				switch {
+				case nullMeans[rel+"/"+name]:
+					require.NoError(t, err)
+					assert.True(t, got.IsNull())
+				case v.Default == cty.NilVal:
+					assert.ErrorContains(t, err, "no value for required variable")
+				default:
+					require.NoError(t, err)
+					want, err := vars.Value(name, cty.NilVal)
+					require.NoError(t, err)
+					assert.True(t, want.RawEquals(got), "null gives the default")
+				}
+			})
+		}
+	}
+}
+
 func TestServiceDefaults(t *testing.T) {
 	vars, err := envconfig.LoadVariables(load(t, "terraform/service").dir)
 	require.NoError(t, err)

@@ -1,6 +1,7 @@
 variable "bucket_name" {
   description = "Name of the artifact bucket, e.g. acme-request-dump-artifacts."
   type        = string
+  nullable    = false
 
   validation {
     condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.bucket_name)) && !can(regex("[.][.]|^[0-9.]+$", var.bucket_name))
@@ -12,6 +13,7 @@ variable "environments" {
   description = "The envs, in promotion order; each owns the prefix \"<env>/\" and objects may be written only under these prefixes."
   type        = list(string)
   default     = ["dev", "stg", "prod"]
+  nullable    = false
 
   validation {
     condition     = length(var.environments) > 0 && length(distinct(var.environments)) == length(var.environments) && alltrue([for env in var.environments : can(regex("^[a-z][a-z0-9]{1,15}$", env))])
@@ -26,7 +28,8 @@ variable "retention" {
     incomplete_upload_days = optional(number, 7)
     current_days           = optional(map(number), { dev = 90 })
   })
-  default = {}
+  default  = {}
+  nullable = false
 
   validation {
     condition     = alltrue([for days in concat([var.retention.noncurrent_days, var.retention.incomplete_upload_days], values(var.retention.current_days)) : floor(days) == days && days >= 1])
@@ -49,4 +52,5 @@ variable "tags" {
   description = "Tags for the bucket, on top of the provider's default_tags."
   type        = map(string)
   default     = {}
+  nullable    = false
 }

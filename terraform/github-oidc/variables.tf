@@ -1,6 +1,7 @@
 variable "repository" {
   description = "The GitHub repository whose workflows may assume the roles, as OWNER/REPO."
   type        = string
+  nullable    = false
 
   validation {
     condition     = can(regex("^[A-Za-z0-9-]{1,39}/[A-Za-z0-9_.-]{1,100}$", var.repository))
@@ -11,6 +12,7 @@ variable "repository" {
 variable "artifact_bucket" {
   description = "Name of the artifact bucket the roles upload to."
   type        = string
+  nullable    = false
 
   validation {
     condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.artifact_bucket))
@@ -28,6 +30,7 @@ variable "environments" {
       key    = string
     }))
   }))
+  nullable = false
 
   validation {
     condition     = length(var.environments) > 0 && alltrue([for env, cfg in var.environments : can(regex("^[a-z][a-z0-9]{1,15}$", env)) && alltrue([for from in cfg.read_prefixes : contains(keys(var.environments), from) && from != env])])
@@ -60,6 +63,7 @@ variable "role_name_prefix" {
   description = "Prefix of the roles' names; the role of env is \"<prefix><env>\"."
   type        = string
   default     = "request-dump-deploy-"
+  nullable    = false
 
   validation {
     condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,48}$", var.role_name_prefix))
@@ -71,6 +75,7 @@ variable "max_session_duration" {
   description = "Longest session, in seconds, a workflow gets from a role."
   type        = number
   default     = 3600
+  nullable    = false
 
   validation {
     condition     = floor(var.max_session_duration) == var.max_session_duration && var.max_session_duration >= 3600 && var.max_session_duration <= 43200
@@ -82,4 +87,5 @@ variable "tags" {
   description = "Tags for every resource, on top of the provider's default_tags."
   type        = map(string)
   default     = {}
+  nullable    = false
 }

@@ -1,6 +1,7 @@
 variable "name" {
   description = "Name of the function, the REST API, the roles and the log groups (/aws/lambda/<name>), e.g. request-dump-dev."
   type        = string
+  nullable    = false
 
   validation {
     # 64 is Lambda's limit; the longest derived name, the role
@@ -13,6 +14,7 @@ variable "name" {
 variable "environment" {
   description = "Environment this instance belongs to (dev, stg, prod, ...). The artifact key must be under the \"<environment>/\" prefix."
   type        = string
+  nullable    = false
 
   validation {
     condition     = can(regex("^[a-z][a-z0-9]{1,15}$", var.environment))
@@ -27,6 +29,7 @@ variable "artifact" {
     key    = string
     sha256 = string
   })
+  nullable = false
 
   validation {
     condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.artifact.bucket))
@@ -69,7 +72,8 @@ variable "function" {
     architecture = optional(string, "arm64")
     log_level    = optional(string, "INFO")
   })
-  default = {}
+  default  = {}
+  nullable = false
 
   validation {
     condition     = floor(var.function.memory_size) == var.function.memory_size && var.function.memory_size >= 128 && var.function.memory_size <= 10240
@@ -105,7 +109,8 @@ variable "dump" {
     max_value_bytes = optional(number, 8192)
     max_event_bytes = optional(number, 65536)
   })
-  default = {}
+  default  = {}
+  nullable = false
 
   validation {
     condition     = length(var.dump.fields) >= 1 && length(var.dump.fields) <= 50
@@ -169,7 +174,8 @@ variable "api" {
     integration_timeout_ms = optional(number, 29000)
     xray_tracing           = optional(bool, false)
   })
-  default = {}
+  default  = {}
+  nullable = false
 
   validation {
     condition     = can(regex("^[A-Za-z0-9_]{1,128}$", var.api.stage_name))
@@ -196,6 +202,7 @@ variable "log_retention_days" {
   description = "Days CloudWatch Logs keeps the function's and the access log's events."
   type        = number
   default     = 30
+  nullable    = false
 
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
@@ -207,4 +214,5 @@ variable "tags" {
   description = "Tags for every resource, on top of the provider's default_tags."
   type        = map(string)
   default     = {}
+  nullable    = false
 }

@@ -126,6 +126,11 @@ func ParseFields(s string) ([]Field, error) {
 		if !named {
 			pathText, name = name, ""
 		}
+		// Body keys may hold "=", but one in a path is far more likely two
+		// entries joined by something other than a comma.
+		if strings.Contains(pathText, "=") {
+			return nil, bad(`the path holds "=": separate entries with commas (want name=path,name=path)`)
+		}
 		p, err := ParsePath(pathText)
 		if err != nil {
 			return nil, bad("%v", err)
@@ -179,7 +184,8 @@ func ParseRedactKeys(s string) ([]string, error) {
 		for j := 0; j < len(key); j++ {
 			// Matching folds ASCII case only, so keys are printable ASCII.
 			if key[j] <= ' ' || key[j] > '~' {
-				return nil, fmt.Errorf("%s entry %d %q: byte %d is not printable ASCII", EnvRedactKeys, i+1, key, j+1)
+				return nil, fmt.Errorf("%s entry %d %q: byte %d %q cannot be in a key name (want printable ASCII without spaces, e.g. api_key)",
+					EnvRedactKeys, i+1, key, j+1, key[j:j+1])
 			}
 		}
 		keys = append(keys, strings.ToLower(key))

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Points env <env> back at the artifact it ran at git revision <rev>: restores
+# Points env <env> (stg or prod; dev follows the code, so revert the code
+# change instead) back at the artifact it ran at git revision <rev>: restores
 # envs/<env>/artifact.auto.tfvars.json from that revision and checks that the
 # object it names is still in S3 with those bytes. On any failure the pointer
 # is left as it was. Commit the file and open a pull request; Atlantis plans
@@ -19,6 +20,12 @@ shift 2
 cd "$(dirname "$0")/.."
 path=envs/$env/artifact.auto.tfvars.json
 [ -d "envs/$env" ] || { echo "rollback.sh: unknown env '$env': there is no envs/$env directory" >&2; exit 2; }
+# CI requires dev's pointer to name the zip the commit builds
+# (scripts/check-pointer.sh dev), so an older dev pointer could never merge.
+if [ "$env" = dev ]; then
+  echo "rollback.sh: dev runs the zip its commit builds, so roll dev back by reverting the code change (git revert <commit>) and pointing dev at that build (docs/runbook.md, Roll back)" >&2
+  exit 2
+fi
 git rev-parse --verify --quiet "$rev^{commit}" >/dev/null ||
   { echo "rollback.sh: '$rev' is not a git revision here (try a commit hash, a tag or HEAD~1)" >&2; exit 1; }
 git cat-file -e "$rev:$path" 2>/dev/null ||

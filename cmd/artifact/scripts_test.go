@@ -263,6 +263,7 @@ func TestScriptsRejectBadArguments(t *testing.T) {
 		{"verify-artifact.sh", []string{"qa"}, 2, `unknown env "qa"`},
 		{"rollback.sh", []string{"prod"}, 2, "usage: scripts/rollback.sh <env> <git-rev>"},
 		{"rollback.sh", []string{"qa", "HEAD"}, 2, "unknown env 'qa'"},
+		{"rollback.sh", []string{"dev", "HEAD"}, 2, "roll dev back by reverting the code change (git revert <commit>)"},
 		{"rollback.sh", []string{"prod", "no-such-rev"}, 1, "'no-such-rev' is not a git revision"},
 		{"promotions.sh", []string{"HEAD"}, 2, "usage: scripts/promotions.sh <before-commit> <after-commit>"},
 		{"promotions.sh", []string{"HEAD", "no-such-rev"}, 1, "'no-such-rev' is not a commit"},
@@ -467,27 +468,27 @@ func TestScriptsRefuseMalformedPointers(t *testing.T) {
 	}
 }
 
-// TestRollbackRestoresAnEarlierArtifact points dev back at the artifact of
-// the previous commit, which is still in S3.
+// TestRollbackRestoresAnEarlierArtifact points prod back at the artifact
+// of the previous commit, which is still in S3.
 func TestRollbackRestoresAnEarlierArtifact(t *testing.T) {
 	sb := newSandbox(t)
 	sb.writeZip(t, "v1")
-	code, out := sb.run(t, "upload.sh", "dev", "--write-pointer")
+	code, out := sb.run(t, "upload.sh", "prod", "--write-pointer")
 	require.Equal(t, 0, code, out)
-	v1 := sb.readPointer(t, "dev")
-	sb.git(t, "commit", "-q", "-am", "dev: v1")
+	v1 := sb.readPointer(t, "prod")
+	sb.git(t, "commit", "-q", "-am", "prod: v1")
 
 	sb.writeZip(t, "v2")
-	code, out = sb.run(t, "upload.sh", "dev", "--write-pointer")
+	code, out = sb.run(t, "upload.sh", "prod", "--write-pointer")
 	require.Equal(t, 0, code, out)
-	sb.git(t, "commit", "-q", "-am", "dev: v2")
+	sb.git(t, "commit", "-q", "-am", "prod: v2")
 
-	code, out = sb.run(t, "rollback.sh", "dev", "HEAD~1")
+	code, out = sb.run(t, "rollback.sh", "prod", "HEAD~1")
 	require.Equal(t, 0, code, out)
-	assert.Contains(t, out, "commit envs/dev/artifact.auto.tfvars.json")
-	assert.Equal(t, string(v1), string(sb.readPointer(t, "dev")))
+	assert.Contains(t, out, "commit envs/prod/artifact.auto.tfvars.json")
+	assert.Equal(t, string(v1), string(sb.readPointer(t, "prod")))
 
-	code, out = sb.run(t, "rollback.sh", "dev", "HEAD~1")
+	code, out = sb.run(t, "rollback.sh", "prod", "HEAD~1")
 	require.Equal(t, 0, code, out)
 	assert.Contains(t, out, "nothing to do")
 }

@@ -179,6 +179,23 @@ func TestAPIGatewayAccountCanWriteAccessLogs(t *testing.T) {
 	assert.Equal(t, []string{"module.artifacts.bucket"}, refs(attr(t, g.block(t, "module", "github_oidc"), "artifact_bucket")))
 }
 
+// Each env's policies go on that env's role and no other; the roles have
+// no policies besides these.
+func TestDeployRolePoliciesAttachToTheirOwnRole(t *testing.T) {
+	m := load(t, "terraform/github-oidc")
+	assert.Equal(t, []string{"aws_iam_role_policy.state", "aws_iam_role_policy.this"}, rolePolicies(m, "this"))
+	this := m.block(t, "resource", "aws_iam_role_policy", "this")
+	assert.Equal(t, "var.environments", m.source(attr(t, this, "for_each")))
+	assert.Equal(t, "aws_iam_role.this[each.key].id", m.source(attr(t, this, "role")))
+	assert.Equal(t, "data.aws_iam_policy_document.this[each.key].json", m.source(attr(t, this, "policy")))
+	state := m.block(t, "resource", "aws_iam_role_policy", "state")
+	assert.Equal(t, "data.aws_iam_policy_document.state", m.source(attr(t, state, "for_each")))
+	assert.Equal(t, "aws_iam_role.this[each.key].id", m.source(attr(t, state, "role")))
+	assert.Equal(t, "each.value.json", m.source(attr(t, state, "policy")))
+	role := m.block(t, "resource", "aws_iam_role", "this")
+	assert.Equal(t, "data.aws_iam_policy_document.assume[each.key].json", m.source(attr(t, role, "assume_role_policy")))
+}
+
 // The smoke tests of an env search only that env's function log group.
 func TestDeployRolesReadOnlyTheirOwnLogGroup(t *testing.T) {
 	m := load(t, "terraform/github-oidc")

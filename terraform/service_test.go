@@ -58,7 +58,7 @@ func rolePolicies(m *config, label string) []string {
 		for _, b := range m.blocks("resource", typ) {
 			if a, ok := b.Body.Attributes["role"]; ok {
 				for _, ref := range refs(a.Expr) {
-					if strings.HasPrefix(ref, "aws_iam_role."+label+".") {
+					if ref == "aws_iam_role."+label || strings.HasPrefix(ref, "aws_iam_role."+label+".") {
 						out = append(out, typ+"."+b.Labels[1])
 					}
 				}

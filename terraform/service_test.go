@@ -78,10 +78,26 @@ func TestFunctionWaitsForEveryPolicyOfItsRole(t *testing.T) {
 	policies := rolePolicies(m, "function")
 	assert.Equal(t, []string{"aws_iam_role_policy.function_logs", "aws_iam_role_policy_attachment.function_xray"}, policies,
 		"the execution role has the log policy and, with tracing, X-Ray's; nothing else")
-	dependsOn := refs(attr(t, m.block(t, "resource", "aws_lambda_function", "this"), "depends_on"))
+	fn := m.block(t, "resource", "aws_lambda_function", "this")
+	dependsOn := refs(attr(t, fn, "depends_on"))
 	for _, p := range policies {
 		assert.Contains(t, dependsOn, p, "the function depends on %s", p)
 	}
+
+	xray := m.block(t, "resource", "aws_iam_role_policy_attachment", "function_xray")
+	for on, want := range map[bool]struct {
+		count int64
+		mode  string
+	}{true: {1, "Active"}, false: {0, "PassThrough"}} {
+		scope := map[string]cty.Value{"var": obj(map[string]cty.Value{"api": obj(map[string]cty.Value{"xray_tracing": cty.BoolVal(on)})})}
+		count, _ := eval(t, attr(t, xray, "count"), scope).AsBigFloat().Int64()
+		assert.Equal(t, want.count, count, "X-Ray policy with xray_tracing = %v", on)
+		assert.Equal(t, want.mode, eval(t, attr(t, one(t, fn, "tracing_config"), "mode"), scope).AsString())
+	}
+	policyARN := eval(t, attr(t, xray, "policy_arn"), map[string]cty.Value{"data": obj(map[string]cty.Value{
+		"aws_arn": obj(map[string]cty.Value{"log_group": obj(map[string]cty.Value{"partition": cty.StringVal("aws")})}),
+	})})
+	assert.Equal(t, "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess", policyARN.AsString(), "write-only X-Ray access")
 }
 
 func TestPlanFailsOnAMissingOrChangedArtifact(t *testing.T) {

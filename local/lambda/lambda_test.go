@@ -507,9 +507,12 @@ func TestRIEKilledDuringInvocation(t *testing.T) {
 	f, sink := deploy(t, lambda.Spec{})
 	invoke(t, f, "warm", `{"action":"echo"}`)
 	env := f.Environments()[0]
-	done := invokeAsync(f, "victim", `{"action":"sleep","sleep_ms":3000}`)
-	require.Eventually(t, func() bool { return containsLine(sink.messages(env.LogStream), "sleeping") || f.Stats().InFlight == 1 }, 5*time.Second, time.Millisecond)
-	time.Sleep(100 * time.Millisecond)
+	// The function marks when it is inside the handler: a kill before that
+	// would be a kill before the invocation, which the pool retries
+	// elsewhere.
+	mark := filepath.Join(t.TempDir(), "in-handler")
+	done := invokeAsync(f, "victim", fmt.Sprintf(`{"action":"sleep","sleep_ms":3000,"mark":%q}`, mark))
+	require.Eventually(t, func() bool { _, err := os.Stat(mark); return err == nil }, 30*time.Second, time.Millisecond, "the invocation reached the handler")
 	require.NoError(t, syscall.Kill(env.PID, syscall.SIGKILL))
 
 	o := <-done

@@ -23,6 +23,10 @@ type request struct {
 	SleepMS int    `json:"sleep_ms"`
 	Text    string `json:"text"`
 	MB      int    `json:"mb"`
+	// Mark names a file "sleep" creates once it is inside the handler, so
+	// that a test can act during the invocation without guessing when
+	// that is.
+	Mark string `json:"mark"`
 }
 
 // keep holds memory an "allocate" invocation touched, so that it stays
@@ -88,6 +92,11 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 		return "exiting soon", nil
 	case "sleep":
 		fmt.Println("sleeping", req.SleepMS, "ms")
+		if req.Mark != "" {
+			if err := os.WriteFile(req.Mark, nil, 0o644); err != nil {
+				return nil, err
+			}
+		}
 		time.Sleep(time.Duration(req.SleepMS) * time.Millisecond)
 		fmt.Println("awake")
 		return "slept", nil

@@ -52,26 +52,33 @@ func TestBootstrapDoesNotLinkTheSDK(t *testing.T) {
 }
 
 // TestBuildIsReproducible builds the zip in two copies of the sources that
-// differ in path, file times, time zone, umask, locale, Go build cache and
-// GOFLAGS, and expects the same bytes; then checks the zip's layout and
-// sizes. The second build starts from an empty cache, so it recompiles
-// everything (about half a minute).
+// differ in path, file times, time zone, umask, locale, Go build cache,
+// GOFLAGS, a `go env -w` file and a go.work in a parent folder, and expects
+// the same bytes; then checks the zip's layout and sizes. The second build
+// starts from an empty cache, so it recompiles everything (about half a
+// minute).
 func TestBuildIsReproducible(t *testing.T) {
 	root := repoRoot(t)
 	type build struct {
 		dir string
 		env []string
 	}
+	// The go env file fills in what the build leaves empty; a go.work above
+	// the clone would make it a workspace that does not hold the module.
+	hostile := t.TempDir()
+	goenv := filepath.Join(hostile, "go.env")
+	require.NoError(t, os.WriteFile(goenv, []byte("GOFLAGS=-gcflags=all=-N\nGOEXPERIMENT=\nGOOS=windows\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(hostile, "go.work"), []byte("go 1.21\n"), 0o644))
 	builds := []build{
 		{
 			dir: filepath.Join(t.TempDir(), "a"),
 			env: []string{"TZ=UTC", "LC_ALL=POSIX", "UMASK=022"},
 		},
 		{
-			dir: filepath.Join(t.TempDir(), "some", "much", "longer", "path", "to", "a", "clone"),
+			dir: filepath.Join(hostile, "some", "much", "longer", "path", "to", "a", "clone"),
 			env: []string{
 				"TZ=Asia/Tokyo", "LC_ALL=C.UTF-8", "UMASK=077", "GOCACHE=" + t.TempDir(),
-				"GOFLAGS=-gcflags=-N", "GOARM64=v9.0", "GOTOOLCHAIN=local", "GOARCH=amd64",
+				"GOFLAGS=-gcflags=-N", "GOARM64=v9.0", "GOTOOLCHAIN=local", "GOARCH=amd64", "GOENV=" + goenv,
 			},
 		},
 	}

@@ -48,6 +48,20 @@ toolchain=$(awk '$1 == "toolchain" { print $2 }' go.mod)
 [ -n "$toolchain" ] || { echo "build.sh: go.mod has no toolchain line" >&2; exit 1; }
 export GOTOOLCHAIN=$toolchain
 
+# A go.work in a parent folder would make the clone part of a workspace,
+# and the user's `go env -w` file fills in every variable left empty below
+# (GOFLAGS, GOEXPERIMENT, zipbootstrap's GOOS): both off. Only the file's
+# settings of where modules and caches come from are kept; they cannot
+# change the bytes.
+export GOWORK=off
+kept=(GOPATH GOMODCACHE GOCACHE GOPROXY GONOPROXY GOPRIVATE GOSUMDB GONOSUMDB GOINSECURE GOAUTH)
+settings=$(go env "${kept[@]}")
+mapfile -t values <<<"$settings"
+for i in "${!kept[@]}"; do
+  export "${kept[$i]}=${values[$i]:-}"
+done
+export GOENV=off
+
 # Nothing from the caller's environment may change the bytes: no cgo, the
 # baseline instruction sets, no experiments, no extra flags.
 export CGO_ENABLED=0 GOFLAGS= GOEXPERIMENT= GOAMD64=v1 GOARM64=v8.0

@@ -204,9 +204,13 @@ func (c *cli) rel(path string) string {
 	return path
 }
 
+// passBucket is what to do about an unreadable pointer for the commands
+// that take --bucket.
+const passBucket = "pass --bucket to name the artifact bucket"
+
 // currentBucket returns the bucket of env's committed pointer, or "" when
-// there is no pointer file yet.
-func (c *cli) currentBucket(env string) (string, error) {
+// there is no pointer file yet; fix says what to do when it is unreadable.
+func (c *cli) currentBucket(env, fix string) (string, error) {
 	path := c.pointerPath(env)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -217,7 +221,7 @@ func (c *cli) currentBucket(env string) (string, error) {
 	}
 	p, err := pointer.Parse(data)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w; pass --bucket to name the artifact bucket", c.rel(path), err)
+		return "", fmt.Errorf("%s: %w; %s", c.rel(path), err, fix)
 	}
 	return p.Bucket, nil
 }
@@ -226,7 +230,7 @@ func (c *cli) bucketFor(env string) (string, error) {
 	if c.bucket != "" {
 		return c.bucket, nil
 	}
-	b, err := c.currentBucket(env)
+	b, err := c.currentBucket(env, passBucket)
 	if err != nil {
 		return "", err
 	}
@@ -320,7 +324,7 @@ func (c *cli) promote(ctx context.Context, pos []string) error {
 	if err != nil {
 		return err
 	}
-	bucket, err := c.currentBucket(to)
+	bucket, err := c.currentBucket(to, fmt.Sprintf("fix it, or delete it to promote into the bucket %s names", c.rel(c.pointerPath(from))))
 	if err != nil {
 		return err
 	}
@@ -399,7 +403,7 @@ func (c *cli) setPointer(_ context.Context, pos []string) error {
 	}
 	bucket := c.bucket
 	if bucket == "" {
-		if bucket, err = c.currentBucket(env); err != nil {
+		if bucket, err = c.currentBucket(env, passBucket); err != nil {
 			return err
 		}
 	}

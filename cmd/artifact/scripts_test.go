@@ -468,6 +468,19 @@ func TestScriptsRefuseMalformedPointers(t *testing.T) {
 	}
 }
 
+// TestPromoteOverAnUnreadablePointer: the target env's pointer is only read
+// for its bucket; when it cannot be read, the message says what promote.sh
+// can do about it (it has no --bucket flag).
+func TestPromoteOverAnUnreadablePointer(t *testing.T) {
+	sb := newSandbox(t)
+	require.NoError(t, os.WriteFile(sb.pointerPath("stg"), []byte("{\"artifact\": "), 0o644))
+	code, out := sb.run(t, "promote.sh", "dev", "stg")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "envs/stg/artifact.auto.tfvars.json: not a pointer file")
+	assert.Contains(t, out, "fix it, or delete it to promote into the bucket envs/dev/artifact.auto.tfvars.json names")
+	assert.NotContains(t, out, "--bucket")
+}
+
 // TestRollbackRestoresAnEarlierArtifact points prod back at the artifact
 // of the previous commit, which is still in S3.
 func TestRollbackRestoresAnEarlierArtifact(t *testing.T) {

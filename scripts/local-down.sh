@@ -5,12 +5,17 @@ set -euo pipefail
 [ $# -eq 0 ] || { echo "usage: scripts/local-down.sh (no arguments)" >&2; exit 2; }
 cd "$(dirname "$0")/.."
 pidfile=.local/local-aws.pid
-if [ ! -f "$pidfile" ] || ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-  echo "local-down.sh: the local stack is not running"
-  rm -f "$pidfile"
-  exit 0
-fi
-pid=$(cat "$pidfile")
+# The pid file outlives a stack that died (or a reboot), and its pid may now
+# be another program's: stop the process only if it is local-aws.
+pid=$(cat "$pidfile" 2>/dev/null || true)
+case $(ps -p "${pid:-0}" -o comm= 2>/dev/null || true) in
+  *local-aws) ;;
+  *)
+    echo "local-down.sh: the local stack is not running"
+    rm -f "$pidfile"
+    exit 0
+    ;;
+esac
 echo "local-down.sh: stopping the local stack (pid $pid)"
 kill -TERM "$pid"
 for _ in $(seq 100); do

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/acme/request-dump/internal/repo"
+)
+
+// TestLocalDown: scripts/local-down.sh stops the process its pid file names
+// only if that process is local-aws; a stale pid file (the stack died, the
+// pid was reused) must not kill whatever now has that pid.
+func TestLocalDown(t *testing.T) {
+	sleep, err := exec.LookPath("sleep")
+	require.NoError(t, err)
+	tests := []struct {
+		name    string
+		program string // what the pid file's process runs
+		stopped bool
+		printed string
+	}{
+		{"the local stack", "local-aws", true, "local-down.sh: stopped"},
+		{"another program with a stale pid", "sleep", false, "the local stack is not running"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := scriptTree(t)
+			// A stand-in process under the program's name.
+			exe := filepath.Join(t.TempDir(), tt.program)
+			data, err := os.ReadFile(sleep)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(exe, data, 0o755))
+			proc := exec.Command(exe, "60")
+			require.NoError(t, proc.Start())
+			exited := make(chan struct{})
+			go func() { _ = proc.Wait(); close(exited) }()
+			t.Cleanup(func() { _ = proc.Process.Kill(); <-exited })
+			pidfile := filepath.Join(root, ".local", "local-aws.pid")
+			require.NoError(t, os.WriteFile(pidfile, []byte(strconv.Itoa(proc.Process.Pid)+"\n"), 0o644))
+
+			out, err := exec.Command(filepath.Join(root, "scripts", "local-down.sh")).CombinedOutput()
+			require.NoError(t, err, "%s", out)
+			assert.Contains(t, string(out), tt.printed)
+			assert.NoFileExists(t, pidfile)
+			select {
+			case <-exited:
+				assert.True(t, tt.stopped, "local-down.sh stopped a process that is not the local stack")
+			default:
+				assert.False(t, tt.stopped, "local-down.sh left the local stack running")
+			}
+		})
+	}
+}
+
+// scriptTree copies scripts/local-down.sh into a scratch tree with an empty
+// .local: the script works on the .local of the directory above its own.
+func scriptTree(t *testing.T) string {
+	t.Helper()
+	script, err := repo.Path("scripts", "local-down.sh")
+	require.NoError(t, err)
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "scripts"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, ".local"), 0o755))
+	data, err := os.ReadFile(script)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(root, "scripts", "local-down.sh"), data, 0o755))
+	return root
+}

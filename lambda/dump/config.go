@@ -55,7 +55,9 @@ type Config struct {
 
 // Field is one selected field: a place in the request and its output name.
 type Field struct {
+	// Name is the field's key in the line's fields object.
 	Name string
+	// Path is where in the request the value is taken from.
 	Path Path
 }
 

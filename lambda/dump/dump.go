@@ -122,7 +122,9 @@ func minEventBytes(fields []Field) int {
 
 // Response is the body the function answers with.
 type Response struct {
-	RequestID    string `json:"request_id"`
+	// RequestID is API Gateway's request id, the line's api_request_id.
+	RequestID string `json:"request_id"`
+	// AWSRequestID is Lambda's request id, the line's aws_request_id.
 	AWSRequestID string `json:"aws_request_id"`
 }
 

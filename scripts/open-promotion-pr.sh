@@ -5,9 +5,10 @@
 # commits only that file on branch promote/<to>-<hash>, pushes it and opens a
 # pull request with gh. A pull request opened with the workflow's
 # GITHUB_TOKEN starts no workflow run by itself, so it dispatches the pull
-# request workflow on the branch. Idempotent: a branch that has its pull
-# request is left alone; one without (an earlier run stopped after the push)
-# gets it. Needs GH_TOKEN (or gh auth) and an origin.
+# request workflow on the branch. Idempotent: a branch without a pull
+# request (an earlier run stopped after the push) gets it; an open pull
+# request gets its checks started again; a closed one is left alone. Needs
+# GH_TOKEN (or gh auth) and an origin.
 set -euo pipefail
 
 usage() {
@@ -52,7 +53,14 @@ if git ls-remote --exit-code --heads origin "$branch" >/dev/null; then
   prs=$(gh pr list --head "$branch" --base "$base" --state all --json state,url --jq '.[] | .state + " " + .url')
   if [ -n "$prs" ]; then
     echo "open-promotion-pr.sh: $branch already has a pull request: $prs" >&2
-    echo "  (a closed one stays closed: reopen it, or delete the branch on origin and run this again)" >&2
+    if ! grep -q '^OPEN ' <<<"$prs"; then
+      echo "  (a closed one stays closed: reopen it, or delete the branch on origin and run this again)" >&2
+      exit 0
+    fi
+    # An earlier run may have stopped before starting its checks; another
+    # run of them is harmless.
+    echo "open-promotion-pr.sh: starting $workflow on $branch" >&2
+    gh workflow run "$workflow" --ref "$branch"
     exit 0
   fi
   echo "open-promotion-pr.sh: branch $branch is on origin without a pull request (an earlier run stopped after pushing it)" >&2

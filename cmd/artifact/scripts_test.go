@@ -85,7 +85,7 @@ func newSandbox(t *testing.T) *sandbox {
 	// gh is GitHub's CLI; the stand-in records what it was asked to do,
 	// keeps the pull requests it opened in .bin/prs (as "STATE url" lines,
 	// which `gh pr list` prints), and fails `gh pr create` while .bin/fail
-	// exists.
+	// exists and `gh workflow run` while .bin/fail-dispatch exists.
 	bin := filepath.Join(dir, ".bin")
 	ghLog := filepath.Join(dir, ".gh.log")
 	require.NoError(t, os.MkdirAll(bin, 0o755))
@@ -97,6 +97,8 @@ case "$1 $2" in
   [ ! -f "`+bin+`/fail" ] || { echo "gh: pull request create failed: GraphQL: GitHub Actions is not permitted to create or approve pull requests" >&2; exit 1; }
   echo "OPEN https://github.com/acme/request-dump/pull/1" >> "`+bin+`/prs"
   echo "https://github.com/acme/request-dump/pull/1" ;;
+"workflow run")
+  [ ! -f "`+bin+`/fail-dispatch" ] || { echo "gh: HTTP 403: Resource not accessible by integration" >&2; exit 1; } ;;
 esac
 `), 0o755))
 
@@ -426,6 +428,46 @@ func TestOpenPromotionPRFinishesAnInterruptedRun(t *testing.T) {
 	assert.Equal(t, "OPEN https://github.com/acme/request-dump/pull/1\n", string(prs))
 	assert.Empty(t, sb.git(t, "status", "--porcelain"))
 	assert.Equal(t, "main", sb.git(t, "branch", "--show-current"))
+}
+
+// TestOpenPromotionPRDispatchesAfterAFailedDispatch: when the pull request
+// was opened but its checks could not be started, running the script again
+// starts them instead of leaving the pull request without checks.
+func TestOpenPromotionPRDispatchesAfterAFailedDispatch(t *testing.T) {
+	sb := newSandbox(t)
+	zip := sb.writeZip(t, "v1")
+	code, out := sb.run(t, "upload.sh", "dev", "--write-pointer")
+	require.Equal(t, 0, code, out)
+	sb.git(t, "commit", "-q", "-am", "dev: artifact v1")
+	sb.git(t, "push", "-q", "origin", "main")
+	branch := "promote/stg-" + strings.TrimPrefix(pointer.Key("stg", pointer.Sum(zip)), "stg/")[:12]
+
+	fail := filepath.Join(sb.dir, ".bin", "fail-dispatch")
+	require.NoError(t, os.WriteFile(fail, nil, 0o644))
+	code, out = sb.run(t, "open-promotion-pr.sh", "dev", "stg")
+	require.Equal(t, 1, code, out)
+	assert.Contains(t, out, "Resource not accessible by integration")
+	sb.git(t, "switch", "-q", "main")
+
+	require.NoError(t, os.Remove(fail))
+	code, out = sb.run(t, "open-promotion-pr.sh", "dev", "stg")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "already has a pull request: OPEN https://github.com/acme/request-dump/pull/1")
+	assert.Contains(t, out, "starting pull-request.yml on "+branch)
+	gh, err := os.ReadFile(sb.ghLog)
+	require.NoError(t, err)
+	assert.Equal(t, 1, strings.Count(string(gh), "pr create"), "%s", gh)
+	assert.Equal(t, 2, strings.Count(string(gh), "workflow run pull-request.yml --ref "+branch), "%s", gh)
+
+	// A closed promotion pull request was closed on purpose: left alone.
+	require.NoError(t, os.WriteFile(filepath.Join(sb.dir, ".bin", "prs"), []byte("CLOSED https://github.com/acme/request-dump/pull/1\n"), 0o644))
+	code, out = sb.run(t, "open-promotion-pr.sh", "dev", "stg")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "a closed one stays closed: reopen it, or delete the branch on origin and run this again")
+	gh, err = os.ReadFile(sb.ghLog)
+	require.NoError(t, err)
+	assert.Equal(t, 2, strings.Count(string(gh), "workflow run pull-request.yml --ref "+branch), "%s", gh)
+	assert.Empty(t, sb.git(t, "status", "--porcelain"))
 }
 
 // TestScriptsRefuseMalformedPointers gives the scripts pointers that are

@@ -5,6 +5,7 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"os"
 
@@ -13,11 +14,21 @@ import (
 	"github.com/acme/request-dump/lambda/dump"
 )
 
+// levelFatal is Lambda's FATAL, which slog has no name for.
+const levelFatal = slog.LevelError + 4
+
 func main() {
 	if err := run(); err != nil {
-		// A JSON line at ERROR passes any AWS_LAMBDA_LOG_LEVEL filter; Lambda
-		// then reports the failed init as Runtime.ExitError.
-		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("invalid configuration", "error", err.Error())
+		// A JSON line at FATAL passes every AWS_LAMBDA_LOG_LEVEL filter (one
+		// at ERROR is dropped under FATAL); Lambda then reports the failed
+		// init as Runtime.ExitError.
+		h := slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.LevelKey {
+				a.Value = slog.StringValue("FATAL")
+			}
+			return a
+		}})
+		slog.New(h).Log(context.Background(), levelFatal, "invalid configuration", "error", err.Error())
 		os.Exit(1)
 	}
 }

@@ -172,7 +172,8 @@ func copySources(t *testing.T, root, dir string, scrambled bool) {
 // TestBootstrapUnderRIE runs the built function under the AWS Lambda
 // Runtime Interface Emulator, as the local stack does: every invoke gets
 // its answer and exactly one dump line, and a bad configuration stops the
-// function at init with a message naming the bad entry.
+// function at init with a message naming the bad entry, at FATAL so that
+// no AWS_LAMBDA_LOG_LEVEL filters it out.
 func TestBootstrapUnderRIE(t *testing.T) {
 	rie, err := repo.Tool("aws-lambda-rie")
 	require.NoError(t, err, "make test builds it first")
@@ -209,13 +210,13 @@ func TestBootstrapUnderRIE(t *testing.T) {
 	})
 
 	t.Run("bad configuration fails at init", func(t *testing.T) {
-		url, output := startRIE(t, rie, bin, "DUMP_FIELDS=a=body.a,b=body.b,x=bogus.y")
+		url, output := startRIE(t, rie, bin, "DUMP_FIELDS=a=body.a,b=body.b,x=bogus.y", "AWS_LAMBDA_LOG_LEVEL=FATAL")
 		status, _ := invokeRIE(t, url, "00000000-0000-0000-0000-0000000000ff", body)
 		assert.Equal(t, http.StatusBadGateway, status)
 		require.Eventually(t, func() bool {
 			return strings.Contains(output.String(), "Runtime.ExitError")
 		}, 10*time.Second, 50*time.Millisecond, "output: %s", output)
-		assert.Contains(t, output.String(), `"level":"ERROR","msg":"invalid configuration","error":"DUMP_FIELDS entry 3 \"x=bogus.y\": unknown source \"bogus\"`)
+		assert.Contains(t, output.String(), `"level":"FATAL","msg":"invalid configuration","error":"DUMP_FIELDS entry 3 \"x=bogus.y\": unknown source \"bogus\"`)
 		assert.NotContains(t, output.String(), `"msg":"request dump"`)
 	})
 }

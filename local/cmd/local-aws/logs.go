@@ -59,11 +59,9 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer stop()
 	}
 
-	seen := map[string]bool{}
-	start := time.Now().Add(-*since)
+	w := newWindow(time.Now().Add(-*since))
 	for {
-		next, err := printEvents(ctx, client, *group, *filter, start, seen, stdout)
-		if err != nil {
+		if err := w.read(ctx, client, *group, *filter, stdout); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -72,9 +70,6 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if !*follow {
 			return nil
 		}
-		// Re-read the last second: events ingested late keep their
-		// timestamps, and seen drops the repeats.
-		start = next.Add(-time.Second)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -83,34 +78,57 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 }
 
-// printEvents prints the events from start on that it has not printed yet,
-// and returns the newest timestamp it saw.
-func printEvents(ctx context.Context, client *cloudwatchlogs.Client, group, filter string, start time.Time, seen map[string]bool, out io.Writer) (time.Time, error) {
-	newest := start
+// window is where the next read starts and the events already printed from
+// there on.
+type window struct {
+	start time.Time
+	seen  map[string]int64 // event id → timestamp in ms
+}
+
+func newWindow(start time.Time) *window {
+	return &window{start: start, seen: map[string]int64{}}
+}
+
+// read prints the events from the start on that it has not printed yet.
+// The next read starts a second before the newest event printed (events
+// ingested late keep their timestamps), never further back, so seen can
+// forget the events before it: following for hours keeps it small.
+func (w *window) read(ctx context.Context, client *cloudwatchlogs.Client, group, filter string, out io.Writer) error {
+	newest := w.start
 	p := cloudwatchlogs.NewFilterLogEventsPaginator(client, &cloudwatchlogs.FilterLogEventsInput{
 		LogGroupName:  aws.String(group),
 		FilterPattern: aws.String(filter),
-		StartTime:     aws.Int64(start.UnixMilli()),
+		StartTime:     aws.Int64(w.start.UnixMilli()),
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return newest, fmt.Errorf("logs %s: %w", group, err)
+			return fmt.Errorf("logs %s: %w", group, err)
 		}
 		for _, e := range page.Events {
 			id := aws.ToString(e.EventId)
-			if seen[id] {
+			if _, ok := w.seen[id]; ok {
 				continue
 			}
-			seen[id] = true
-			ts := time.UnixMilli(aws.ToInt64(e.Timestamp)).UTC()
+			ms := aws.ToInt64(e.Timestamp)
+			w.seen[id] = ms
+			ts := time.UnixMilli(ms).UTC()
 			if ts.After(newest) {
 				newest = ts
 			}
 			fmt.Fprintf(out, "%s %s %s\n", ts.Format("2006-01-02T15:04:05.000Z"), shortStream(aws.ToString(e.LogStreamName)), strings.TrimRight(aws.ToString(e.Message), "\n"))
 		}
 	}
-	return newest, nil
+	if next := newest.Add(-time.Second); next.After(w.start) {
+		w.start = next
+	}
+	cut := w.start.UnixMilli()
+	for id, ms := range w.seen {
+		if ms < cut {
+			delete(w.seen, id)
+		}
+	}
+	return nil
 }
 
 // shortStream shortens 2026/11/24/[$LATEST]<32 hex> to its first hex digits,

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/acme/request-dump/local/logs"
+)
+
+// TestFollowWindow: following, each round reads from a second before the
+// newest event printed, never further back when nothing new came, prints
+// nothing twice, and forgets the events it can no longer read again.
+func TestFollowWindow(t *testing.T) {
+	store, err := logs.NewStore("")
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, store.Close()) })
+	srv := httptest.NewServer(logs.New(store))
+	t.Cleanup(srv.Close)
+	client, err := logsClient(context.Background(), srv.URL, "us-east-1")
+	require.NoError(t, err)
+	const group = "/aws/lambda/tail"
+
+	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
+	for i := range 6 {
+		require.NoError(t, store.Append(group, "s", logs.Event{Timestamp: t0.Add(time.Duration(i) * time.Second), Message: "event " + string(rune('a'+i))}))
+	}
+	w := newWindow(t0)
+	var out bytes.Buffer
+	require.NoError(t, w.read(context.Background(), client, group, "", &out))
+	assert.Equal(t, 6, strings.Count(out.String(), "\n"))
+	assert.Equal(t, t0.Add(4*time.Second).UnixMilli(), w.start.UnixMilli(), "a second before the newest event")
+	assert.Len(t, w.seen, 2, "only the events at or after the start are remembered")
+
+	out.Reset()
+	for range 3 {
+		require.NoError(t, w.read(context.Background(), client, group, "", &out))
+	}
+	assert.Empty(t, out.String(), "nothing printed twice")
+	assert.Equal(t, t0.Add(4*time.Second).UnixMilli(), w.start.UnixMilli(), "an idle round does not move the start back")
+
+	require.NoError(t, store.Append(group, "s", logs.Event{Timestamp: t0.Add(5 * time.Second), Message: "late, same second"}))
+	require.NoError(t, w.read(context.Background(), client, group, "", &out))
+	assert.Equal(t, 1, strings.Count(out.String(), "\n"))
+	assert.Contains(t, out.String(), " s late, same second\n", "an event ingested late within the window")
+}

@@ -177,14 +177,15 @@ func stepNames(s valid.Stage) []string {
 	return n
 }
 
-// checkAccountWorkflow checks an account-level root's workflow: init and
-// plan, then apply; there is no env to smoke-test.
+// checkAccountWorkflow checks an account-level root's workflow: a guard
+// that refuses env roots (TestAccountWorkflowRefusesEnvRoots runs it), init
+// and plan, then the guard and apply; there is no env to smoke-test.
 func checkAccountWorkflow(w valid.Workflow) error {
-	if got := stepNames(w.Plan); !slices.Equal(got, []string{"init", "plan"}) {
-		return fmt.Errorf("plan steps are %v, want [init plan]", got)
+	if got := stepNames(w.Plan); !slices.Equal(got, []string{"run", "init", "plan"}) {
+		return fmt.Errorf("plan steps are %v, want [run init plan] (the run step refuses env roots)", got)
 	}
-	if got := stepNames(w.Apply); !slices.Equal(got, []string{"apply"}) {
-		return fmt.Errorf("apply steps are %v, want [apply]", got)
+	if got := stepNames(w.Apply); !slices.Equal(got, []string{"run", "apply"}) {
+		return fmt.Errorf("apply steps are %v, want [run apply] (the run step refuses env roots)", got)
 	}
 	return nil
 }
@@ -447,6 +448,65 @@ func TestAtlantisConfigOfThisRepository(t *testing.T) {
 	assert.Contains(t, roots, "envs/dev")
 	assert.Len(t, cfg.repo.Projects, len(roots), "one project per Terraform root and nothing else")
 	assert.True(t, *cfg.repo.ParallelPlan, "plans run in parallel: distinct dirs lock and clone separately")
+}
+
+// TestAccountWorkflowRefusesEnvRoots: atlantis.yaml comes from the pull
+// request and may pick either allowed workflow for a project, so the
+// account workflow, which has no smoke test, must refuse an env root:
+// otherwise a pull request could apply an env without its smoke test by
+// switching the env's workflow.
+func TestAccountWorkflowRefusesEnvRoots(t *testing.T) {
+	root, err := repo.Root()
+	require.NoError(t, err)
+	cfg, err := parseAtlantis(root, filepath.Join(root, "atlantis.yaml"), filepath.Join(root, "atlantis", "repos.yaml"))
+	require.NoError(t, err)
+	w, ok := cfg.global.Workflows["account"]
+	require.True(t, ok, "repos.yaml defines no account workflow")
+	for _, tc := range []struct {
+		dir     string
+		refused bool
+	}{
+		{"global", false},
+		{"envs/dev", true},
+		{"envs/prod", true},
+	} {
+		t.Run(tc.dir, func(t *testing.T) {
+			for stage, steps := range map[string][]valid.Step{"plan": w.Plan.Steps, "apply": w.Apply.Steps} {
+				out, err := runGuards(t, steps, tc.dir)
+				if !tc.refused {
+					assert.NoError(t, err, "%s stage: %s", stage, out)
+					continue
+				}
+				assert.Error(t, err, "the %s stage of the account workflow goes on for %s", stage, tc.dir)
+				assert.Contains(t, out, "must use the service workflow", "%s stage", stage)
+			}
+		})
+	}
+}
+
+// runGuards runs the run steps that come before the stage's first
+// Terraform step, as Atlantis runs them for the project in dir, and returns
+// the output and error of the first that fails.
+func runGuards(t *testing.T, steps []valid.Step, dir string) (string, error) {
+	sandbox := t.TempDir()
+	abs := filepath.Join(sandbox, dir)
+	require.NoError(t, os.MkdirAll(abs, 0o755))
+	for _, st := range steps {
+		if st.StepName != "run" {
+			return "", nil
+		}
+		shell, args := "sh", []string{"-c"}
+		if st.RunShell != nil {
+			shell, args = st.RunShell.Shell, st.RunShell.ShellArgs
+		}
+		cmd := exec.Command(shell, append(args, st.RunCommand)...)
+		cmd.Dir = abs
+		cmd.Env = append(os.Environ(), "DIR="+abs, "REPO_REL_DIR="+dir, "PROJECT_NAME="+path.Base(dir), "WORKSPACE=default")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return string(out), err
+		}
+	}
+	return "", nil
 }
 
 // TestAtlantisConfigChecksCanFail runs the same checks on a fixture tree

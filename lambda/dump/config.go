@@ -84,15 +84,15 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		return Config{}, err
 	}
 
-	if cfg.MaxEventBytes, err = intVar(lookup, EnvMaxEventBytes, DefaultMaxEventBytes, 1, MaxEventBytesLimit); err != nil {
+	need := minEventBytes(cfg.Fields)
+	if cfg.MaxEventBytes, err = intVar(lookup, EnvMaxEventBytes, DefaultMaxEventBytes, need, MaxEventBytesLimit,
+		fmt.Sprintf("the line's fixed parts and %d fields need at least %d bytes, and CloudWatch Logs takes at most %d",
+			len(cfg.Fields), need, MaxEventBytesLimit)); err != nil {
 		return Config{}, err
 	}
-	if cfg.MaxValueBytes, err = intVar(lookup, EnvMaxValueBytes, DefaultMaxValueBytes, MinValueBytes, cfg.MaxEventBytes); err != nil {
+	if cfg.MaxValueBytes, err = intVar(lookup, EnvMaxValueBytes, DefaultMaxValueBytes, MinValueBytes, cfg.MaxEventBytes,
+		`room for "[REDACTED]", and at most `+EnvMaxEventBytes); err != nil {
 		return Config{}, err
-	}
-	if need := minEventBytes(cfg.Fields); cfg.MaxEventBytes < need {
-		return Config{}, fmt.Errorf("%s %d is too small for the line's fixed parts and %d fields: want at least %d",
-			EnvMaxEventBytes, cfg.MaxEventBytes, len(cfg.Fields), need)
 	}
 
 	if lvl, ok := lookup(EnvLogLevel); ok && lvl != "" {
@@ -195,17 +195,19 @@ func ParseRedactKeys(s string) ([]string, error) {
 	return keys, nil
 }
 
-func intVar(lookup func(string) (string, bool), name string, def, lo, hi int) (int, error) {
+// intVar reads a whole number in lo..hi; why says where the bounds come
+// from, for the error.
+func intVar(lookup func(string) (string, bool), name string, def, lo, hi int, why string) (int, error) {
 	s, ok := lookup(name)
 	if !ok {
 		return min(def, hi), nil
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil {
-		return 0, fmt.Errorf("%s %q is not a whole number (want %d..%d)", name, s, lo, hi)
+		return 0, fmt.Errorf("%s %q is not a whole number (want %d..%d: %s)", name, s, lo, hi, why)
 	}
 	if n < lo || n > hi {
-		return 0, fmt.Errorf("%s %d is out of range (want %d..%d)", name, n, lo, hi)
+		return 0, fmt.Errorf("%s %d is out of range (want %d..%d: %s)", name, n, lo, hi, why)
 	}
 	return n, nil
 }

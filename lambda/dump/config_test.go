@@ -81,6 +81,11 @@ func TestLoadConfig(t *testing.T) {
 
 func TestLoadConfigErrors(t *testing.T) {
 	many := strings.Repeat("a=body.a,", MaxFields) + "a=body.a"
+	defaults, err := ParseFields(DefaultFields)
+	require.NoError(t, err)
+	eventRange := "(want " + itoa(minEventBytes(defaults)) + "..1048550: the line's fixed parts and 2 fields need at least " +
+		itoa(minEventBytes(defaults)) + " bytes, and CloudWatch Logs takes at most 1048550)"
+	valueRange := `(want 16..65536: room for "[REDACTED]", and at most DUMP_MAX_EVENT_BYTES)`
 	tests := []struct {
 		name string
 		vars map[string]string
@@ -108,13 +113,14 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"entries joined by a semicolon", map[string]string{EnvFields: "event_id=body.event_id;type=body.type"},
 			`DUMP_FIELDS entry 1 "event_id=body.event_id;type=body.type": the path holds "=": separate entries with commas (want name=path,name=path)`},
 		{"entries joined by a space", map[string]string{EnvFields: "a=body.a b=body.b"}, `DUMP_FIELDS entry 1 "a=body.a b=body.b": the path holds "="`},
-		{"value bytes not a number", map[string]string{EnvMaxValueBytes: "8k"}, `DUMP_MAX_VALUE_BYTES "8k" is not a whole number (want 16..65536)`},
-		{"value bytes too small", map[string]string{EnvMaxValueBytes: "8"}, `DUMP_MAX_VALUE_BYTES 8 is out of range (want 16..65536)`},
-		{"value bytes over the event bytes", map[string]string{EnvMaxValueBytes: "70000"}, `DUMP_MAX_VALUE_BYTES 70000 is out of range (want 16..65536)`},
-		{"event bytes over CloudWatch's limit", map[string]string{EnvMaxEventBytes: "1048576"}, `DUMP_MAX_EVENT_BYTES 1048576 is out of range (want 1..1048550)`},
-		{"event bytes negative", map[string]string{EnvMaxEventBytes: "-1"}, `DUMP_MAX_EVENT_BYTES -1 is out of range`},
+		{"value bytes not a number", map[string]string{EnvMaxValueBytes: "8k"}, `DUMP_MAX_VALUE_BYTES "8k" is not a whole number ` + valueRange},
+		{"value bytes too small", map[string]string{EnvMaxValueBytes: "8"}, `DUMP_MAX_VALUE_BYTES 8 is out of range ` + valueRange},
+		{"value bytes over the event bytes", map[string]string{EnvMaxValueBytes: "70000"}, `DUMP_MAX_VALUE_BYTES 70000 is out of range ` + valueRange},
+		{"event bytes not a number", map[string]string{EnvMaxEventBytes: "64k"}, `DUMP_MAX_EVENT_BYTES "64k" is not a whole number ` + eventRange},
+		{"event bytes over CloudWatch's limit", map[string]string{EnvMaxEventBytes: "1048576"}, `DUMP_MAX_EVENT_BYTES 1048576 is out of range ` + eventRange},
+		{"event bytes negative", map[string]string{EnvMaxEventBytes: "-1"}, `DUMP_MAX_EVENT_BYTES -1 is out of range ` + eventRange},
 		{"event bytes too small for the fields", map[string]string{EnvMaxEventBytes: "1000", EnvMaxValueBytes: "100"},
-			`DUMP_MAX_EVENT_BYTES 1000 is too small for the line's fixed parts and 2 fields: want at least `},
+			`DUMP_MAX_EVENT_BYTES 1000 is out of range ` + eventRange},
 		{"log level", map[string]string{EnvLogLevel: "VERBOSE"}, `AWS_LAMBDA_LOG_LEVEL "VERBOSE" is not a Lambda log level (want TRACE, DEBUG, INFO, WARN, ERROR or FATAL)`},
 	}
 	for _, tt := range tests {

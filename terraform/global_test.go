@@ -240,15 +240,26 @@ func TestDeployRolesReadOnlyTheirOwnState(t *testing.T) {
 				"each": obj(map[string]cty.Value{"key": cty.StringVal(env), "value": state}),
 			}
 			got := map[string][]string{}
+			var listPrefixes []string
 			for _, s := range nested(policy, "statement") {
-				for _, a := range strs(t, eval(t, attr(t, s, "actions"), nil)) {
+				actions := strs(t, eval(t, attr(t, s, "actions"), nil))
+				for _, a := range actions {
 					got[a] = append(got[a], strs(t, eval(t, attr(t, s, "resources"), scope))...)
+				}
+				if slices.Contains(actions, "s3:ListBucket") {
+					for _, c := range nested(s, "condition") {
+						assert.Equal(t, "StringEquals", eval(t, attr(t, c, "test"), nil).AsString())
+						assert.Equal(t, "s3:prefix", eval(t, attr(t, c, "variable"), nil).AsString())
+						listPrefixes = append(listPrefixes, strs(t, eval(t, attr(t, c, "values"), scope))...)
+					}
 				}
 			}
 			assert.Equal(t, map[string][]string{
 				"s3:GetObject":  {"arn:aws:s3:::" + b["bucket"] + "/" + b["key"]},
 				"s3:ListBucket": {"arn:aws:s3:::" + b["bucket"]},
 			}, got, "read-only, one object")
+			assert.Equal(t, []string{b["key"], "env:/"}, listPrefixes,
+				"list only the state key and the backend's workspace prefix, which terraform output lists")
 		})
 	}
 }

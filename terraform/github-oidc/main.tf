@@ -112,6 +112,9 @@ data "aws_iam_policy_document" "state" {
     resources = ["arn:${data.aws_partition.current.partition}:s3:::${each.value.bucket}/${each.value.key}"]
   }
 
+  # Listing: the state key itself, and the backend's workspace prefix
+  # (env:/), which every StateMgr call lists. Terraform 1.5 ignores a denied
+  # list there; the S3 backend of 1.6 and later fails on it.
   statement {
     sid       = "ListOwnState"
     actions   = ["s3:ListBucket"]
@@ -119,7 +122,7 @@ data "aws_iam_policy_document" "state" {
     condition {
       test     = "StringEquals"
       variable = "s3:prefix"
-      values   = [each.value.key]
+      values   = [each.value.key, "env:/"]
     }
   }
 }

@@ -27,9 +27,16 @@ const (
 	dosTime = 0
 )
 
+// errUsage marks an error in the command line (exit status 2, as for the
+// scripts' usage errors).
+var errUsage = errors.New("usage: zipbootstrap -o <function.zip> <bootstrap>")
+
 func main() {
 	if err := run(os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "zipbootstrap:", err)
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }
@@ -38,10 +45,10 @@ func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("zipbootstrap", flag.ContinueOnError)
 	out := fs.String("o", "", "the zip to write; its SHA-256 goes to the same path plus .sha256")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return fmt.Errorf("%w (%w)", errUsage, err)
 	}
 	if *out == "" || fs.NArg() != 1 {
-		return errors.New("usage: zipbootstrap -o <function.zip> <bootstrap>")
+		return errUsage
 	}
 	bootstrap, err := os.ReadFile(fs.Arg(0))
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -45,16 +46,17 @@ func TestRun(t *testing.T) {
 	in := filepath.Join(dir, "bootstrap")
 	require.NoError(t, os.WriteFile(in, []byte("binary"), 0o700))
 	tests := []struct {
-		name    string
-		args    []string
-		wantErr string
+		name      string
+		args      []string
+		wantErr   string
+		wantUsage bool // exit status 2, as for every script's usage errors
 	}{
-		{"writes the zip and its hash", []string{"-o", filepath.Join(dir, "function.zip"), in}, ""},
-		{"no output", []string{in}, "usage: zipbootstrap -o <function.zip> <bootstrap>"},
-		{"no input", []string{"-o", filepath.Join(dir, "x.zip")}, "usage:"},
-		{"two inputs", []string{"-o", filepath.Join(dir, "x.zip"), in, in}, "usage:"},
-		{"missing input", []string{"-o", filepath.Join(dir, "x.zip"), filepath.Join(dir, "nope")}, "no such file"},
-		{"unknown flag", []string{"-x"}, "flag provided but not defined: -x"},
+		{"writes the zip and its hash", []string{"-o", filepath.Join(dir, "function.zip"), in}, "", false},
+		{"no output", []string{in}, "usage: zipbootstrap -o <function.zip> <bootstrap>", true},
+		{"no input", []string{"-o", filepath.Join(dir, "x.zip")}, "usage:", true},
+		{"two inputs", []string{"-o", filepath.Join(dir, "x.zip"), in, in}, "usage:", true},
+		{"missing input", []string{"-o", filepath.Join(dir, "x.zip"), filepath.Join(dir, "nope")}, "no such file", false},
+		{"unknown flag", []string{"-x"}, "flag provided but not defined: -x", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,6 +65,7 @@ func TestRun(t *testing.T) {
 			if tt.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)
+				assert.Equal(t, tt.wantUsage, errors.Is(err, errUsage))
 				return
 			}
 			require.NoError(t, err)

@@ -49,6 +49,12 @@ for arg in "$@"; do
   esac
 done
 
+# A Go duration above zero, as time.ParseDuration reads it.
+if [ -n "${SMOKE_TIMEOUT:-}" ] && ! [[ $SMOKE_TIMEOUT =~ ^([0-9]*\.?[0-9]+(ns|us|µs|ms|s|m|h))+$ && $SMOKE_TIMEOUT =~ [1-9] ]]; then
+  echo "smoke.sh: SMOKE_TIMEOUT='$SMOKE_TIMEOUT' is not a positive Go duration (want e.g. 10s or 3m)" >&2
+  exit 2
+fi
+
 export SMOKE_ENV=$env SMOKE_TARGET=$target
 if [ "$target" = local ]; then
   outputs=${SMOKE_OUTPUTS:-.local/outputs.json}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -52,6 +53,8 @@ func TestSmokeScriptUsage(t *testing.T) {
 		{name: "flag first", args: []string{"--local", "dev"}, want: "smoke.sh: the env comes first, then options (got '--local')"},
 		{name: "bad flag", args: []string{"dev", "--lcoal"}, want: "smoke.sh: unknown argument '--lcoal'"},
 		{name: "extra argument", args: []string{"dev", "stg"}, want: "smoke.sh: unknown argument 'stg'"},
+		{name: "timeout not a duration", args: []string{"dev", "--local"}, env: []string{"SMOKE_TIMEOUT=10"}, want: "smoke.sh: SMOKE_TIMEOUT='10' is not a positive Go duration (want e.g. 10s or 3m)"},
+		{name: "zero timeout", args: []string{"dev", "--local"}, env: []string{"SMOKE_TIMEOUT=0s"}, want: "smoke.sh: SMOKE_TIMEOUT='0s' is not a positive Go duration"},
 		{
 			name: "local without outputs",
 			args: []string{"dev", "--local"},
@@ -64,7 +67,7 @@ func TestSmokeScriptUsage(t *testing.T) {
 			assert.Equal(t, 2, code)
 			assert.Empty(t, stdout)
 			assert.Contains(t, stderr, tc.want)
-			if tc.name != "local without outputs" {
+			if !strings.Contains(tc.want, "SMOKE_TIMEOUT") && tc.name != "local without outputs" {
 				assert.Contains(t, stderr, "usage: scripts/smoke.sh <env> [--local]   (env: one of dev prod stg)")
 			}
 		})

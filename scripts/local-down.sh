@@ -8,7 +8,7 @@ pidfile=.local/local-aws.pid
 # The pid file outlives a stack that died (or a reboot), and its pid may now
 # be another program's: stop the process only if it is local-aws.
 pid=$(cat "$pidfile" 2>/dev/null || true)
-case $(ps -p "${pid:-0}" -o comm= 2>/dev/null || true) in
+case $(cat "/proc/${pid:-0}/comm" 2>/dev/null || ps -p "${pid:-0}" -o comm= 2>/dev/null || true) in
   *local-aws) ;;
   *)
     echo "local-down.sh: the local stack is not running"

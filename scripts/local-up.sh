@@ -36,7 +36,16 @@ scripts/tools.sh aws-lambda-rie
 echo "local-up.sh: building the local stack into $bin"
 go build -o "$bin" ./local/cmd/local-aws
 
-running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+# Running: the pid file names a live local-aws (a stale file may name
+# another program's pid).
+running() {
+  local pid
+  pid=$(cat "$pidfile" 2>/dev/null) || return 1
+  case $(cat "/proc/$pid/comm" 2>/dev/null || ps -p "$pid" -o comm= 2>/dev/null || true) in
+    *local-aws) return 0 ;;
+    *) return 1 ;;
+  esac
+}
 if running && "$bin" wait --endpoint "$endpoint" --timeout 1s 2>/dev/null; then
   echo "local-up.sh: the local stack is already running on $endpoint (pid $(cat "$pidfile"))"
 else

@@ -111,7 +111,7 @@ func TestLoadDescribesTheReferenceAPI(t *testing.T) {
 	assert.Equal(t, map[string]any{"validateRequestBody": true, "validateRequestParameters": true}, validators[name])
 
 	require.True(t, op.RequestBody.Value.Required)
-	schema := op.RequestBody.Value.Content.Get("application/json").Schema.Value
+	schema := op.RequestBody.Value.Content.Get("$default").Schema.Value
 	assert.ElementsMatch(t, []string{"event_id", "type"}, schema.Required)
 	for _, field := range []string{"event_id", "type"} {
 		assert.True(t, schema.Properties[field].Value.Type.Is(openapi3.TypeString), "%s is a string", field)
@@ -124,7 +124,7 @@ func TestLoadDescribesTheReferenceAPI(t *testing.T) {
 func TestRequestModelAgainstPayloads(t *testing.T) {
 	doc, err := Load(devVars)
 	require.NoError(t, err)
-	schema := doc.Paths.Value("/events").Post.RequestBody.Value.Content.Get("application/json").Schema.Value
+	schema := doc.Paths.Value("/events").Post.RequestBody.Value.Content.Get("$default").Schema.Value
 
 	paths, err := filepath.Glob(filepath.Join("testdata", "events", "*.json"))
 	require.NoError(t, err)

@@ -57,11 +57,15 @@ func TestDeployedTemplate(t *testing.T) {
 	assert.Equal(t, 403, r.status)
 	assert.Equal(t, `{"message":"Missing Authentication Token"}`, string(r.body))
 
-	r = do(t, srv, call{method: "POST", path: "/events", header: hdr("Content-Type", "text/plain"), body: []byte("event_id=e-1")})
-	assert.Equal(t, 200, r.status, "a body of a media type without a model reaches the function, as the template says")
+	r = do(t, srv, call{method: "POST", path: "/events", header: hdr("Content-Type", "application/x-www-form-urlencoded"), body: []byte("event_id=e-1&type=t")})
+	assert.Equal(t, 400, r.status, "the $default model checks a body of any media type")
+	requireGatewayAnswer(t, r, "BadRequestException")
+
+	r = do(t, srv, call{method: "POST", path: "/events", header: hdr("Content-Type", "text/plain"), body: []byte(`{"event_id":"e-2","type":"t"}`)})
+	assert.Equal(t, 200, r.status, "an Event declared as text/plain passes the $default model")
 	assert.Equal(t, 2, fn.calls(), "only the accepted requests reached the function")
 
-	require.Len(t, sink.lines, 4)
+	require.Len(t, sink.lines, 5)
 	for _, line := range sink.lines {
 		var fields map[string]string
 		require.NoError(t, json.Unmarshal([]byte(line), &fields), line)

@@ -34,6 +34,9 @@ func main() {
 }
 
 func run() error {
+	if err := dump.CheckNames(os.Environ()); err != nil {
+		return err
+	}
 	cfg, err := dump.LoadConfig(os.LookupEnv)
 	if err != nil {
 		return err

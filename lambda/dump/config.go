@@ -3,6 +3,7 @@ package dump
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -101,6 +102,21 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// CheckNames returns an error naming the first variable of environ (in
+// os.Environ's KEY=value form) that starts with DUMP_ but is none that
+// LoadConfig reads: a misspelt DUMP_FEILDS would otherwise leave the
+// defaults in force without a word.
+func CheckNames(environ []string) error {
+	known := []string{EnvFields, EnvRedactKeys, EnvMaxValueBytes, EnvMaxEventBytes}
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "DUMP_") && !slices.Contains(known, name) {
+			return fmt.Errorf("unknown variable %s: the dump reads %s; rename or remove it", name, strings.Join(known, ", "))
+		}
+	}
+	return nil
 }
 
 // ParseFields parses DUMP_FIELDS: comma-separated name=path entries. A bare

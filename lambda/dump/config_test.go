@@ -154,3 +154,29 @@ func TestMinEventBytesIsEnough(t *testing.T) {
 	assert.Len(t, l.Fields, 3)
 	assert.Equal(t, []string{"a", "bb", "ccc"}, l.Truncated)
 }
+
+func TestCheckNames(t *testing.T) {
+	tests := []struct {
+		name    string
+		environ []string
+		want    string // "" when the names are fine
+	}{
+		{"every known name", []string{"DUMP_FIELDS=a=body.a", "DUMP_REDACT_KEYS=x", "DUMP_MAX_VALUE_BYTES=16", "DUMP_MAX_EVENT_BYTES=4096"}, ""},
+		{"other variables", []string{"PATH=/usr/bin", "AWS_LAMBDA_LOG_LEVEL=INFO", "DUMPSTER=1", "MY_DUMP_FIELDS=x"}, ""},
+		{"misspelt", []string{"PATH=/usr/bin", "DUMP_FEILDS=a=body.a"},
+			"unknown variable DUMP_FEILDS: the dump reads DUMP_FIELDS, DUMP_REDACT_KEYS, DUMP_MAX_VALUE_BYTES, DUMP_MAX_EVENT_BYTES; rename or remove it"},
+		{"lower case is another name", []string{"DUMP_fields=a=body.a"}, "unknown variable DUMP_fields"},
+		{"no value", []string{"DUMP_LEVEL"}, "unknown variable DUMP_LEVEL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckNames(tt.environ)
+			if tt.want == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}

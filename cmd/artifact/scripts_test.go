@@ -395,11 +395,13 @@ func TestScriptsCarryAnArtifactToProd(t *testing.T) {
 	assert.False(t, sb.hasObject(pointer.Key("prod", digest)))
 }
 
-// TestOpenPromotionPRFinishesAnInterruptedRun: when gh could not open the
-// pull request after the branch was pushed (GitHub refused, the API
-// failed), running the script again opens it instead of taking the pushed
-// branch for a pull request that exists.
-func TestOpenPromotionPRFinishesAnInterruptedRun(t *testing.T) {
+// interruptedPromotion uploads an artifact to dev, pushes its pointer, and
+// runs open-promotion-pr.sh dev stg with the gh stand-in failing the way
+// its file failFile (in .bin) selects, which must exit 1 saying want. It
+// returns the sandbox, back on main with the stand-in working again, and
+// the promotion branch.
+func interruptedPromotion(t *testing.T, failFile, want string) (*sandbox, string) {
+	t.Helper()
 	sb := newSandbox(t)
 	zip := sb.writeZip(t, "v1")
 	code, out := sb.run(t, "upload.sh", "dev", "--write-pointer")
@@ -408,15 +410,23 @@ func TestOpenPromotionPRFinishesAnInterruptedRun(t *testing.T) {
 	sb.git(t, "push", "-q", "origin", "main")
 	branch := "promote/stg-" + strings.TrimPrefix(pointer.Key("stg", pointer.Sum(zip)), "stg/")[:12]
 
-	fail := filepath.Join(sb.dir, ".bin", "fail")
+	fail := filepath.Join(sb.dir, ".bin", failFile)
 	require.NoError(t, os.WriteFile(fail, nil, 0o644))
 	code, out = sb.run(t, "open-promotion-pr.sh", "dev", "stg")
 	require.Equal(t, 1, code, out)
-	assert.Contains(t, out, "GitHub Actions is not permitted to create or approve pull requests")
+	assert.Contains(t, out, want)
 	sb.git(t, "switch", "-q", "main")
-
 	require.NoError(t, os.Remove(fail))
-	code, out = sb.run(t, "open-promotion-pr.sh", "dev", "stg")
+	return sb, branch
+}
+
+// TestOpenPromotionPRFinishesAnInterruptedRun: when gh could not open the
+// pull request after the branch was pushed (GitHub refused, the API
+// failed), running the script again opens it instead of taking the pushed
+// branch for a pull request that exists.
+func TestOpenPromotionPRFinishesAnInterruptedRun(t *testing.T) {
+	sb, branch := interruptedPromotion(t, "fail", "GitHub Actions is not permitted to create or approve pull requests")
+	code, out := sb.run(t, "open-promotion-pr.sh", "dev", "stg")
 	require.Equal(t, 0, code, out)
 	assert.Contains(t, out, "branch "+branch+" is on origin without a pull request")
 	gh, err := os.ReadFile(sb.ghLog)
@@ -434,23 +444,8 @@ func TestOpenPromotionPRFinishesAnInterruptedRun(t *testing.T) {
 // was opened but its checks could not be started, running the script again
 // starts them instead of leaving the pull request without checks.
 func TestOpenPromotionPRDispatchesAfterAFailedDispatch(t *testing.T) {
-	sb := newSandbox(t)
-	zip := sb.writeZip(t, "v1")
-	code, out := sb.run(t, "upload.sh", "dev", "--write-pointer")
-	require.Equal(t, 0, code, out)
-	sb.git(t, "commit", "-q", "-am", "dev: artifact v1")
-	sb.git(t, "push", "-q", "origin", "main")
-	branch := "promote/stg-" + strings.TrimPrefix(pointer.Key("stg", pointer.Sum(zip)), "stg/")[:12]
-
-	fail := filepath.Join(sb.dir, ".bin", "fail-dispatch")
-	require.NoError(t, os.WriteFile(fail, nil, 0o644))
-	code, out = sb.run(t, "open-promotion-pr.sh", "dev", "stg")
-	require.Equal(t, 1, code, out)
-	assert.Contains(t, out, "Resource not accessible by integration")
-	sb.git(t, "switch", "-q", "main")
-
-	require.NoError(t, os.Remove(fail))
-	code, out = sb.run(t, "open-promotion-pr.sh", "dev", "stg")
+	sb, branch := interruptedPromotion(t, "fail-dispatch", "Resource not accessible by integration")
+	code, out := sb.run(t, "open-promotion-pr.sh", "dev", "stg")
 	require.Equal(t, 0, code, out)
 	assert.Contains(t, out, "already has a pull request: OPEN https://github.com/acme/request-dump/pull/1")
 	assert.Contains(t, out, "starting pull-request.yml on "+branch)

@@ -175,6 +175,7 @@ func TestFunctionEnvironmentIsClean(t *testing.T) {
 		"AWS_LAMBDA_INITIALIZATION_TYPE":  "on-demand",
 		"_HANDLER":                        "bootstrap",
 		"TZ":                              ":UTC",
+		"GOMAXPROCS":                      "1",
 		"DUMP_FIELDS":                     "event_id=body.event_id",
 	}
 	for k, v := range want {
@@ -187,6 +188,34 @@ func TestFunctionEnvironmentIsClean(t *testing.T) {
 	assert.NotContains(t, env, "HOME")
 	assert.NotContains(t, env, "GOPATH")
 	assert.FileExists(t, filepath.Join(env["LAMBDA_TASK_ROOT"], "bootstrap"))
+}
+
+// TestFunctionGOMAXPROCS: the environment's processes get Lambda's CPU share
+// for the memory size as GOMAXPROCS, unless the function sets its own.
+func TestFunctionGOMAXPROCS(t *testing.T) {
+	for _, tc := range []struct {
+		memory int
+		own    string
+		want   string
+	}{
+		{memory: 128, want: "1"},
+		{memory: 1769, want: "1"},
+		{memory: 1770, want: "2"},
+		{memory: 10240, want: "6"},
+		{memory: 128, own: "4", want: "4"},
+	} {
+		t.Run(fmt.Sprintf("%d MB %s", tc.memory, tc.own), func(t *testing.T) {
+			spec := lambda.Spec{MemorySize: tc.memory}
+			if tc.own != "" {
+				spec.Environment = map[string]string{"GOMAXPROCS": tc.own}
+			}
+			f, _ := deploy(t, spec)
+			res := invoke(t, f, "gomaxprocs", `{"action":"env"}`)
+			var env map[string]string
+			require.NoError(t, json.Unmarshal(res.Payload, &env))
+			assert.Equal(t, tc.want, env["GOMAXPROCS"])
+		})
+	}
 }
 
 func TestTextLogs(t *testing.T) {

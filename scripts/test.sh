@@ -21,6 +21,11 @@ go test -count=1 ./...
 step "terraform: fmt, tflint, tfsec (offline)"
 scripts/check-terraform.sh
 
+step "shell scripts: bash -n (shellcheck is not installable here)"
+for script in scripts/*.sh .ci/run; do
+  bash -n "$script"
+done
+
 step "workflows and Atlantis config: actionlint, Atlantis's own parser (offline)"
 scripts/check-workflows.sh
 

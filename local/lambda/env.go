@@ -20,8 +20,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/acme/request-dump/local/logs"
 )
 
@@ -483,39 +481,30 @@ type runtimeProc struct {
 	rss           int // pages, at the last read of statm
 	peakMB        int
 
-	// pidfd polls readable once the process has exited, zombie or not:
-	// one non-blocking poll before each invocation (pidfd_open takes no
-	// O_CLOEXEC: the kernel sets it, and refuses the flag with EINVAL);
-	// -1 without pidfd support (Linux before 5.3), and then stat, /proc/<pid>/stat kept
-	// open, is read instead: reopening it for every invocation was an
-	// eighth of the stack's CPU under load. mu keeps close from racing a
-	// check.
-	mu    sync.Mutex
-	pidfd int
-	stat  *os.File
+	// stat is /proc/<pid>/stat, kept open and read before each invocation:
+	// reopening it every time was an eighth of the stack's CPU under load.
+	// (A pidfd is no substitute: it turns readable only once every thread
+	// of the process is gone, a moment after the leader shows as a zombie,
+	// and an invocation sent in that moment fails.) mu keeps close from
+	// racing a check.
+	mu   sync.Mutex
+	stat *os.File
 }
 
 func watchRuntime(pid int) *runtimeProc {
-	r := &runtimeProc{pid: pid, pidfd: -1}
+	r := &runtimeProc{pid: pid}
 	proc := "/proc/" + strconv.Itoa(pid) + "/"
 	r.statm, _ = os.Open(proc + "statm")
 	r.status, _ = os.Open(proc + "status")
-	if fd, err := unix.PidfdOpen(pid, 0); err == nil {
-		r.pidfd = fd
-	} else {
-		r.stat, _ = os.Open(proc + "stat")
-	}
+	r.stat, _ = os.Open(proc + "stat")
 	return r
 }
 
+// hasExited reports whether the runtime has exited: a zombie, dead but not
+// yet reaped by RIE, counts as exited.
 func (r *runtimeProc) hasExited() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.pidfd >= 0 {
-		fds := []unix.PollFd{{Fd: int32(r.pidfd), Events: unix.POLLIN}}
-		n, err := unix.Poll(fds, 0)
-		return err == nil && n > 0
-	}
 	if r.stat == nil {
 		return true
 	}
@@ -565,10 +554,6 @@ func (r *runtimeProc) close() {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.pidfd >= 0 {
-		unix.Close(r.pidfd)
-		r.pidfd = -1
-	}
 	if r.stat != nil {
 		r.stat.Close()
 		r.stat = nil

@@ -127,7 +127,7 @@ func (s *Store) Upload(ctx context.Context, bucket, env string, zip []byte) (poi
 	})
 	if isPreconditionFailed(err) {
 		s.logf("%s was created by someone else meanwhile; checking its bytes", s3url(p))
-		if _, err := s.existing(ctx, p); err != nil {
+		if done, err := s.existing(ctx, p); err != nil || done {
 			return p, err
 		}
 	} else if err != nil {
@@ -180,7 +180,7 @@ func (s *Store) Promote(ctx context.Context, src pointer.Pointer, from, bucket, 
 	})
 	if isPreconditionFailed(err) {
 		s.logf("copy precondition failed (the source changed or the target appeared meanwhile); checking the target")
-		if _, err := s.existing(ctx, dst); err != nil {
+		if done, err := s.existing(ctx, dst); err != nil || done {
 			return dst, err
 		}
 	} else if err != nil {

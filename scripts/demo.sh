@@ -24,8 +24,8 @@ else
 fi
 
 step "2/6 Start the local AWS stack, upload the function to the $env/ prefix, deploy envs/$env (make local-up)"
-pid=$(cat .local/local-aws.pid 2>/dev/null || true)
-if [[ $(cat "/proc/${pid:-0}/comm" 2>/dev/null || ps -p "${pid:-0}" -o comm= 2>/dev/null || true) == *local-aws ]]; then
+source scripts/lib/local-aws-pid.sh
+if local_aws_pid >/dev/null; then
   # A stack the user started stays up: the demo only adds to it.
   trap 'step "6/6 Leave the local stack running: it was up before the demo (make local-down stops it)"' EXIT
 else

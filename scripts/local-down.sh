@@ -5,17 +5,12 @@ set -euo pipefail
 [ $# -eq 0 ] || { echo "usage: scripts/local-down.sh (no arguments)" >&2; exit 2; }
 cd "$(dirname "$0")/.."
 pidfile=.local/local-aws.pid
-# The pid file outlives a stack that died (or a reboot), and its pid may now
-# be another program's: stop the process only if it is local-aws.
-pid=$(cat "$pidfile" 2>/dev/null || true)
-case $(cat "/proc/${pid:-0}/comm" 2>/dev/null || ps -p "${pid:-0}" -o comm= 2>/dev/null || true) in
-  *local-aws) ;;
-  *)
-    echo "local-down.sh: the local stack is not running"
-    rm -f "$pidfile"
-    exit 0
-    ;;
-esac
+source scripts/lib/local-aws-pid.sh
+if ! pid=$(local_aws_pid); then
+  echo "local-down.sh: the local stack is not running"
+  rm -f "$pidfile"
+  exit 0
+fi
 echo "local-down.sh: stopping the local stack (pid $pid)"
 kill -TERM "$pid"
 for _ in $(seq 100); do

@@ -36,18 +36,9 @@ scripts/tools.sh aws-lambda-rie
 echo "local-up.sh: building the local stack into $bin"
 go build -o "$bin" ./local/cmd/local-aws
 
-# Running: the pid file names a live local-aws (a stale file may name
-# another program's pid).
-running() {
-  local pid
-  pid=$(cat "$pidfile" 2>/dev/null) || return 1
-  case $(cat "/proc/$pid/comm" 2>/dev/null || ps -p "$pid" -o comm= 2>/dev/null || true) in
-    *local-aws) return 0 ;;
-    *) return 1 ;;
-  esac
-}
-if running && "$bin" wait --endpoint "$endpoint" --timeout 1s 2>/dev/null; then
-  echo "local-up.sh: the local stack is already running on $endpoint (pid $(cat "$pidfile"))"
+source scripts/lib/local-aws-pid.sh
+if pid=$(local_aws_pid) && "$bin" wait --endpoint "$endpoint" --timeout 1s 2>/dev/null; then
+  echo "local-up.sh: the local stack is already running on $endpoint (pid $pid)"
 else
   # The artifact bucket is the account-level root's (global/); create it as
   # that root would.

@@ -22,7 +22,7 @@ step "terraform: fmt, tflint, tfsec (offline)"
 scripts/check-terraform.sh
 
 step "shell scripts: bash -n (shellcheck is not installable here)"
-for script in scripts/*.sh .ci/run; do
+for script in scripts/*.sh scripts/lib/*.sh .ci/run; do
   bash -n "$script"
 done
 

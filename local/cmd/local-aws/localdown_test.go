@@ -58,17 +58,20 @@ func TestLocalDown(t *testing.T) {
 	}
 }
 
-// scriptTree copies scripts/local-down.sh into a scratch tree with an empty
-// .local: the script works on the .local of the directory above its own.
+// scriptTree copies scripts/local-down.sh and the file it sources into a
+// scratch tree with an empty .local: the script works on the .local of the
+// directory above its own.
 func scriptTree(t *testing.T) string {
 	t.Helper()
-	script, err := repo.Path("scripts", "local-down.sh")
-	require.NoError(t, err)
 	root := t.TempDir()
-	require.NoError(t, os.MkdirAll(filepath.Join(root, "scripts"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "scripts", "lib"), 0o755))
 	require.NoError(t, os.MkdirAll(filepath.Join(root, ".local"), 0o755))
-	data, err := os.ReadFile(script)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(root, "scripts", "local-down.sh"), data, 0o755))
+	for _, name := range []string{"local-down.sh", "lib/local-aws-pid.sh"} {
+		script, err := repo.Path("scripts", name)
+		require.NoError(t, err)
+		data, err := os.ReadFile(script)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(root, "scripts", name), data, 0o755))
+	}
 	return root
 }

@@ -14,9 +14,6 @@ import (
 	"github.com/acme/request-dump/lambda/dump"
 )
 
-// levelFatal is Lambda's FATAL, which slog has no name for.
-const levelFatal = slog.LevelError + 4
-
 func main() {
 	if err := run(); err != nil {
 		// A JSON line at FATAL passes every AWS_LAMBDA_LOG_LEVEL filter (one
@@ -28,7 +25,7 @@ func main() {
 			}
 			return a
 		}})
-		slog.New(h).Log(context.Background(), levelFatal, "invalid configuration", "error", err.Error())
+		slog.New(h).Log(context.Background(), dump.LevelFatal, "invalid configuration", "error", err.Error())
 		os.Exit(1)
 	}
 }

@@ -228,6 +228,9 @@ func intVar(lookup func(string) (string, bool), name string, def, lo, hi int, wh
 	return n, nil
 }
 
+// LevelFatal is Lambda's FATAL, which slog has no name for.
+const LevelFatal = slog.LevelError + 4
+
 // ParseLevel maps Lambda's log levels (TRACE, DEBUG, INFO, WARN, ERROR,
 // FATAL; any case) to slog levels.
 func ParseLevel(s string) (slog.Level, error) {
@@ -243,7 +246,7 @@ func ParseLevel(s string) (slog.Level, error) {
 	case "ERROR":
 		return slog.LevelError, nil
 	case "FATAL":
-		return slog.LevelError + 4, nil
+		return LevelFatal, nil
 	}
 	return 0, fmt.Errorf("%s %q is not a Lambda log level (want TRACE, DEBUG, INFO, WARN, ERROR or FATAL)", EnvLogLevel, s)
 }

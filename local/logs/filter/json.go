@@ -3,6 +3,9 @@ package filter
 import (
 	"encoding/json"
 	"io"
+	"iter"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -99,7 +102,6 @@ func scalarText(v any) (string, bool) {
 type Path struct {
 	src   string
 	steps []step
-	wild  bool // a step is a wildcard
 }
 
 type step struct {
@@ -113,6 +115,23 @@ type step struct {
 // String returns the selector as written.
 func (p *Path) String() string { return p.src }
 
+// hasWildcard reports whether a step is a wildcard, so that the selector
+// may select several values.
+func (p *Path) hasWildcard() bool { return slices.ContainsFunc(p.steps, step.isWildcard) }
+
+func (s step) isWildcard() bool { return s.wild != 0 }
+
+// children are the values a wildcard step goes through: an object's
+// fields for .*, an array's elements for [*], none in anything else.
+func children(cur any, wild byte) iter.Seq[any] {
+	if wild == '.' {
+		obj, _ := cur.(map[string]any)
+		return maps.Values(obj)
+	}
+	arr, _ := cur.([]any)
+	return slices.Values(arr)
+}
+
 // visit calls fn with each value the selector points at in doc, until fn
 // returns true, and reports whether it did.
 func (p *Path) visit(doc map[string]any, fn func(any) bool) bool {
@@ -122,17 +141,8 @@ func (p *Path) visit(doc map[string]any, fn func(any) bool) bool {
 func visitSteps(cur any, steps []step, fn func(any) bool) bool {
 	for i, s := range steps {
 		switch {
-		case s.wild == '.':
-			obj, _ := cur.(map[string]any)
-			for _, v := range obj {
-				if visitSteps(v, steps[i+1:], fn) {
-					return true
-				}
-			}
-			return false
-		case s.wild == '[':
-			arr, _ := cur.([]any)
-			for _, v := range arr {
+		case s.isWildcard():
+			for v := range children(cur, s.wild) {
 				if visitSteps(v, steps[i+1:], fn) {
 					return true
 				}
@@ -163,7 +173,7 @@ func visitSteps(cur any, steps []step, fn func(any) bool) bool {
 // object or an array.
 func (p *Path) Text(message string) (string, bool) {
 	doc, ok := decodeObject(message)
-	if !ok || p.wild {
+	if !ok || p.hasWildcard() {
 		return "", false
 	}
 	var text string
@@ -418,11 +428,10 @@ func (p *jsonParser) path() (*Path, error) {
 		default:
 			return p.endPath(path, start)
 		}
-		if path.steps[len(path.steps)-1].wild != 0 {
-			if path.wild {
+		if n := len(path.steps); path.steps[n-1].isWildcard() {
+			if slices.ContainsFunc(path.steps[:n-1], step.isWildcard) {
 				return nil, errorf(p.src, at, "a selector may hold only one wildcard selector")
 			}
-			path.wild = true
 			p.wildcards++
 			if p.wildcards > maxWildcards {
 				return nil, errorf(p.src, at, "at most %d wildcard selectors are allowed in one pattern", maxWildcards)
@@ -449,7 +458,7 @@ func isKeyChar(c byte) bool {
 func indexTerm(n node) (*Path, string, bool) {
 	switch x := n.(type) {
 	case *cond:
-		if x.check == checkCompare && x.op == opEq && x.val.exact() && !x.path.wild {
+		if x.check == checkCompare && x.op == opEq && x.val.exact() && !x.path.hasWildcard() {
 			return x.path, x.val.text, true
 		}
 	case *andNode:

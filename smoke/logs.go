@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+
+	"github.com/acme/request-dump/internal/sdkhttp"
 )
 
 // requestTimeout bounds one call to the API: API Gateway's integration
@@ -25,7 +27,7 @@ const requestTimeout = 35 * time.Second
 // reach anything else; on AWS they use the default credential chain.
 func clients(ctx context.Context, target Target) (*http.Client, *cloudwatchlogs.Client, error) {
 	if !target.Local() {
-		cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(target.Region))
+		cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(target.Region), config.WithHTTPClient(sdkhttp.New()))
 		if err != nil {
 			return nil, nil, fmt.Errorf("smoke: AWS configuration: %w", err)
 		}
@@ -43,7 +45,7 @@ func clients(ctx context.Context, target Target) (*http.Client, *cloudwatchlogs.
 		Region:       target.Region,
 		BaseEndpoint: aws.String(target.EndpointURL),
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-		HTTPClient:   httpClient,
+		HTTPClient:   sdkhttp.Wrap(httpClient),
 	})
 	return httpClient, logs, nil
 }

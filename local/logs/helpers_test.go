@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/stretchr/testify/require"
 
+	"github.com/acme/request-dump/internal/sdkhttp"
 	"github.com/acme/request-dump/local/logs"
-	"github.com/acme/request-dump/local/stacktest"
 )
 
 const region = "ap-northeast-1"
@@ -31,13 +31,11 @@ func serve(t testing.TB, store *logs.Store) (*cloudwatchlogs.Client, string) {
 	return client(srv.URL), srv.URL
 }
 
-// client is the SDK client for the API at url, with the tests' retryer.
+// client is the SDK client for the API at url, with the SDK's default
+// retryer and the repository's HTTP client (internal/sdkhttp).
 func client(url string) *cloudwatchlogs.Client {
-	cfg := aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
-	return cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) {
-		o.BaseEndpoint = aws.String(url)
-		o.Retryer = stacktest.Retryer()
-	})
+	cfg := aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), HTTPClient: sdkhttp.New()}
+	return cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) { o.BaseEndpoint = aws.String(url) })
 }
 
 // newStore opens an in-memory store closed at the end of the test.

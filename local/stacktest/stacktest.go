@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -29,6 +28,7 @@ import (
 	"github.com/acme/request-dump/internal/envconfig"
 	"github.com/acme/request-dump/internal/pointer"
 	"github.com/acme/request-dump/internal/repo"
+	"github.com/acme/request-dump/internal/sdkhttp"
 	"github.com/acme/request-dump/local/stack"
 )
 
@@ -135,7 +135,7 @@ func S3(endpoint string) *s3.Client {
 		BaseEndpoint: aws.String(endpoint),
 		UsePathStyle: true,
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-		Retryer:      Retryer(),
+		HTTPClient:   sdkhttp.New(),
 	})
 }
 
@@ -145,19 +145,7 @@ func Logs(endpoint string) *cloudwatchlogs.Client {
 		Region:       stack.DefaultRegion,
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-		Retryer:      Retryer(),
-	})
-}
-
-// Retryer is the SDK's standard retryer with ten attempts up to a second
-// apart. The SDK retries a read on a connection the transport closed under
-// it (aws-sdk-go-v2 #2737, retried since #2949); its default of three
-// attempts 50 ms apart once ran out on a loaded CI machine while a test read
-// a 1 MB FilterLogEvents page.
-func Retryer() aws.Retryer {
-	return retry.NewStandard(func(o *retry.StandardOptions) {
-		o.MaxAttempts = 10
-		o.MaxBackoff = time.Second
+		HTTPClient:   sdkhttp.New(),
 	})
 }
 

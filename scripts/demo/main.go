@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
+	"github.com/acme/request-dump/internal/sdkhttp"
 	"github.com/acme/request-dump/smoke"
 )
 
@@ -80,6 +81,7 @@ func run() error {
 		Region:       target.Region,
 		BaseEndpoint: aws.String(target.EndpointURL),
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		HTTPClient:   sdkhttp.New(),
 	})
 	group := target.LogGroupName
 	fmt.Printf("\nThe dumps, read back from %s with FilterLogEvents:\n", group)

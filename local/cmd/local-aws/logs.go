@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/acme/request-dump/internal/envconfig"
+	"github.com/acme/request-dump/internal/sdkhttp"
 	"github.com/acme/request-dump/local/stack"
 )
 
@@ -142,7 +143,7 @@ func shortStream(s string) string {
 
 func logsClient(ctx context.Context, endpoint, region string) (*cloudwatchlogs.Client, error) {
 	if endpoint == "" {
-		cfg, err := config.LoadDefaultConfig(ctx)
+		cfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(sdkhttp.New()))
 		if err != nil {
 			return nil, err
 		}
@@ -155,5 +156,6 @@ func logsClient(ctx context.Context, endpoint, region string) (*cloudwatchlogs.C
 		Region:       region,
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		HTTPClient:   sdkhttp.New(),
 	}), nil
 }

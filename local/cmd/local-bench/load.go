@@ -20,6 +20,7 @@ import (
 
 	"github.com/acme/request-dump/internal/envconfig"
 	"github.com/acme/request-dump/internal/pointer"
+	"github.com/acme/request-dump/internal/sdkhttp"
 	"github.com/acme/request-dump/local/stack"
 )
 
@@ -47,6 +48,7 @@ func deploy(c config, endpoint string) (target, error) {
 		BaseEndpoint: aws.String(endpoint),
 		UsePathStyle: true,
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		HTTPClient:   sdkhttp.New(),
 	}).PutObject(ctx, &s3.PutObjectInput{
 		Bucket:            aws.String(cfg.Artifact.Bucket),
 		Key:               aws.String(cfg.Artifact.Key),
@@ -168,6 +170,7 @@ func verify(t target, all *accepted, loadRun string) error {
 		Region:       t.region,
 		BaseEndpoint: aws.String(t.endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		HTTPClient:   sdkhttp.New(),
 	})
 	begin := time.Now()
 	seen := map[string]int{}

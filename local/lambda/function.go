@@ -157,15 +157,26 @@ func New(spec Spec, sink LogSink, opts ...Option) (*Function, error) {
 		log:       o.log.With("function", spec.FunctionName),
 		all:       map[*env]struct{}{},
 	}
-	f.environ = f.baseEnvironment()
+	f.environ = baseEnvironment(spec, f.group, dir)
 	return f, nil
+}
+
+// Environ returns the environment that an execution environment of spec
+// runs with, its code unpacked in taskDir, less AWS_LAMBDA_LOG_STREAM_NAME
+// (each environment's own): local-bench starts bare RIE processes with it
+// to measure the pool against.
+func Environ(spec Spec, taskDir string) ([]string, error) {
+	spec, err := spec.normalize()
+	if err != nil {
+		return nil, err
+	}
+	return baseEnvironment(spec, "/aws/lambda/"+spec.FunctionName, taskDir), nil
 }
 
 // baseEnvironment is the whole environment of the function's processes:
 // what Lambda sets, and the function's own variables. RIE hands its own
 // environment to the runtime, so nothing of this process leaks in.
-func (f *Function) baseEnvironment() []string {
-	s := f.spec
+func baseEnvironment(s Spec, group, taskDir string) []string {
 	env := []string{
 		"AWS_REGION=" + s.Region,
 		"AWS_DEFAULT_REGION=" + s.Region,
@@ -175,10 +186,10 @@ func (f *Function) baseEnvironment() []string {
 		// RIE reads the timeout from here.
 		"AWS_LAMBDA_FUNCTION_TIMEOUT=" + strconv.Itoa(int(s.Timeout/time.Second)),
 		"AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
-		"AWS_LAMBDA_LOG_GROUP_NAME=" + f.group,
+		"AWS_LAMBDA_LOG_GROUP_NAME=" + group,
 		"AWS_LAMBDA_LOG_FORMAT=" + s.LogFormat,
 		"_HANDLER=bootstrap",
-		"LAMBDA_TASK_ROOT=" + f.taskDir,
+		"LAMBDA_TASK_ROOT=" + taskDir,
 		"TZ=:UTC",
 		"LANG=en_US.UTF-8",
 		"PATH=/usr/local/bin:/usr/bin/:/bin:/opt/bin",

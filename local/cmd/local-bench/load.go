@@ -81,87 +81,185 @@ type accepted struct {
 
 func newAccepted() *accepted { return &accepted{ids: map[string]bool{}, errors: map[string]int{}} }
 
-func (a *accepted) add(r *vegeta.Result) {
-	if r.Error == vegeta.ErrNoTargets.Error() {
-		return // the targeter's end, not a request
-	}
+// add records r and reports whether the function answered it.
+func (a *accepted) add(r *vegeta.Result) bool {
 	if r.Code != http.StatusOK {
 		a.errors[fmt.Sprintf("%d %s", r.Code, r.Error)]++
-		return
+		return false
 	}
 	var body struct {
 		RequestID string `json:"request_id"`
 	}
 	if err := json.Unmarshal(r.Body, &body); err != nil || body.RequestID == "" {
 		a.errors["200 without request_id"]++
-		return
+		return false
 	}
 	a.ids[body.RequestID] = true
+	return true
 }
 
-func measure(c config, t target) error {
+// system is what a phase drives: the stack through its API, or the
+// baseline's bare RIE processes with the proxy event.
+type system struct {
+	name string
+	url  string
+	// body turns an event into what is posted.
+	body func(event []byte) ([]byte, error)
+	// opts are the vegeta options that reach the system (the baseline's
+	// transport).
+	opts []func(*vegeta.Attacker)
+	// accept checks an answer and reports whether it counts as served.
+	accept func(r *vegeta.Result) bool
+}
+
+// phases are one system's figures.
+type phases struct {
+	cold       time.Duration
+	warm, load vegeta.Metrics
+	failed     int
+}
+
+// targeter posts events with the ids <prefix>-1, <prefix>-2, … to s, and
+// stops after limit of them when limit > 0.
+func (s *system) targeter(prefix string, limit int64) vegeta.Targeter {
+	var seq atomic.Int64
+	return func(tgt *vegeta.Target) error {
+		n := seq.Add(1)
+		if limit > 0 && n > limit {
+			return vegeta.ErrNoTargets
+		}
+		event := fmt.Appendf(nil, `{"event_id":"%s-%d","type":"bench","user":{"id":"u-%d"},"attributes":{"password":"x"}}`, prefix, n, n%100)
+		body, err := s.body(event)
+		if err != nil {
+			return err
+		}
+		tgt.Method = http.MethodPost
+		tgt.URL = s.url
+		tgt.Header = http.Header{"Content-Type": []string{"application/json"}}
+		tgt.Body = body
+		return nil
+	}
+}
+
+func (s *system) attacker(opts ...func(*vegeta.Attacker)) *vegeta.Attacker {
+	return vegeta.NewAttacker(append(opts, s.opts...)...)
+}
+
+func (s *system) add(p *phases, r *vegeta.Result, m *vegeta.Metrics) {
+	if r.Error == vegeta.ErrNoTargets.Error() {
+		return // the targeter's end, not a request
+	}
+	if !s.accept(r) {
+		p.failed++
+	}
+	if m != nil {
+		m.Add(r)
+	}
+}
+
+// cold measures the first request, which starts an execution environment.
+func (s *system) cold(run string, p *phases) {
+	for r := range s.attacker().Attack(s.targeter(run+"-cold", 1), vegeta.ConstantPacer{Freq: 1, Per: time.Second}, 0, "cold") {
+		if r.Error == vegeta.ErrNoTargets.Error() {
+			continue
+		}
+		s.add(p, r, nil)
+		p.cold = r.Latency
+		fmt.Printf("  %-8s cold start (first request): %s, status %d\n", s.name, ms(r.Latency), r.Code)
+	}
+}
+
+// warm measures latency at a steady rate, after a short warm-up.
+func (s *system) warm(c config, run string, p *phases) {
+	for r := range s.attacker(vegeta.KeepAlive(true)).Attack(s.targeter(run+"-warm-up", 0), vegeta.ConstantPacer{Freq: c.warmRate, Per: time.Second}, 2*time.Second, "warm-up") {
+		s.add(p, r, nil)
+	}
+	for r := range s.attacker(vegeta.KeepAlive(true)).Attack(s.targeter(run+"-warm", 0), vegeta.ConstantPacer{Freq: c.warmRate, Per: time.Second}, c.warmFor, "warm") {
+		s.add(p, r, &p.warm)
+	}
+	p.warm.Close()
+	w := p.warm
+	fmt.Printf("  %-8s warm at %d req/s for %s (%d requests): p50 %s, p90 %s, p99 %s, max %s, success %.2f%%\n",
+		s.name, c.warmRate, c.warmFor, w.Requests, ms(w.Latencies.P50), ms(w.Latencies.P90), ms(w.Latencies.P99), ms(w.Latencies.Max), 100*w.Success)
+}
+
+// load measures throughput: as fast as c.workers clients can go, for
+// c.loadRequests requests.
+func (s *system) load(c config, run string, p *phases) {
+	a := s.attacker(vegeta.KeepAlive(true), vegeta.Workers(uint64(c.workers)), vegeta.MaxWorkers(uint64(c.workers)), vegeta.Connections(c.workers))
+	for r := range a.Attack(s.targeter(run, int64(c.loadRequests)), vegeta.ConstantPacer{}, 0, "load") {
+		s.add(p, r, &p.load)
+	}
+	p.load.Close()
+	l := p.load
+	fmt.Printf("  %-8s throughput with %d clients: %d requests in %s = %.0f req/s; p50 %s, p99 %s; success %.2f%%\n",
+		s.name, c.workers, l.Requests, l.Duration.Round(time.Millisecond), l.Throughput, ms(l.Latencies.P50), ms(l.Latencies.P99), 100*l.Success)
+}
+
+// measure runs each phase on the stack, then on the baseline, so that both
+// see the same machine at nearly the same moment, and prints them side by
+// side; then it checks the stack's dumps.
+func measure(c config, t target, b *baseline) error {
 	run := fmt.Sprintf("bench-%d", time.Now().UnixNano())
-	// targeter posts events with the ids <prefix>-1, <prefix>-2, …, and
-	// stops after limit of them when limit > 0.
-	targeter := func(prefix string, limit int64) vegeta.Targeter {
-		var seq atomic.Int64
-		return func(tgt *vegeta.Target) error {
-			n := seq.Add(1)
-			if limit > 0 && n > limit {
-				return vegeta.ErrNoTargets
-			}
-			tgt.Method = http.MethodPost
-			tgt.URL = t.apiURL + "/events"
-			tgt.Header = http.Header{"Content-Type": []string{"application/json"}}
-			tgt.Body = fmt.Appendf(nil, `{"event_id":"%s-%d","type":"bench","user":{"id":"u-%d"},"attributes":{"password":"x"}}`, prefix, n, n%100)
-			return nil
-		}
-	}
 	all := newAccepted()
-
-	// Cold start: the deploy starts no execution environment; the first
-	// request does.
-	cold := vegeta.NewAttacker()
-	for r := range cold.Attack(targeter(run+"-cold", 1), vegeta.ConstantPacer{Freq: 1, Per: time.Second}, 0, "cold") {
-		if r.Error == vegeta.ErrNoTargets.Error() {
-			continue
-		}
-		all.add(r)
-		fmt.Printf("cold start (first request after deploy): %s, status %d\n", ms(r.Latency), r.Code)
-	}
-
-	// Warm latency at a steady rate, after a short warm-up.
-	for r := range vegeta.NewAttacker(vegeta.KeepAlive(true)).Attack(targeter(run+"-warm-up", 0), vegeta.ConstantPacer{Freq: c.warmRate, Per: time.Second}, 2*time.Second, "warm-up") {
-		all.add(r)
-	}
-	var wm vegeta.Metrics
-	for r := range vegeta.NewAttacker(vegeta.KeepAlive(true)).Attack(targeter(run+"-warm", 0), vegeta.ConstantPacer{Freq: c.warmRate, Per: time.Second}, c.warmFor, "warm") {
-		all.add(r)
-		wm.Add(r)
-	}
-	wm.Close()
-	fmt.Printf("warm latency at %d req/s for %s (%d requests): p50 %s, p90 %s, p99 %s, max %s, success %.2f%%\n",
-		c.warmRate, c.warmFor, wm.Requests, ms(wm.Latencies.P50), ms(wm.Latencies.P90), ms(wm.Latencies.P99), ms(wm.Latencies.Max), 100*wm.Success)
-
-	// Throughput: as fast as c.workers clients can go, for c.loadRequests.
-	load := vegeta.NewAttacker(vegeta.KeepAlive(true), vegeta.Workers(uint64(c.workers)), vegeta.MaxWorkers(uint64(c.workers)), vegeta.Connections(c.workers))
-	var lm vegeta.Metrics
+	st := &system{name: "stack", url: t.apiURL + "/events",
+		body:   func(event []byte) ([]byte, error) { return event, nil },
+		accept: func(r *vegeta.Result) bool { return all.add(r) }}
+	baseErrors := map[string]int{}
+	bl := &system{name: "baseline", url: "http://baseline.invalid/2015-03-31/functions/function/invocations",
+		body: proxyEvent,
+		opts: []func(*vegeta.Attacker){vegeta.Client(&http.Client{Transport: b})},
+		accept: func(r *vegeta.Result) bool {
+			status, err := proxyStatus(r.Body)
+			if r.Code == http.StatusOK && err == nil && status == http.StatusOK {
+				return true
+			}
+			baseErrors[fmt.Sprintf("%d %s %.80s", r.Code, r.Error, r.Body)]++
+			return false
+		}}
+	var sp, bp phases
+	fmt.Println("cold start:")
+	st.cold(run, &sp)
+	bl.cold(run, &bp)
+	fmt.Println("warm latency:")
+	st.warm(c, run, &sp)
+	bl.warm(c, run, &bp)
+	fmt.Println("throughput:")
 	loadRun := run + "-load"
-	for r := range load.Attack(targeter(loadRun, int64(c.loadRequests)), vegeta.ConstantPacer{}, 0, "load") {
-		if r.Error == vegeta.ErrNoTargets.Error() {
-			continue
-		}
-		all.add(r)
-		lm.Add(r)
-	}
-	lm.Close()
-	fmt.Printf("throughput with %d clients: %d requests in %s = %.0f req/s; p50 %s, p99 %s; success %.2f%%\n",
-		c.workers, lm.Requests, lm.Duration.Round(time.Millisecond), lm.Throughput, ms(lm.Latencies.P50), ms(lm.Latencies.P99), 100*lm.Success)
+	st.load(c, loadRun, &sp)
+	bl.load(c, loadRun, &bp)
 	for e, n := range all.errors {
-		fmt.Printf("  not accepted: %d × %s\n", n, e)
+		fmt.Printf("  stack: not accepted: %d × %s\n", n, e)
 	}
+	for e, n := range baseErrors {
+		fmt.Printf("  baseline: failed: %d × %s\n", n, e)
+	}
+	compare(sp, bp)
 	return verify(t, all, loadRun)
 }
+
+// compare prints the stack's figures beside the baseline's, with the
+// ratios and the targets of issue 12.
+func compare(s, b phases) {
+	fmt.Printf("\n%-22s %12s %12s %10s  %s\n", "figure", "stack", "baseline", "ratio", "target")
+	row := func(name, sv, bv string, ratio float64, target string, met bool) {
+		verdict := "met"
+		if !met {
+			verdict = "MISSED"
+		}
+		fmt.Printf("%-22s %12s %12s %9.2fx  %s: %s\n", name, sv, bv, ratio, target, verdict)
+	}
+	tput := s.load.Throughput / b.load.Throughput
+	row("throughput (req/s)", fmt.Sprintf("%.0f", s.load.Throughput), fmt.Sprintf("%.0f", b.load.Throughput), tput, ">= 0.80x", tput >= 0.8)
+	p50 := s.warm.Latencies.P50 - b.warm.Latencies.P50
+	row("warm p50", ms(s.warm.Latencies.P50), ms(b.warm.Latencies.P50), ratio(s.warm.Latencies.P50, b.warm.Latencies.P50),
+		fmt.Sprintf("<= baseline + 0.5 ms (+%s)", ms(p50)), p50 <= 500*time.Microsecond)
+	row("warm p99", ms(s.warm.Latencies.P99), ms(b.warm.Latencies.P99), ratio(s.warm.Latencies.P99, b.warm.Latencies.P99), "(none)", true)
+	cold := ratio(s.cold, b.cold)
+	row("cold start", ms(s.cold), ms(b.cold), cold, "<= 1.30x", cold <= 1.3)
+}
+
+func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
 
 // verify pages through the function's log group and checks that every
 // accepted request's dump is there exactly once.

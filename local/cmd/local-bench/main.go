@@ -8,6 +8,13 @@
 //     FilterLogEvents that every accepted request's dump is in the log group
 //     exactly once (0 lost, 0 duplicated).
 //
+// Each of the last three phases runs on the stack and then on a baseline:
+// the same zip under the same number of bare aws-lambda-rie processes,
+// invoked directly with the proxy event, through the same load generator
+// and clients (see baseline). The machine is shared and its speed moves,
+// so the figures that mean something are the ratios printed at the end.
+// --background-load N adds N busy processes for the whole run.
+//
 // Usage: local-bench --bin .local/bin/local-aws --zip .local/dist/function.zip [flags]
 package main
 
@@ -19,14 +26,20 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"syscall"
 	"time"
 
+	"github.com/acme/request-dump/local/lambda"
 	"github.com/acme/request-dump/local/stack"
 )
 
 func main() {
+	if os.Getenv(hogVar) != "" {
+		hog()
+		return
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "local-bench:", err)
 		if errors.Is(err, errUsage) {
@@ -45,6 +58,7 @@ type config struct {
 	warmRate                      int
 	warmFor                       time.Duration
 	loadRequests, workers, maxEnv int
+	backgroundLoad                int
 }
 
 func run() error {
@@ -57,7 +71,8 @@ func run() error {
 	flag.DurationVar(&c.warmFor, "warm-for", 10*time.Second, "length of the warm latency phase")
 	flag.IntVar(&c.loadRequests, "requests", 50000, "requests in the throughput phase")
 	flag.IntVar(&c.workers, "workers", 32, "concurrent clients in the throughput phase")
-	flag.IntVar(&c.maxEnv, "max-concurrency", 0, "execution environments per function (local-aws serve --max-concurrency)")
+	flag.IntVar(&c.maxEnv, "max-concurrency", 0, "execution environments per function (local-aws serve --max-concurrency), and RIE processes of the baseline")
+	flag.IntVar(&c.backgroundLoad, "background-load", 0, "`N` busy processes loading the CPU for the whole run (at most 4 per core)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q (see -h)", errUsage, flag.Arg(0))
@@ -71,6 +86,8 @@ func run() error {
 		return fmt.Errorf("%w: --requests and --workers must be at least 1", errUsage)
 	case c.maxEnv < 0:
 		return fmt.Errorf("%w: --max-concurrency must be 0 or more", errUsage)
+	case c.backgroundLoad < 0 || c.backgroundLoad > 4*runtime.NumCPU():
+		return fmt.Errorf("%w: --background-load %d: want 0 to %d (4 per core)", errUsage, c.backgroundLoad, 4*runtime.NumCPU())
 	}
 	for _, f := range []string{c.bin, c.zip} {
 		if _, err := os.Stat(f); err != nil {
@@ -78,7 +95,12 @@ func run() error {
 		}
 	}
 
-	fmt.Printf("local-bench: %s, function %s\n\n", c.bin, c.zip)
+	fmt.Printf("local-bench: %s, function %s, %d cores, %d background load processes\n\n", c.bin, c.zip, runtime.NumCPU(), c.backgroundLoad)
+	stopLoad, err := backgroundLoad(c.backgroundLoad)
+	if err != nil {
+		return err
+	}
+	defer stopLoad()
 	ready, err := timeStarts(c)
 	if err != nil {
 		return err
@@ -95,7 +117,16 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	return measure(c, target)
+	envs := c.maxEnv
+	if envs == 0 {
+		envs = lambda.DefaultMaxConcurrency
+	}
+	b, err := newBaseline(c, envs)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	return measure(c, target, b)
 }
 
 // server is a local-aws process.

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/acme/request-dump/internal/envconfig"
+	"github.com/acme/request-dump/internal/repo"
+	"github.com/acme/request-dump/local/internal/requestid"
+	"github.com/acme/request-dump/local/lambda"
+	"github.com/acme/request-dump/local/stack"
+)
+
+// baseline is what the stack is measured against: the same zip under the
+// same number of bare aws-lambda-rie processes, with the environment the
+// stack gives them, invoked directly with the proxy event the gateway would
+// send. No gateway, no log store: the function's output goes to /dev/null.
+//
+// It is an http.RoundTripper for vegeta, so the same load generator and
+// clients drive both. RIE crashes on overlapping invocations, so each
+// request takes an idle process, or starts one (lazily, as the stack's pool
+// does, so the first request is a cold start) while fewer than max run, or
+// waits for one.
+type baseline struct {
+	rie, dir, bootstrap string
+	environ             []string
+	max                 int
+
+	mu      sync.Mutex
+	started int
+	procs   []*rieProc
+	idle    chan *rieProc
+}
+
+type rieProc struct {
+	cmd       *exec.Cmd
+	url       string
+	transport *http.Transport
+}
+
+// newBaseline unpacks the zip's bootstrap and prepares max RIE processes
+// for the env's function settings.
+func newBaseline(c config, max int) (*baseline, error) {
+	rie, err := repo.Tool("aws-lambda-rie")
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := envconfig.Load(c.env)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := stack.SpecFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	code, err := os.ReadFile(c.zip)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "local-bench-baseline-")
+	if err != nil {
+		return nil, err
+	}
+	b := &baseline{rie: rie, dir: dir, bootstrap: filepath.Join(dir, "bootstrap"), max: max, idle: make(chan *rieProc, max)}
+	if err := unpackBootstrap(code, b.bootstrap); err != nil {
+		b.close()
+		return nil, err
+	}
+	b.environ, err = lambda.Environ(lambda.Spec{
+		FunctionName: spec.Name,
+		Bootstrap:    b.bootstrap,
+		MemorySize:   spec.MemorySize,
+		Timeout:      time.Duration(spec.Timeout) * time.Second,
+		Environment:  spec.Environment,
+		LogFormat:    spec.LogFormat,
+		LogLevel:     spec.LogLevel,
+		Region:       spec.Region,
+	}, dir)
+	if err != nil {
+		b.close()
+		return nil, err
+	}
+	return b, nil
+}
+
+func unpackBootstrap(code []byte, to string) error {
+	zr, err := zip.NewReader(bytes.NewReader(code), int64(len(code)))
+	if err != nil {
+		return err
+	}
+	f, err := zr.Open("bootstrap")
+	if err != nil {
+		return fmt.Errorf("the zip has no bootstrap: %w", err)
+	}
+	defer f.Close()
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, f); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// start launches one RIE and waits until it listens on both its addresses.
+func (b *baseline) start() (*rieProc, error) {
+	var addrs [2]string
+	for i := range addrs {
+		a, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		addrs[i] = a
+	}
+	cmd := exec.Command(b.rie, "--log-level", "info",
+		"--runtime-interface-emulator-address", addrs[0], "--runtime-api-address", addrs[1], b.bootstrap)
+	cmd.Dir = b.dir
+	cmd.Env = append(b.environ[:len(b.environ):len(b.environ)], "AWS_LAMBDA_LOG_STREAM_NAME=baseline-"+strconv.Itoa(len(b.procs)))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &rieProc{cmd: cmd, url: "http://" + addrs[0] + "/2015-03-31/functions/function/invocations",
+		transport: &http.Transport{Proxy: nil, DisableCompression: true, MaxIdleConnsPerHost: 1}}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, a := range addrs {
+		for {
+			c, err := net.DialTimeout("tcp", a, 100*time.Millisecond)
+			if err == nil {
+				c.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				p.kill()
+				return nil, fmt.Errorf("baseline: aws-lambda-rie did not listen on %s within 10 s", a)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	return p, nil
+}
+
+func (p *rieProc) kill() {
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	_ = p.cmd.Wait()
+	p.transport.CloseIdleConnections()
+}
+
+// acquire returns an idle process, a new one while fewer than max run, or
+// the next one to come back.
+func (b *baseline) acquire(ctx context.Context) (*rieProc, error) {
+	select {
+	case p := <-b.idle:
+		return p, nil
+	default:
+	}
+	b.mu.Lock()
+	if b.started < b.max {
+		b.started++
+		b.mu.Unlock()
+		p, err := b.start()
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if err != nil {
+			b.started--
+			return nil, err
+		}
+		b.procs = append(b.procs, p)
+		return p, nil
+	}
+	b.mu.Unlock()
+	select {
+	case p := <-b.idle:
+		return p, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// RoundTrip sends the request to a process of its own, reads the whole
+// answer and hands the process back.
+func (b *baseline) RoundTrip(r *http.Request) (*http.Response, error) {
+	p, err := b.acquire(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	out := r.Clone(r.Context())
+	out.URL, _ = out.URL.Parse(p.url)
+	out.Host = ""
+	resp, err := p.transport.RoundTrip(out)
+	if err != nil {
+		b.idle <- p
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	b.idle <- p
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
+}
+
+func (b *baseline) close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range b.procs {
+		p.kill()
+	}
+	b.procs = nil
+	os.RemoveAll(b.dir)
+}
+
+// proxyEvent is the event the gateway hands the function for a POST of
+// body to /events, with the headers a vegeta request carries.
+func proxyEvent(body []byte) ([]byte, error) {
+	id := requestid.New()
+	h := map[string]string{
+		"Content-Type": "application/json", "Content-Length": strconv.Itoa(len(body)),
+		"Host": "127.0.0.1", "User-Agent": "Go-http-client/1.1", "Accept-Encoding": "gzip",
+		"X-Forwarded-For": "127.0.0.1", "X-Forwarded-Port": "443", "X-Forwarded-Proto": "https",
+	}
+	mv := make(map[string][]string, len(h))
+	for k, v := range h {
+		mv[k] = []string{v}
+	}
+	return json.Marshal(events.APIGatewayProxyRequest{
+		Resource: "/events", Path: "/events", HTTPMethod: http.MethodPost,
+		Headers: h, MultiValueHeaders: mv, Body: string(body),
+		RequestContext: events.APIGatewayProxyRequestContext{
+			AccountID: stack.AccountID, ResourceID: "bench", Stage: "dev", RequestID: id,
+			ExtendedRequestID: id, Identity: events.APIGatewayRequestIdentity{SourceIP: "127.0.0.1", UserAgent: "Go-http-client/1.1"},
+			ResourcePath: "/events", HTTPMethod: http.MethodPost, APIID: "bench", Protocol: "HTTP/1.1",
+			RequestTime: time.Now().UTC().Format("02/Jan/2006:15:04:05 -0700"), RequestTimeEpoch: time.Now().UnixMilli(),
+		},
+	})
+}
+
+// proxyStatus returns the statusCode of the function's proxy response.
+func proxyStatus(body []byte) (int, error) {
+	var r struct {
+		StatusCode int `json:"statusCode"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil || r.StatusCode == 0 {
+		return 0, errors.New("not a proxy response")
+	}
+	return r.StatusCode, nil
+}

@@ -79,6 +79,8 @@ type outcome struct {
 	err error
 	// retry: the request never reached the environment, which was gone.
 	retry bool
+	// runtimeExited: the runtime was found gone after the invocation.
+	runtimeExited bool
 }
 
 var errPortTaken = errors.New("port taken")
@@ -232,7 +234,9 @@ func (e *env) work() {
 			return
 		}
 		o := e.invoke(j)
-		dead := e.dead()
+		// invoke looked at the runtime a moment ago: only RIE's own
+		// state is checked again.
+		dead := o.runtimeExited || e.gone()
 		if dead {
 			f.retire(e)
 		} else {
@@ -249,6 +253,19 @@ func (e *env) work() {
 
 // dead reports whether the environment can no longer serve.
 func (e *env) dead() bool {
+	if e.gone() {
+		return true
+	}
+	// A runtime that died while idle would make RIE fail the next
+	// invocation with Runtime.ExitError: retire the environment instead.
+	if rt := e.rt.Load(); rt != nil && rt.hasExited() {
+		return true
+	}
+	return false
+}
+
+// gone reports whether the environment is broken or its RIE has exited.
+func (e *env) gone() bool {
 	if e.broken.Load() {
 		return true
 	}
@@ -256,11 +273,6 @@ func (e *env) dead() bool {
 	case <-e.exited:
 		return true
 	default:
-	}
-	// A runtime that died while idle would make RIE fail the next
-	// invocation with Runtime.ExitError: retire the environment instead.
-	if rt := e.rt.Load(); rt != nil && rt.hasExited() {
-		return true
 	}
 	return false
 }
@@ -474,19 +486,21 @@ func runtimeOf(riePID int) int {
 // memory used, so the local run measures it).
 type runtimeProc struct {
 	pid int
-	// /proc/<pid>/statm and status, kept open (opening them is most of
-	// the cost). statm, the cheap one, is read after every invocation;
-	// status (VmHWM, the exact peak) only when the resident size grew.
-	statm, status *os.File
-	rss           int // pages, at the last read of statm
-	peakMB        int
+	// status (/proc/<pid>/status, kept open: opening is most of the cost)
+	// has VmHWM, the exact peak; it is read only when the resident size in
+	// stat grew.
+	status *os.File
+	rss    int // pages, at the last sample
+	peakMB int
 
-	// stat is /proc/<pid>/stat, kept open and read before each invocation:
-	// reopening it every time was an eighth of the stack's CPU under load.
-	// (A pidfd is no substitute: it turns readable only once every thread
-	// of the process is gone, a moment after the leader shows as a zombie,
-	// and an invocation sent in that moment fails.) mu keeps close from
-	// racing a check.
+	// stat is /proc/<pid>/stat, kept open: reopening it every time was an
+	// eighth of the stack's CPU under load. One read tells both whether
+	// the process runs and its resident size, so each invocation costs
+	// one read of it (after the invocation), and one more when an idle
+	// environment is taken (hasExited). (A pidfd is no substitute: it
+	// turns readable only once every thread of the process is gone, a
+	// moment after the leader shows as a zombie, and an invocation sent in
+	// that moment fails.) mu keeps close from racing a read.
 	mu   sync.Mutex
 	stat *os.File
 }
@@ -494,61 +508,70 @@ type runtimeProc struct {
 func watchRuntime(pid int) *runtimeProc {
 	r := &runtimeProc{pid: pid}
 	proc := "/proc/" + strconv.Itoa(pid) + "/"
-	r.statm, _ = os.Open(proc + "statm")
 	r.status, _ = os.Open(proc + "status")
 	r.stat, _ = os.Open(proc + "stat")
 	return r
 }
 
-// hasExited reports whether the runtime has exited: a zombie, dead but not
-// yet reaped by RIE, counts as exited.
-func (r *runtimeProc) hasExited() bool {
+// readStat renders /proc/<pid>/stat afresh (a read at offset 0 does) into
+// buf; once the process is reaped the read fails (ESRCH), and it is empty.
+func (r *runtimeProc) readStat(buf []byte) []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.stat == nil {
-		return true
+		return nil
 	}
-	// A read at offset 0 renders the file afresh; once the process is
-	// reaped it fails (ESRCH), and n is 0.
-	var buf [512]byte
-	n, _ := r.stat.ReadAt(buf[:], 0)
-	return !running(buf[:n])
+	n, _ := r.stat.ReadAt(buf, 0)
+	return buf[:n]
 }
 
-// peakMemoryMB returns the process's peak resident memory (VmHWM) in MB,
-// rounded up, or 0 when it cannot be read.
-func (r *runtimeProc) peakMemoryMB() int {
-	if r.statm == nil || r.status == nil {
-		return 0
+// hasExited reports whether the runtime has exited: a zombie, dead but not
+// yet reaped by RIE, counts as exited.
+func (r *runtimeProc) hasExited() bool {
+	var buf [512]byte
+	return !running(r.readStat(buf[:]))
+}
+
+// sample reads stat once after an invocation: it reports whether the
+// runtime still runs, and updates the peak memory when it grew.
+func (r *runtimeProc) sample() bool {
+	var buf [512]byte
+	stat := r.readStat(buf[:])
+	if !running(stat) {
+		return false
+	}
+	// rss is the 24th field, the 22nd after the command name's ')'.
+	i := bytes.LastIndexByte(stat, ')')
+	fields := bytes.Fields(stat[i+1:])
+	if len(fields) < 22 {
+		return true
+	}
+	if rss, err := strconv.Atoi(string(fields[21])); err == nil && (rss > r.rss || r.peakMB == 0) {
+		r.rss = rss
+		r.readPeak()
+	}
+	return true
+}
+
+// readPeak reads the process's peak resident memory (VmHWM) in MB, rounded
+// up, into peakMB.
+func (r *runtimeProc) readPeak() {
+	if r.status == nil {
+		return
 	}
 	var buf [2048]byte
-	n, _ := r.statm.ReadAt(buf[:128], 0)
-	// statm: size resident shared text lib data dt, in pages.
-	fields := bytes.Fields(buf[:n])
-	if len(fields) < 2 {
-		return r.peakMB
-	}
-	rss, err := strconv.Atoi(string(fields[1]))
-	if err != nil || (rss <= r.rss && r.peakMB > 0) {
-		return r.peakMB
-	}
-	r.rss = rss
-	n, _ = r.status.ReadAt(buf[:], 0)
+	n, _ := r.status.ReadAt(buf[:], 0)
 	_, rest, ok := bytes.Cut(buf[:n], []byte("VmHWM:"))
 	if !ok {
-		return r.peakMB
+		return
 	}
 	rest, _, _ = bytes.Cut(rest, []byte("kB"))
 	if kb, err := strconv.Atoi(string(bytes.TrimSpace(rest))); err == nil {
 		r.peakMB = (kb + 1023) / 1024
 	}
-	return r.peakMB
 }
 
 func (r *runtimeProc) close() {
-	if r.statm != nil {
-		r.statm.Close()
-	}
 	if r.status != nil {
 		r.status.Close()
 	}

@@ -80,15 +80,17 @@ func (e *env) invoke(j *job) outcome {
 			e.rt.Store(watchRuntime(pid))
 		}
 	}
+	runtimeExited := false
 	if rt := e.rt.Load(); rt != nil {
-		e.maxMemoryMB = max(e.maxMemoryMB, rt.peakMemoryMB())
+		runtimeExited = !rt.sample()
+		e.maxMemoryMB = max(e.maxMemoryMB, rt.peakMB)
 	}
 	rep.maxMemory = e.maxMemoryMB
 	if err != nil {
 		e.broken.Store(true)
 	}
 	f.append(e.stream, e.events(inv, rep, res.Timeout, exitedMsg, batch, true))
-	return outcome{res: res, err: err}
+	return outcome{res: res, err: err, runtimeExited: runtimeExited}
 }
 
 // started reports whether RIE printed the invocation's START line.

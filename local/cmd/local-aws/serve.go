@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -25,6 +26,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	region := fs.String("region", stack.DefaultRegion, "the services' `region`")
 	maxConc := fs.Int("max-concurrency", 0, "execution environments per function (0: local/lambda's default)")
 	verbose := fs.Bool("v", false, "log each execution environment start and stop")
+	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile (go tool pprof) of the whole run to `FILE` at stop")
 	var buckets stringList
 	fs.Var(&buckets, "bucket", "create bucket `NAME` at start (repeatable)")
 	if err := parse(fs, args); err != nil {
@@ -42,6 +44,20 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 
 	start := time.Now()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpu-profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("--cpu-profile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 	level := slog.LevelInfo
 	if !*verbose {
 		level = slog.LevelWarn

@@ -59,6 +59,7 @@ type config struct {
 	warmFor                       time.Duration
 	loadRequests, workers, maxEnv int
 	backgroundLoad                int
+	cpuProfile                    string
 }
 
 func run() error {
@@ -72,6 +73,7 @@ func run() error {
 	flag.IntVar(&c.loadRequests, "requests", 50000, "requests in the throughput phase")
 	flag.IntVar(&c.workers, "workers", 32, "concurrent clients in the throughput phase")
 	flag.IntVar(&c.maxEnv, "max-concurrency", 0, "execution environments per function (local-aws serve --max-concurrency), and RIE processes of the baseline")
+	flag.StringVar(&c.cpuProfile, "cpu-profile", "", "write local-aws's CPU profile of the measured run to `FILE` (go tool pprof)")
 	flag.IntVar(&c.backgroundLoad, "background-load", 0, "`N` busy processes loading the CPU for the whole run (at most 4 per core)")
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -108,7 +110,7 @@ func run() error {
 	slices.Sort(ready)
 	fmt.Printf("start to ready (%d starts): median %s, max %s\n", len(ready), ms(ready[len(ready)/2]), ms(ready[len(ready)-1]))
 
-	srv, err := start(c)
+	srv, err := start(c, c.cpuProfile)
 	if err != nil {
 		return err
 	}
@@ -147,7 +149,8 @@ func (s *server) stop() {
 	}
 }
 
-func start(c config) (*server, error) {
+// start starts local-aws, writing its CPU profile to profile if not "".
+func start(c config, profile string) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -155,6 +158,9 @@ func start(c config) (*server, error) {
 	args := []string{"serve", "--addr", addr, "--bucket", "acme-request-dump-artifacts"}
 	if c.maxEnv > 0 {
 		args = append(args, "--max-concurrency", fmt.Sprint(c.maxEnv))
+	}
+	if profile != "" {
+		args = append(args, "--cpu-profile", profile)
 	}
 	cmd := exec.Command(c.bin, args...)
 	cmd.Stderr = os.Stderr
@@ -178,7 +184,7 @@ func timeStarts(c config) ([]time.Duration, error) {
 	var took []time.Duration
 	for range c.readyRuns {
 		begin := time.Now()
-		s, err := start(c)
+		s, err := start(c, "")
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,10 @@
 # scripts/, which can also be run directly with the same arguments.
 SHELL := /usr/bin/env bash
 ENV ?= dev
+# ARCH=arm64 runs the local stack on the exact artifact the env's pointer
+# names, under qemu-user on a non-arm64 host (make demo ARCH=arm64).
+ARCH ?=
+export LOCAL_ARCH := $(ARCH)
 
 .DEFAULT_GOAL := help
 .PHONY: help tools build test bench bench-local fuzz demo local-up local-down logs smoke smoke-local test-awscli check-workflows check-terraform

@@ -12,8 +12,23 @@ env=${1:-dev}
 case $env in -*) echo "usage: scripts/demo.sh [env]" >&2; exit 2 ;; esac
 [ -f "envs/$env/main.tf" ] || { echo "demo.sh: unknown env '$env' (envs: $(ls envs | tr '\n' ' '))" >&2; exit 2; }
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
-started=$SECONDS
+# Each step's wall time is printed when the next starts, and all of them at
+# the end, so a slow step shows (date +%s%N: bash's SECONDS is too coarse).
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+started=$(now_ms)
+step_name="" step_began=$started timings=""
+step_done() {
+  if [ -n "$step_name" ]; then
+    local took=$(($(now_ms) - step_began))
+    timings+=$(printf '  %6d ms  %s' "$took" "$step_name")$'\n'
+    printf '    (%d ms)\n' "$took"
+  fi
+}
+step() {
+  step_done
+  step_name=$1 step_began=$(now_ms)
+  printf '\n\033[1m==> %s\033[0m\n' "$*"
+}
 
 step "1/6 Build the artifact Lambda runs: linux/arm64, reproducible (make build)"
 scripts/build.sh
@@ -39,5 +54,8 @@ go run ./scripts/demo --outputs .local/outputs.json
 step "5/6 Smoke tests against the deployed env (scripts/smoke.sh $env --local)"
 scripts/smoke.sh "$env" --local
 
+step_done
+step_name=""
 echo
-echo "demo.sh: all steps passed in $((SECONDS - started)) s. Try it yourself: make local-up, then make logs in another terminal."
+printf 'demo.sh: step timings\n%s' "$timings"
+echo "demo.sh: all steps passed in $(($(now_ms) - started)) ms. Try it yourself: make local-up, then make logs in another terminal."

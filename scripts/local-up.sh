@@ -8,6 +8,11 @@
 # Usage: scripts/local-up.sh [env]        (default dev)
 # Env:   LOCAL_AWS_ENDPOINT  the edge endpoint (default http://127.0.0.1:4566; loopback
 #        only), the variable every local-aws command and scripts/logs.sh read
+#        LOCAL_ARCH  "" (default): the function built for this machine;
+#        arm64: the exact artifact the pointer names (the arm64 zip Lambda
+#        runs), rebuilt reproducibly and checked against the pointer,
+#        uploaded, and deployed from the local S3 by the pointer; on a
+#        non-arm64 host its bootstrap runs under qemu-user (RIE stays native)
 set -euo pipefail
 
 usage() { echo "usage: scripts/local-up.sh [env]   (env: one of $(ls envs | tr '\n' ' '))" >&2; exit 2; }
@@ -32,6 +37,15 @@ mkdir -p .local
 bin=.local/bin/local-aws
 pidfile=.local/local-aws.pid
 
+host=$(go env GOHOSTARCH)
+serve_args=()
+case ${LOCAL_ARCH:-} in
+  "" | "$host") ;;
+  arm64)
+    scripts/tools.sh qemu-aarch64
+    serve_args=(--emulator qemu-aarch64) ;;
+  *) echo "local-up.sh: LOCAL_ARCH=$LOCAL_ARCH: want arm64 (the artifact Lambda runs) or empty (a build for this machine)" >&2; exit 2 ;;
+esac
 scripts/tools.sh aws-lambda-rie
 echo "local-up.sh: building the local stack into $bin"
 go build -o "$bin" ./local/cmd/local-aws
@@ -44,7 +58,7 @@ else
   # that root would.
   bucket=$(sed -n 's/.*"bucket": *"\([^"]*\)".*/\1/p' "envs/$env/artifact.auto.tfvars.json")
   echo "local-up.sh: starting the local stack on $endpoint (data in .local/data, log in .local/local-aws.log)"
-  nohup "$bin" serve --addr "$addr" --region "$AWS_REGION" --data-dir .local/data --bucket "$bucket" >.local/local-aws.log 2>&1 &
+  nohup "$bin" serve --addr "$addr" --region "$AWS_REGION" --data-dir .local/data --bucket "$bucket" ${serve_args[@]+"${serve_args[@]}"} >.local/local-aws.log 2>&1 &
   echo $! >"$pidfile"
   if ! "$bin" wait --endpoint "$endpoint" --timeout 10s; then
     echo "local-up.sh: the local stack did not start; its log:" >&2
@@ -55,10 +69,25 @@ else
   cat .local/local-aws.log
 fi
 
-# Lambda runs the arm64 build the pointer names; the local stack runs the
-# same source built for this machine, uploaded to the same env prefix.
-host=$(go env GOHOSTARCH)
-echo "local-up.sh: building the function for this machine (linux/$host) into .local/dist"
-scripts/build.sh --arch "$host" --out .local/dist
-scripts/upload.sh "$env" --zip .local/dist/function.zip --endpoint-url "$endpoint"
-"$bin" deploy --env "$env" --endpoint "$endpoint" --zip .local/dist/function.zip --outputs .local/outputs.json
+if [ "${LOCAL_ARCH:-$host}" = "$host" ]; then
+  # Lambda runs the arm64 build the pointer names; the local stack runs the
+  # same source built for this machine, uploaded to the same env prefix.
+  echo "local-up.sh: building the function for this machine (linux/$host) into .local/dist"
+  scripts/build.sh --arch "$host" --out .local/dist
+  scripts/upload.sh "$env" --zip .local/dist/function.zip --endpoint-url "$endpoint"
+  "$bin" deploy --env "$env" --endpoint "$endpoint" --zip .local/dist/function.zip --outputs .local/outputs.json
+  exit 0
+fi
+# The exact bytes the pointer names: the reproducible build gives them back
+# offline, and the pointer's SHA-256 proves it before they are uploaded.
+echo "local-up.sh: building the artifact Lambda runs (linux/arm64) into .local/dist-arm64"
+scripts/build.sh --arch arm64 --out .local/dist-arm64
+want=$(sed -n 's/.*"sha256": *"\([^"]*\)".*/\1/p' "envs/$env/artifact.auto.tfvars.json")
+got=$(cat .local/dist-arm64/function.zip.sha256)
+if [ "$want" != "$got" ]; then
+  echo "local-up.sh: envs/$env/artifact.auto.tfvars.json names SHA-256 $want, but this checkout builds $got: the arm64 mode runs only the pointer's own bytes (dev: scripts/set-pointer.sh dev; stg/prod: check out the commit that built them)" >&2
+  exit 1
+fi
+echo "local-up.sh: the build is the pointer's artifact ($want)"
+scripts/upload.sh "$env" --zip .local/dist-arm64/function.zip --endpoint-url "$endpoint"
+"$bin" deploy --env "$env" --endpoint "$endpoint" --outputs .local/outputs.json

@@ -35,3 +35,13 @@ scripts/check-pointer.sh dev
 
 step "make demo: the whole service end to end on the local stack"
 scripts/demo.sh dev
+
+step "the exact artifact the dev pointer names (arm64) starts and passes the smoke test, under qemu-user on a non-arm64 host (make demo ARCH=arm64)"
+began=$SECONDS
+scripts/tools.sh qemu-aarch64
+trap 'scripts/local-down.sh' EXIT
+LOCAL_ARCH=arm64 scripts/local-up.sh dev
+scripts/smoke.sh dev --local
+scripts/local-down.sh
+trap - EXIT
+echo "test.sh: the arm64 smoke took $((SECONDS - began)) s"

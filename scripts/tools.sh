@@ -3,7 +3,10 @@
 # them from the Go module proxy. A tool already built at the pinned version is
 # reused, so only the first run on a machine pays for the builds.
 #
-# Usage: scripts/tools.sh [tool ...]   (default: every tool)
+# Usage: scripts/tools.sh [tool ...]   (default: every Go tool)
+#   qemu-aarch64, asked for by name, is Debian's qemu-user (the arm64 mode
+#   of the local stack, make demo ARCH=arm64): installed with apt-get when
+#   missing on a non-arm64 host.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -22,11 +25,41 @@ pins=(
 
 usage() {
   echo "usage: scripts/tools.sh [tool ...]" >&2
-  echo "tools: $(for p in "${pins[@]}"; do printf '%s ' "${p%%|*}"; done)" >&2
+  echo "tools: $(for p in "${pins[@]}"; do printf '%s ' "${p%%|*}"; done)qemu-aarch64" >&2
   exit 2
 }
 
-want=("$@")
+# qemu_aarch64 makes sure qemu-aarch64 is on PATH: a Debian package, not a
+# Go module, so apt-get installs it (as root, or through sudo).
+qemu_aarch64() {
+  if [ "$(uname -m)" = aarch64 ] || command -v qemu-aarch64 >/dev/null; then
+    return 0
+  fi
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  if ! command -v apt-get >/dev/null || { [ -n "$sudo" ] && ! sudo -n true 2>/dev/null; }; then
+    echo "tools.sh: qemu-aarch64 is missing and cannot be installed here (it needs apt-get as root or password-less sudo): install qemu-user (Debian/Ubuntu) or your system's qemu-user package, then retry" >&2
+    return 1
+  fi
+  echo "tools.sh: installing Debian's qemu-user (qemu-aarch64) with apt-get"
+  local start=$SECONDS
+  if ! $sudo apt-get install -y --no-install-recommends qemu-user >/dev/null 2>&1; then
+    $sudo apt-get update >/dev/null
+    $sudo apt-get install -y --no-install-recommends qemu-user >/dev/null
+  fi
+  command -v qemu-aarch64 >/dev/null || { echo "tools.sh: apt-get installed qemu-user but qemu-aarch64 is not on PATH" >&2; return 1; }
+  echo "tools.sh: qemu-aarch64 ready in $((SECONDS - start)) s"
+}
+
+want=()
+for name in "$@"; do
+  if [ "$name" = qemu-aarch64 ]; then
+    qemu_aarch64
+  else
+    want+=("$name")
+  fi
+done
+[ $# -eq 0 ] || [ ${#want[@]} -gt 0 ] || exit 0
 if [ ${#want[@]} -eq 0 ]; then
   for p in "${pins[@]}"; do want+=("${p%%|*}"); done
 fi

@@ -152,10 +152,15 @@ func (f *Function) launch() (*env, error) {
 	}
 	// RIE's INFO log has the init time (INIT REPORT); its environment is
 	// the function's (RIE passes all of it on).
-	e.cmd = exec.Command(f.rie, "--log-level", "info",
+	args := []string{"--log-level", "info",
 		"--runtime-interface-emulator-address", ports[0],
-		"--runtime-api-address", ports[1],
-		f.bootstrap)
+		"--runtime-api-address", ports[1]}
+	// RIE execs its first argument with the rest: a foreign bootstrap runs
+	// under qemu-user, which needs no binfmt_misc registration that way.
+	if f.emulator != "" {
+		args = append(args, f.emulator)
+	}
+	e.cmd = exec.Command(f.rie, append(args, f.bootstrap)...)
 	e.cmd.Dir = f.taskDir
 	e.cmd.Env = append(slices.Clip(f.environ), "AWS_LAMBDA_LOG_STREAM_NAME="+e.stream)
 	e.cmd.Stdout = w

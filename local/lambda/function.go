@@ -30,6 +30,7 @@ type Function struct {
 	rie       string
 	taskDir   string
 	bootstrap string
+	emulator  string   // qemu-user for a bootstrap of another architecture
 	environ   []string // baseEnvironment, computed once
 	format    formatter
 	log       *slog.Logger
@@ -142,7 +143,8 @@ func New(spec Spec, sink LogSink, opts ...Option) (*Function, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lambda: %w", err)
 	}
-	if err := spec.unpack(dir); err != nil {
+	foreign, err := spec.unpack(dir)
+	if err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("lambda: function %s: %w", spec.FunctionName, err)
 	}
@@ -156,6 +158,9 @@ func New(spec Spec, sink LogSink, opts ...Option) (*Function, error) {
 		format:    newFormatter(spec),
 		log:       o.log.With("function", spec.FunctionName),
 		all:       map[*env]struct{}{},
+	}
+	if foreign {
+		f.emulator = spec.Emulator
 	}
 	f.environ = baseEnvironment(spec, f.group, dir)
 	return f, nil

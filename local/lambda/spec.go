@@ -67,6 +67,12 @@ type Spec struct {
 	// at once on this machine; 0 means DefaultMaxConcurrency. Requests
 	// beyond it wait for an environment (see Function.Invoke).
 	MaxConcurrency int
+	// Emulator is a qemu-user binary (qemu-aarch64) that runs a bootstrap
+	// built for an architecture this machine does not run, such as the
+	// arm64 build Lambda runs on an amd64 host: RIE stays native and starts
+	// the bootstrap through it. It is not used for a bootstrap of the
+	// host's architecture.
+	Emulator string
 	// ReservedConcurrency is Lambda's reserved concurrency: with more
 	// requests than this in flight, Invoke refuses new ones with
 	// TooManyRequestsException. 0 means unreserved (Lambda's default
@@ -177,18 +183,18 @@ func (s Spec) normalize() (Spec, error) {
 }
 
 // unpack writes the function's code into dir, which must be empty, and
-// checks that dir/bootstrap is an executable this machine can run.
-func (s Spec) unpack(dir string) error {
-	var err error
+// checks that dir/bootstrap is an executable this machine can run, itself
+// or under s.Emulator; foreign reports that it needs the emulator.
+func (s Spec) unpack(dir string) (foreign bool, err error) {
 	if s.Bootstrap != "" {
 		err = copyBootstrap(s.Bootstrap, filepath.Join(dir, "bootstrap"))
 	} else {
 		err = unzip(s.Code, dir)
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
-	return checkBootstrap(filepath.Join(dir, "bootstrap"))
+	return checkBootstrap(filepath.Join(dir, "bootstrap"), s.Emulator)
 }
 
 func copyBootstrap(src, dst string) error {
@@ -282,27 +288,31 @@ func extract(f *zip.File, target string) error {
 // elfMachines maps GOARCH to the ELF machine of its executables.
 var elfMachines = map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}
 
+// emulates names the ELF machine each qemu-user binary runs.
+var emulates = map[elf.Machine]string{elf.EM_AARCH64: "qemu-aarch64", elf.EM_X86_64: "qemu-x86_64"}
+
 // checkBootstrap refuses a bootstrap that Lambda (or this machine) would
 // fail to start, with the reason, instead of a Runtime.InvalidEntrypoint at
-// the first invocation.
-func checkBootstrap(p string) error {
+// the first invocation. A bootstrap for another architecture is accepted
+// when emulator is the qemu-user binary for it (foreign is then true).
+func checkBootstrap(p, emulator string) (foreign bool, err error) {
 	st, err := os.Lstat(p)
 	if errors.Is(err, os.ErrNotExist) {
-		return errors.New("deployment package has no bootstrap file at its root: a provided.al2023 function's zip holds its executable as 'bootstrap'")
+		return false, errors.New("deployment package has no bootstrap file at its root: a provided.al2023 function's zip holds its executable as 'bootstrap'")
 	}
 	if err != nil {
-		return fmt.Errorf("bootstrap: %w", err)
+		return false, fmt.Errorf("bootstrap: %w", err)
 	}
 	if !st.Mode().IsRegular() {
-		return errors.New("bootstrap is not a regular file")
+		return false, errors.New("bootstrap is not a regular file")
 	}
 	if st.Mode().Perm()&0o111 == 0 {
-		return fmt.Errorf("bootstrap is not executable (mode %04o): build the zip with mode 0755 on it, as Lambda needs", st.Mode().Perm())
+		return false, fmt.Errorf("bootstrap is not executable (mode %04o): build the zip with mode 0755 on it, as Lambda needs", st.Mode().Perm())
 	}
 	f, err := elf.Open(p)
 	if err != nil {
 		// Scripts (#!) are valid bootstraps too.
-		return nil
+		return false, nil
 	}
 	defer f.Close()
 	if want, ok := elfMachines[runtime.GOARCH]; ok && f.Machine != want {
@@ -312,8 +322,12 @@ func checkBootstrap(p string) error {
 				built = arch + " (" + built + ")"
 			}
 		}
-		// Lambda runs arm64; the local run needs the same source built for the host.
-		return fmt.Errorf("bootstrap is built for %s, but this machine runs %s and cannot execute it: build it for the host for the local run (scripts/build.sh --arch %s, as scripts/local-up.sh does)", built, runtime.GOARCH, runtime.GOARCH)
+		if emulator != "" && strings.HasPrefix(filepath.Base(emulator), emulates[f.Machine]) {
+			return true, nil
+		}
+		// Lambda runs arm64; the local run needs the same source built for
+		// the host, or qemu-user.
+		return false, fmt.Errorf("bootstrap is built for %s, but this machine runs %s and cannot execute it: build it for the host for the local run (scripts/build.sh --arch %s, as scripts/local-up.sh does), or run it under qemu-user (make demo ARCH=arm64; local-aws serve --emulator %s)", built, runtime.GOARCH, runtime.GOARCH, emulates[f.Machine])
 	}
-	return nil
+	return false, nil
 }

@@ -189,6 +189,7 @@ func (s *Stack) deploy(spec Spec) (*deployment, error) {
 		LogLevel:       spec.LogLevel,
 		Region:         spec.Region,
 		MaxConcurrency: s.cfg.MaxConcurrency,
+		Emulator:       s.cfg.Emulator,
 	}, s.logs, lambda.WithLogger(s.log))
 	if err != nil {
 		return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)

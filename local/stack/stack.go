@@ -48,6 +48,10 @@ type Config struct {
 	// MaxConcurrency caps each function's execution environments; 0 means
 	// local/lambda's default.
 	MaxConcurrency int
+	// Emulator is a qemu-user binary (qemu-aarch64) that runs a function
+	// built for another architecture than this machine's, e.g. the arm64
+	// artifact a pointer names, on an amd64 host (see lambda.Spec).
+	Emulator string
 	// Logger receives the stack's own log; nil discards it.
 	Logger *slog.Logger
 }

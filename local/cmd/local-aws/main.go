@@ -3,7 +3,7 @@
 // env onto it from the same envs/<env> files Terraform reads, and tails a
 // function's logs.
 //
-//	local-aws serve  [--addr 127.0.0.1:4566] [--data-dir DIR] [--region R] [--bucket NAME]... [--max-concurrency N] [--cpu-profile FILE] [-v]
+//	local-aws serve  [--addr 127.0.0.1:4566] [--data-dir DIR] [--region R] [--bucket NAME]... [--max-concurrency N] [--emulator qemu-aarch64] [--cpu-profile FILE] [-v]
 //	local-aws deploy --env ENV [--endpoint URL] [--zip FILE] [--outputs FILE]
 //	local-aws logs   (--env ENV | --group NAME) [--endpoint URL] [--follow] [--filter PATTERN] [--since 10m]
 //	local-aws wait   [--endpoint URL] [--timeout 10s]
@@ -20,7 +20,7 @@ import (
 )
 
 const usage = `usage:
-  local-aws serve  [--addr 127.0.0.1:4566] [--data-dir DIR] [--region R] [--bucket NAME]... [--max-concurrency N] [--cpu-profile FILE] [-v]
+  local-aws serve  [--addr 127.0.0.1:4566] [--data-dir DIR] [--region R] [--bucket NAME]... [--max-concurrency N] [--emulator qemu-aarch64] [--cpu-profile FILE] [-v]
   local-aws deploy --env ENV [--endpoint URL] [--zip FILE] [--outputs FILE]
   local-aws logs   (--env ENV | --group NAME) [--endpoint URL] [--follow] [--filter PATTERN] [--since DURATION]
   local-aws wait   [--endpoint URL] [--timeout DURATION]

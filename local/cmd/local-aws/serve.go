@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"runtime/pprof"
 	"syscall"
@@ -26,6 +27,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	region := fs.String("region", stack.DefaultRegion, "the services' `region`")
 	maxConc := fs.Int("max-concurrency", 0, "execution environments per function (0: local/lambda's default)")
 	verbose := fs.Bool("v", false, "log each execution environment start and stop")
+	emulator := fs.String("emulator", "", "run a function built for another architecture (the arm64 artifact on an amd64 host) under this qemu-user `BINARY`, e.g. qemu-aarch64; RIE stays native")
 	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile (go tool pprof) of the whole run to `FILE` at stop")
 	var buckets stringList
 	fs.Var(&buckets, "bucket", "create bucket `NAME` at start (repeatable)")
@@ -41,6 +43,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if *maxConc < 0 {
 		return fmt.Errorf("%w: --max-concurrency %d: want 0 or more", errUsage, *maxConc)
+	}
+	if *emulator != "" {
+		path, err := exec.LookPath(*emulator)
+		if err != nil {
+			return fmt.Errorf("%w: --emulator %q: %v (Debian: apt-get install qemu-user, or scripts/tools.sh qemu-aarch64)", errUsage, *emulator, err)
+		}
+		*emulator = path
 	}
 
 	start := time.Now()
@@ -76,6 +85,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Region:         *region,
 		Buckets:        buckets,
 		MaxConcurrency: *maxConc,
+		Emulator:       *emulator,
 		Logger:         log,
 	})
 	if err != nil {

@@ -39,6 +39,7 @@ import (
 // waits for one.
 type baseline struct {
 	rie, dir, bootstrap string
+	emulator            string // qemu-user for a foreign bootstrap, or ""
 	environ             []string
 	max                 int
 
@@ -77,7 +78,13 @@ func newBaseline(c config, max int) (*baseline, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &baseline{rie: rie, dir: dir, bootstrap: filepath.Join(dir, "bootstrap"), max: max, idle: make(chan *rieProc, max)}
+	emulator := ""
+	if c.emulator != "" {
+		if emulator, err = exec.LookPath(c.emulator); err != nil {
+			return nil, fmt.Errorf("--emulator: %w", err)
+		}
+	}
+	b := &baseline{rie: rie, emulator: emulator, dir: dir, bootstrap: filepath.Join(dir, "bootstrap"), max: max, idle: make(chan *rieProc, max)}
 	if err := unpackBootstrap(code, b.bootstrap); err != nil {
 		b.close()
 		return nil, err
@@ -130,8 +137,11 @@ func (b *baseline) start() (*rieProc, error) {
 		}
 		addrs[i] = a
 	}
-	cmd := exec.Command(b.rie, "--log-level", "info",
-		"--runtime-interface-emulator-address", addrs[0], "--runtime-api-address", addrs[1], b.bootstrap)
+	args := []string{"--log-level", "info", "--runtime-interface-emulator-address", addrs[0], "--runtime-api-address", addrs[1]}
+	if b.emulator != "" {
+		args = append(args, b.emulator)
+	}
+	cmd := exec.Command(b.rie, append(args, b.bootstrap)...)
 	cmd.Dir = b.dir
 	cmd.Env = append(b.environ[:len(b.environ):len(b.environ)], "AWS_LAMBDA_LOG_STREAM_NAME=baseline-"+strconv.Itoa(len(b.procs)))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

@@ -60,6 +60,7 @@ type config struct {
 	loadRequests, workers, maxEnv int
 	backgroundLoad                int
 	cpuProfile                    string
+	emulator                      string
 }
 
 func run() error {
@@ -73,6 +74,7 @@ func run() error {
 	flag.IntVar(&c.loadRequests, "requests", 50000, "requests in the throughput phase")
 	flag.IntVar(&c.workers, "workers", 32, "concurrent clients in the throughput phase")
 	flag.IntVar(&c.maxEnv, "max-concurrency", 0, "execution environments per function (local-aws serve --max-concurrency), and RIE processes of the baseline")
+	flag.StringVar(&c.emulator, "emulator", "", "run a --zip built for another architecture under this qemu-user `BINARY` (local-aws serve --emulator), in the stack and the baseline alike")
 	flag.StringVar(&c.cpuProfile, "cpu-profile", "", "write local-aws's CPU profile of the measured run to `FILE` (go tool pprof)")
 	flag.IntVar(&c.backgroundLoad, "background-load", 0, "`N` busy processes loading the CPU for the whole run (at most 4 per core)")
 	flag.Parse()
@@ -161,6 +163,9 @@ func start(c config, profile string) (*server, error) {
 	}
 	if profile != "" {
 		args = append(args, "--cpu-profile", profile)
+	}
+	if c.emulator != "" {
+		args = append(args, "--emulator", c.emulator)
 	}
 	cmd := exec.Command(c.bin, args...)
 	cmd.Stderr = os.Stderr

@@ -7,7 +7,9 @@
 // The edge routes by what AWS clients send: X-Amz-Target Logs_20140328.* to
 // CloudWatch Logs, /restapis/<id>/<stage>/_user_request_/… to API Gateway,
 // /_local/… to the stack's own control API, everything else to S3
-// (path-style).
+// (path-style). Before that it refuses what a web page could send it
+// (guard.go): a Host that is not loopback, a cross-site request to anything
+// but an API stage, a control call without this start's token.
 package stack
 
 import (
@@ -60,6 +62,8 @@ type Stack struct {
 	s3      *s3.Server
 	logs    *logs.Store
 	logsAPI http.Handler
+	// token authorizes control API calls; each start has its own.
+	token string
 
 	mu   sync.RWMutex
 	apis map[string]*deployment // by API id
@@ -97,6 +101,12 @@ func New(cfg Config) (*Stack, error) {
 		objects.Close()
 		return nil, fmt.Errorf("stack: logs: %w", err)
 	}
+	token, err := newToken()
+	if err != nil {
+		objects.Close()
+		store.Close()
+		return nil, err
+	}
 	s := &Stack{
 		cfg:     cfg,
 		log:     log,
@@ -104,6 +114,7 @@ func New(cfg Config) (*Stack, error) {
 		logs:    store,
 		logsAPI: logs.New(store, logs.WithRegion(cfg.Region), logs.WithAccount(AccountID)),
 		apis:    map[string]*deployment{},
+		token:   token,
 	}
 	if err := s.redeploy(); err != nil {
 		s.Close()
@@ -112,15 +123,26 @@ func New(cfg Config) (*Stack, error) {
 	return s, nil
 }
 
+// Token is the control API's token for this start of the stack: clients
+// send it as Authorization: Bearer <token>. `local-aws serve` writes it to
+// a file only its user can read (WriteTokenFile).
+func (s *Stack) Token() string { return s.token }
+
 // ServeHTTP routes a request to the service it is for.
 func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	api := strings.HasPrefix(r.URL.Path, "/restapis/")
+	if s.guard(w, r, api) {
+		return
+	}
 	switch {
 	case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "Logs_20140328."):
 		s.logsAPI.ServeHTTP(w, r)
-	case strings.HasPrefix(r.URL.Path, "/restapis/"):
+	case api:
 		s.serveAPI(w, r)
 	case strings.HasPrefix(r.URL.Path, "/_local/"):
-		s.serveControl(w, r)
+		if !s.authorizeControl(w, r) {
+			s.serveControl(w, r)
+		}
 	default:
 		s.s3.ServeHTTP(w, r)
 	}

@@ -22,6 +22,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:4566", "edge endpoint `host:port`; loopback only")
 	dataDir := fs.String("data-dir", "", "keep S3 objects, log events and deployments in `DIR` across restarts")
+	tokenFile := tokenFileFlag(fs, "write")
 	region := fs.String("region", stack.DefaultRegion, "the services' `region`")
 	maxConc := fs.Int("max-concurrency", 0, "execution environments per function (0: local/lambda's default)")
 	verbose := fs.Bool("v", false, "log each execution environment start and stop")
@@ -66,10 +67,21 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		ln.Close()
 		return err
 	}
+	if err := stack.WriteTokenFile(*tokenFile, s.Token()); err != nil {
+		ln.Close()
+		s.Close()
+		return err
+	}
+	// A later start writes its own token; only this one's is removed.
+	defer func() {
+		if t, err := stack.ReadTokenFile(*tokenFile); err == nil && t == s.Token() {
+			os.Remove(*tokenFile)
+		}
+	}()
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	fmt.Fprintf(stderr, "local-aws: ready on http://%s in %s (S3, CloudWatch Logs, Lambda, API Gateway)\n", ln.Addr(), time.Since(start).Round(10*time.Microsecond))
+	fmt.Fprintf(stderr, "local-aws: ready on http://%s in %s (S3, CloudWatch Logs, Lambda, API Gateway); control token in %s\n", ln.Addr(), time.Since(start).Round(10*time.Microsecond), *tokenFile)
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()

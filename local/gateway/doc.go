@@ -55,7 +55,11 @@
 //     "HTTP content length exceeded 10485760 bytes." and no request id (AWS
 //     refuses it before the API sees it, so no gateway response applies);
 //     an event over Lambda's 6 MB synchronous limit: 413
-//     {"message": "Request Too Long"}.
+//     {"message": "Request Too Long"}. A body that ends before its framing
+//     says (shorter than its Content-Length, a chunked body cut off or
+//     malformed) is answered 400 {"message": "The request body is
+//     incomplete: …"} and never reaches the function; AWS's front end
+//     refuses such a request before API Gateway sees it.
 //   - Binary media types (x-amazon-apigateway-binary-media-types, with
 //     wildcards such as image/* or */*): a request body of such a media type
 //     reaches the function base64-encoded; a result marked isBase64Encoded is

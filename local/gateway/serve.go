@@ -105,7 +105,7 @@ func (g *gateway) serve(w http.ResponseWriter, ex *exchange) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
 	if err != nil {
-		// The caller went away while sending; there is nobody to answer.
+		g.writeIncomplete(w, ex, err)
 		return
 	}
 	if len(body) > maxRequestBytes {
@@ -478,6 +478,19 @@ func (g *gateway) writeTooLong(w http.ResponseWriter, ex *exchange) {
 	w.Header()["Content-Type"] = []string{"text; charset=utf-8"}
 	ex.errorMessage = "HTTP content length exceeded 10485760 bytes."
 	ex.write(w, http.StatusRequestEntityTooLarge, []byte(ex.errorMessage))
+}
+
+// writeIncomplete answers a request whose body ended before its framing
+// said it would (shorter than its Content-Length, a chunked body cut off or
+// malformed): the caller may still read an answer, and must not take the
+// silence for a success. API Gateway's front end never passes such a
+// request on, so no gateway response applies.
+func (g *gateway) writeIncomplete(w http.ResponseWriter, ex *exchange, err error) {
+	w.Header()["Content-Type"] = []string{"application/json"}
+	ex.errorMessage = "The request body is incomplete: " + err.Error()
+	msg, _ := json.Marshal(map[string]string{"message": ex.errorMessage})
+	w.Header()["Connection"] = []string{"close"}
+	ex.write(w, http.StatusBadRequest, msg)
 }
 
 func splitPath(escaped string) []string {

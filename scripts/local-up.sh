@@ -41,8 +41,9 @@ if pid=$(local_aws_pid) && "$bin" wait --endpoint "$endpoint" --timeout 1s 2>/de
   echo "local-up.sh: the local stack is already running on $endpoint (pid $pid)"
 else
   # The artifact bucket is the account-level root's (global/); create it as
-  # that root would.
-  bucket=$(sed -n 's/.*"bucket": *"\([^"]*\)".*/\1/p' "envs/$env/artifact.auto.tfvars.json")
+  # that root would. The pointer is read as strictly as everywhere else.
+  go build -o .local/bin/artifact ./cmd/artifact
+  bucket=$(.local/bin/artifact bucket "$env")
   echo "local-up.sh: starting the local stack on $endpoint (data in .local/data, log in .local/local-aws.log)"
   nohup "$bin" serve --addr "$addr" --region "$AWS_REGION" --data-dir .local/data --bucket "$bucket" >.local/local-aws.log 2>&1 &
   echo $! >"$pidfile"

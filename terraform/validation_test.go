@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/zclconf/go-cty/cty"
@@ -302,4 +303,51 @@ func TestGitHubOIDCValidations(t *testing.T) {
 		{"max_session_duration", "43201", "to 43200 (12 hours)"},
 		{"max_session_duration", "3600.5", "max_session_duration must be a whole number"},
 	})
+}
+
+// TestEnvRootsReadThePointerStrictly reads pointer files as Terraform reads
+// an env's artifact.auto.tfvars.json (HCL's JSON parser, then the root's
+// variable), beside internal/pointer: both accept the files the scripts
+// write and refuse a case-variant twin of a key, which encoding/json and
+// Terraform's object type would otherwise each resolve their own way.
+func TestEnvRootsReadThePointerStrictly(t *testing.T) {
+	own := pointer.New("acme-request-dump-artifacts", "dev", pointer.Sum([]byte("zip")))
+	other := pointer.New("acme-request-dump-artifacts", "dev", pointer.Sum([]byte("another zip")))
+	twin := func(k, v string) string {
+		return strings.Replace(string(own.Marshal()), `"`+strings.ToLower(k)+`":`, `"`+k+`": "`+v+`", "`+strings.ToLower(k)+`":`, 1)
+	}
+	vars, err := envconfig.LoadVariables(load(t, "envs/dev").dir)
+	require.NoError(t, err)
+	tests := []struct {
+		name, file, want string
+	}{
+		{"as the scripts write it", string(own.Marshal()), ""},
+		{"KEY beside key", twin("KEY", other.Key), "exactly the keys bucket, key and sha256"},
+		{"SHA256 beside sha256", twin("SHA256", other.SHA256), "exactly the keys bucket, key and sha256"},
+		{"an unknown key", strings.Replace(string(own.Marshal()), `"bucket":`, `"region": "us-east-1", "bucket":`, 1), "exactly the keys bucket, key and sha256"},
+		{"a key twice", twin("key", other.Key), "Duplicate object attribute"},
+		{"no sha256", `{"artifact": {"bucket": "` + own.Bucket + `", "key": "` + own.Key + `"}}`, "exactly the keys bucket, key and sha256"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, goErr := pointer.Parse([]byte(tt.file))
+			f, diags := hcljson.Parse([]byte(tt.file), pointer.FileName)
+			require.False(t, diags.HasErrors(), diags.Error())
+			attrs, diags := f.Body.JustAttributes()
+			require.False(t, diags.HasErrors(), diags.Error())
+			val, diags := attrs["artifact"].Expr.Value(nil)
+			var tfErr error = diags
+			if !diags.HasErrors() {
+				_, tfErr = vars.Value("artifact", val)
+			}
+			if tt.want == "" {
+				assert.NoError(t, tfErr, "Terraform")
+				assert.NoError(t, goErr, "internal/pointer")
+				return
+			}
+			require.Error(t, tfErr, "Terraform")
+			assert.Contains(t, tfErr.Error(), tt.want)
+			assert.Error(t, goErr, "internal/pointer refuses it too")
+		})
+	}
 }

@@ -2,7 +2,8 @@
 // artifact bucket and keeps each env's pointer (envs/<env>/artifact.auto.tfvars.json)
 // in step. The scripts in scripts/ (upload.sh, promote.sh, check-pointer.sh,
 // set-pointer.sh, verify-artifact.sh, promotions.sh, rollback.sh,
-// open-promotion-pr.sh) call it; run it from inside the repository.
+// open-promotion-pr.sh, local-up.sh) call it; run it from inside the
+// repository. Every pointer it reads is parsed strictly (internal/pointer).
 package main
 
 import (
@@ -42,6 +43,8 @@ commands:
       check that the object the env's pointer names exists with those bytes
   next <env>
       print the env an artifact in <env> is promoted to (nothing for the last)
+  bucket <env>
+      print the artifact bucket the env's pointer names (after checking it)
 
 S3 flags (upload, promote, verify):
   --endpoint-url URL   S3 endpoint, e.g. the local stack http://127.0.0.1:4566
@@ -134,6 +137,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		nargs, do = 1, c.verify
 	case "next":
 		nargs, do = 1, c.next
+	case "bucket":
+		nargs, do = 1, c.printBucket
 	default:
 		return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 	}
@@ -431,6 +436,21 @@ func (c *cli) verify(ctx context.Context, pos []string) error {
 	}
 	fmt.Fprintf(c.log, "s3://%s/%s exists with sha256 %s, as %s says\n", p.Bucket, p.Key, p.SHA256, c.rel(c.pointerPath(env)))
 	return nil
+}
+
+// printBucket prints the bucket of env's pointer, for local-up.sh, which
+// creates it in the local S3 as the account-level root would.
+func (c *cli) printBucket(_ context.Context, pos []string) error {
+	env := pos[0]
+	if err := c.env(env); err != nil {
+		return err
+	}
+	p, err := pointer.Load(c.pointerPath(env), env)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(c.stdout, p.Bucket)
+	return err
 }
 
 func (c *cli) next(_ context.Context, pos []string) error {

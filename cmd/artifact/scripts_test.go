@@ -542,3 +542,41 @@ func TestRollbackRestoresAnEarlierArtifact(t *testing.T) {
 	require.Equal(t, 0, code, out)
 	assert.Contains(t, out, "nothing to do")
 }
+
+// TestScriptsRefuseAmbiguousPointers: a pointer whose "KEY" beside "key"
+// names another zip to Terraform than to encoding/json is refused by every
+// script that reads it, with the key and the fix.
+func TestScriptsRefuseAmbiguousPointers(t *testing.T) {
+	sb := newSandbox(t)
+	zip := sb.writeZip(t, "v1")
+	good := pointer.New(bucket, "stg", pointer.Sum(zip))
+	other := pointer.Key("stg", pointer.Sum([]byte("another zip")))
+	data := strings.Replace(string(good.Marshal()), `"key":`, `"key": "`+other+`", "KEY":`, 1)
+	require.NoError(t, os.WriteFile(sb.pointerPath("stg"), []byte(data), 0o644))
+	for _, tt := range []struct {
+		script string
+		args   []string
+	}{
+		{"check-pointer.sh", []string{"stg"}},
+		{"verify-artifact.sh", []string{"stg"}},
+		{"promote.sh", []string{"stg", "prod"}},
+		{"set-pointer.sh", []string{"prod", "--from", "stg"}},
+	} {
+		t.Run(tt.script, func(t *testing.T) {
+			code, out := sb.run(t, tt.script, tt.args...)
+			assert.Equal(t, 1, code, out)
+			assert.Contains(t, out, `key "KEY" in "artifact" is not "key"`)
+			assert.Contains(t, out, "scripts/set-pointer.sh")
+			assert.Equal(t, data, string(sb.readPointer(t, "stg")))
+		})
+	}
+}
+
+func TestBucketPrintsThePointersBucket(t *testing.T) {
+	var out, errOut bytes.Buffer
+	require.NoError(t, run([]string{"bucket", "dev"}, &out, &errOut), errOut.String())
+	assert.Equal(t, bucket+"\n", out.String())
+	err := run([]string{"bucket", "qa"}, &out, &errOut)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `unknown env "qa"`)
+}

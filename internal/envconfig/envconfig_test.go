@@ -410,6 +410,17 @@ func TestLoadRejects(t *testing.T) {
 			want: []string{"is hex"},
 		},
 		{
+			name:   "pointer with a case-variant twin of a key",
+			mainTF: devMain,
+			setup: func(t *testing.T, dir string) {
+				p := pointer.New("acme-request-dump-artifacts", "dev", pointer.Sum([]byte("zip")))
+				other := pointer.Key("dev", pointer.Sum([]byte("another zip")))
+				data := strings.Replace(string(p.Marshal()), `"key":`, `"KEY": "`+other+`", "key":`, 1)
+				require.NoError(t, os.WriteFile(filepath.Join(dir, pointer.FileName), []byte(data), 0o644))
+			},
+			want: []string{"artifact.auto.tfvars.json", `key "KEY" in "artifact" is not "key"`, "scripts/set-pointer.sh"},
+		},
+		{
 			name:   "extra tfvars",
 			mainTF: devMain,
 			setup: func(t *testing.T, dir string) {

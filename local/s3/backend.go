@@ -23,10 +23,14 @@ import (
 //   - gofakes3's backends merge the previous version's metadata into a new
 //     PutObject, so an overwritten object could keep a stale checksum; here
 //     keys the new version does not set are stored blank and dropped on read.
+//
+// On disk, objects are written by fileStore, so that a crash never leaves
+// bytes without the metadata that describes them; gofakes3's s3afero reads
+// them.
 type backend struct {
 	gofakes3.Backend
-	// fileKeys rejects keys that the file-system backend cannot store.
-	fileKeys bool
+	// files is the on-disk store; nil in memory.
+	files *fileStore
 }
 
 // keptHeaders are the non-X-Amz-Meta-* metadata S3 keeps with an object.
@@ -41,7 +45,7 @@ var keptHeaders = map[string]bool{
 const checksumTypeHeader = "X-Amz-Checksum-Type"
 
 func (b *backend) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, conditions *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
-	if b.fileKeys {
+	if b.files != nil {
 		if err := checkFileKey(key); err != nil {
 			return gofakes3.PutObjectResult{}, err
 		}
@@ -55,6 +59,9 @@ func (b *backend) PutObject(bucket, key string, meta map[string]string, input io
 	stored, err := storedMetadata(meta, body)
 	if err != nil {
 		return gofakes3.PutObjectResult{}, err
+	}
+	if b.files != nil {
+		return b.putFile(bucket, key, stored, body, conditions)
 	}
 	if old, err := b.Backend.HeadObject(bucket, key); err == nil {
 		old.Contents.Close()
@@ -82,7 +89,23 @@ func (b *backend) CopyObject(srcBucket, srcKey, dstBucket, dstKey string, meta m
 	return gofakes3.CopyObject(b, srcBucket, srcKey, dstBucket, dstKey, meta)
 }
 
+// rlock holds off fileStore's commits while a read looks at an object's
+// file and metadata.
+func (b *backend) rlock() func() {
+	if b.files == nil {
+		return func() {}
+	}
+	b.files.mu.RLock()
+	return b.files.mu.RUnlock
+}
+
+func (b *backend) ListBucket(bucket string, prefix *gofakes3.Prefix, page gofakes3.ListBucketPage) (*gofakes3.ObjectList, error) {
+	defer b.rlock()()
+	return b.Backend.ListBucket(bucket, prefix, page)
+}
+
 func (b *backend) HeadObject(bucket, key string) (*gofakes3.Object, error) {
+	defer b.rlock()()
 	obj, err := b.Backend.HeadObject(bucket, key)
 	if err != nil {
 		return nil, err
@@ -92,6 +115,7 @@ func (b *backend) HeadObject(bucket, key string) (*gofakes3.Object, error) {
 }
 
 func (b *backend) GetObject(bucket, key string, rng *gofakes3.ObjectRangeRequest) (*gofakes3.Object, error) {
+	defer b.rlock()()
 	obj, err := b.Backend.GetObject(bucket, key, rng)
 	if err != nil {
 		return nil, err

@@ -16,5 +16,8 @@
 // preflight gets 403) and refuses browser-based (form POST) uploads: the
 // stack must not be writable by a web page the developer opens.
 //
+// On disk, PutObject writes through fileStore so that a crash never leaves
+// an object's bytes without the metadata that describes them.
+//
 // The deployer reads artifacts through Server.Object.
 package s3

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -42,6 +43,7 @@ type Option func(*settings)
 
 type settings struct {
 	buckets []string
+	log     *slog.Logger
 }
 
 // WithBucket creates the bucket named name when it does not exist yet.
@@ -49,18 +51,23 @@ func WithBucket(name string) Option {
 	return func(s *settings) { s.buckets = append(s.buckets, name) }
 }
 
+// WithLogger logs what New repairs in a data directory a crash left (see
+// fileStore); by default nothing is logged.
+func WithLogger(log *slog.Logger) Option {
+	return func(s *settings) { s.log = log }
+}
+
 // New starts a local S3. With dir "" objects live in memory; otherwise they
 // are stored under dir (buckets/ and metadata/) and survive a restart. Only
 // one Server may use a dir at a time.
 func New(dir string, opts ...Option) (*Server, error) {
-	var set settings
+	set := settings{log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(&set)
 	}
-	s := &Server{}
-	var inner gofakes3.Backend
+	s := &Server{backend: &backend{}}
 	if dir == "" {
-		inner = s3mem.New()
+		s.backend.Backend = s3mem.New()
 	} else {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("s3: data directory: %w", err)
@@ -77,9 +84,13 @@ func New(dir string, opts ...Option) (*Server, error) {
 			lock.Close()
 			return nil, fmt.Errorf("s3: open %s: %w", dir, err)
 		}
-		inner = fs
+		s.backend.Backend = fs
+		s.backend.files = &fileStore{dir: dir, log: set.log}
+		if err := s.backend.files.recover(); err != nil {
+			lock.Close()
+			return nil, fmt.Errorf("s3: repair %s after a crash: %w", dir, err)
+		}
 	}
-	s.backend = &backend{Backend: inner, fileKeys: dir != ""}
 	// Versioning stays off: the backend wrapper does not implement
 	// gofakes3.VersionedBackend, and the artifact keys are content-addressed.
 	s.faker = gofakes3.New(s.backend).Server()

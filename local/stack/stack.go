@@ -88,7 +88,7 @@ func New(cfg Config) (*Stack, error) {
 			}
 		}
 	}
-	var s3Opts []s3.Option
+	s3Opts := []s3.Option{s3.WithLogger(log)}
 	for _, b := range cfg.Buckets {
 		s3Opts = append(s3Opts, s3.WithBucket(b))
 	}

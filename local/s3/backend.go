@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/johannesboyne/gofakes3"
@@ -101,7 +102,45 @@ func (b *backend) rlock() func() {
 
 func (b *backend) ListBucket(bucket string, prefix *gofakes3.Prefix, page gofakes3.ListBucketPage) (*gofakes3.ObjectList, error) {
 	defer b.rlock()()
-	return b.Backend.ListBucket(bucket, prefix, page)
+	// s3afero lists a prefix ending in a directory by reading that
+	// directory: a missing one answered NoSuchBucket (S3: 200, empty), a
+	// prefix under an object's key failed, a partial directory name gave
+	// "de/dev/" for "dev/", and an empty directory showed as a prefix; s3mem
+	// marked a page truncated when any key followed, matching or not. Both
+	// list a whole bucket right, so the prefix, delimiter and page are
+	// applied here, the same way for both.
+	all, err := b.Backend.ListBucket(bucket, &gofakes3.Prefix{}, gofakes3.ListBucketPage{})
+	if err != nil {
+		return nil, err
+	}
+	if prefix == nil {
+		prefix = &gofakes3.Prefix{}
+	}
+	slices.SortFunc(all.Contents, func(a, b *gofakes3.Content) int { return strings.Compare(a.Key, b.Key) })
+	out := gofakes3.NewObjectList()
+	var match gofakes3.PrefixMatch
+	var last string
+	var n int64
+	for _, c := range all.Contents {
+		switch {
+		case page.Marker != "" && c.Key <= page.Marker, !prefix.Match(c.Key, &match):
+			continue
+		case match.CommonPrefix && match.MatchedPart == last:
+			continue
+		case page.MaxKeys > 0 && n == page.MaxKeys:
+			out.IsTruncated = true
+			return out, nil
+		case match.CommonPrefix:
+			out.AddPrefix(match.MatchedPart)
+			last = match.MatchedPart
+		default:
+			out.Add(c)
+		}
+		n++
+		out.NextMarker = c.Key
+	}
+	out.NextMarker = ""
+	return out, nil
 }
 
 func (b *backend) HeadObject(bucket, key string) (*gofakes3.Object, error) {

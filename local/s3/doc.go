@@ -16,6 +16,10 @@
 // preflight gets 403) and refuses browser-based (form POST) uploads: the
 // stack must not be writable by a web page the developer opens.
 //
+// ListObjects and ListObjectsV2 apply the prefix, delimiter and page the
+// same way on both stores, as S3 does: a prefix nothing is under is an
+// empty 200, not NoSuchBucket.
+//
 // On disk, PutObject writes through fileStore so that a crash never leaves
 // an object's bytes without the metadata that describes them.
 //

@@ -47,6 +47,10 @@ type Config struct {
 	// Buckets are created at start when missing, as the account-level
 	// Terraform root (global/) creates the artifact bucket.
 	Buckets []string
+	// FsyncLogs syncs log events to the disk before an invocation is
+	// answered (logs.WithFsync); without it a crash of the process loses
+	// none, a crash of the machine may.
+	FsyncLogs bool
 	// MaxConcurrency caps each function's execution environments; 0 means
 	// local/lambda's default.
 	MaxConcurrency int
@@ -96,7 +100,11 @@ func New(cfg Config) (*Stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stack: s3: %w", err)
 	}
-	store, err := logs.NewStore(logsDir)
+	var logsOpts []logs.StoreOption
+	if cfg.FsyncLogs {
+		logsOpts = append(logsOpts, logs.WithFsync())
+	}
+	store, err := logs.NewStore(logsDir, logsOpts...)
 	if err != nil {
 		objects.Close()
 		return nil, fmt.Errorf("stack: logs: %w", err)

@@ -3,7 +3,7 @@
 // env onto it from the same envs/<env> files Terraform reads, and tails a
 // function's logs.
 //
-//	local-aws serve  [--addr 127.0.0.1:4566] [--data-dir DIR] [--token-file FILE] [--region R] [--bucket NAME]... [--max-concurrency N] [-v]
+//	local-aws serve  [--addr 127.0.0.1:4566] [--data-dir DIR] [--fsync-logs] [--token-file FILE] [--region R] [--bucket NAME]... [--max-concurrency N] [-v]
 //	local-aws deploy --env ENV [--endpoint URL] [--token-file FILE] [--zip FILE] [--outputs FILE]
 //	local-aws logs   (--env ENV | --group NAME) [--endpoint URL] [--follow] [--filter PATTERN] [--since 10m]
 //	local-aws wait   [--endpoint URL] [--token-file FILE] [--timeout 10s]
@@ -28,7 +28,7 @@ import (
 )
 
 const usage = `usage:
-  local-aws serve  [--addr 127.0.0.1:4566] [--data-dir DIR] [--token-file FILE] [--region R] [--bucket NAME]... [--max-concurrency N] [-v]
+  local-aws serve  [--addr 127.0.0.1:4566] [--data-dir DIR] [--fsync-logs] [--token-file FILE] [--region R] [--bucket NAME]... [--max-concurrency N] [-v]
   local-aws deploy --env ENV [--endpoint URL] [--token-file FILE] [--zip FILE] [--outputs FILE]
   local-aws logs   (--env ENV | --group NAME) [--endpoint URL] [--follow] [--filter PATTERN] [--since DURATION]
   local-aws wait   [--endpoint URL] [--token-file FILE] [--timeout DURATION]

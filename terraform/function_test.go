@@ -126,7 +126,7 @@ func TestEventBytesRuleIsNoLooserThanTheFunction(t *testing.T) {
 					return err
 				}
 				// The smallest max_event_bytes the rule accepts...
-				lo, hi := 1, 1048550
+				lo, hi := 1, dump.MaxEventBytesLimit
 				require.NoError(t, value(hi))
 				for lo < hi {
 					mid := (lo + hi) / 2
@@ -147,6 +147,30 @@ func TestEventBytesRuleIsNoLooserThanTheFunction(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestEventBytesRuleEndsAtLambdasLogLine: Lambda delivers a function's
+// output line as one CloudWatch Logs event only up to 256 KB (a longer one
+// is split into plain-text events no JSON filter pattern matches), though
+// PutLogEvents takes events of up to 1 MB. The rule and the function stop
+// at the same size, dump.MaxEventBytesLimit, which is within that line.
+func TestEventBytesRuleEndsAtLambdasLogLine(t *testing.T) {
+	vars := serviceVariables(t)
+	value := func(maxEvent int) error {
+		_, err := vars.Value("dump", cty.ObjectVal(map[string]cty.Value{"max_event_bytes": cty.NumberIntVal(int64(maxEvent))}))
+		return err
+	}
+	load := func(maxEvent int) error {
+		_, err := dump.LoadConfig(func(k string) (string, bool) {
+			return fmt.Sprint(maxEvent), k == dump.EnvMaxEventBytes
+		})
+		return err
+	}
+	assert.LessOrEqual(t, dump.MaxEventBytesLimit, 256<<10-26, "within Lambda's 256 KB line, less CloudWatch's 26 bytes per event")
+	assert.NoError(t, value(dump.MaxEventBytesLimit))
+	assert.NoError(t, load(dump.MaxEventBytesLimit))
+	assert.ErrorContains(t, value(dump.MaxEventBytesLimit+1), "Lambda")
+	assert.ErrorContains(t, load(dump.MaxEventBytesLimit+1), "Lambda")
 }
 
 func TestRedactKeyRuleIsNoLooserThanTheFunction(t *testing.T) {

@@ -65,6 +65,10 @@
 //     reaches the function base64-encoded; a result marked isBase64Encoded is
 //     sent decoded only when the first media type of the caller's Accept is
 //     one of them, as AWS looks at no other.
+//   - Bodies over 1 MiB wait for a share of a per-process budget of two
+//     10 MB bodies before they are read: validating one costs many times its
+//     size in memory. API Gateway has no such wait; it only delays large
+//     requests that come many at once.
 //   - Throttling (WithThrottle): a token bucket per method, as the stage's
 //     default method throttling; 429 {"message":"Too Many Requests"}.
 //   - Access logging (WithAccessLog): the stage's format rendered with the

@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/getkin/kin-openapi/openapi3"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/acme/request-dump/local/internal/requestid"
 )
@@ -103,7 +104,11 @@ func (g *gateway) serve(w http.ResponseWriter, ex *exchange) {
 		g.reject(w, ex, errThrottled, "", "")
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
+	body, release, err := readBody(r)
+	defer release()
+	if errors.Is(err, context.Canceled) {
+		return // the caller went away while waiting for its turn
+	}
 	if err != nil {
 		g.writeIncomplete(w, ex, err)
 		return
@@ -140,6 +145,51 @@ func (g *gateway) serve(w http.ResponseWriter, ex *exchange) {
 		return
 	}
 	g.invoke(w, ex, payload)
+}
+
+// Large bodies cost far more memory than their size while the gateway
+// works on them: validation decodes the JSON into Go values (about 16
+// times the body's size for one of many small members), and the event
+// holds it again. Twenty-four 10 MB bodies at once took 4 GB. So bodies
+// over largeBody share a budget of largeBodyBudget bytes in this process,
+// and wait for their turn; smaller ones go straight through. Two at a time
+// is also all a 2-core machine works on at once.
+const (
+	largeBody       = 1 << 20
+	largeBodyBudget = 2 * maxRequestBytes
+)
+
+var largeBodies = semaphore.NewWeighted(largeBodyBudget)
+
+// readBody reads a request's body, up to one byte more than API Gateway's
+// limit, into a buffer of the declared size, after the body has got its
+// share of the budget for large ones. The caller calls release when it is
+// done with the body, whatever the error.
+func readBody(r *http.Request) (body []byte, release func(), err error) {
+	release = func() {}
+	size := r.ContentLength
+	if size > maxRequestBytes {
+		size = maxRequestBytes + 1
+	}
+	var head []byte
+	if size < 0 {
+		// No declared length (chunked): read what a small body is, and
+		// take a share for the most a large one can be.
+		if head, err = io.ReadAll(io.LimitReader(r.Body, largeBody+1)); err != nil || len(head) <= largeBody {
+			return head, release, err
+		}
+		size = maxRequestBytes + 1
+	}
+	if size > largeBody {
+		if err := largeBodies.Acquire(r.Context(), size); err != nil {
+			return nil, release, err
+		}
+		release = func() { largeBodies.Release(size) }
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, int(size)+bytes.MinRead))
+	buf.Write(head)
+	_, err = buf.ReadFrom(io.LimitReader(r.Body, maxRequestBytes+1-int64(len(head))))
+	return buf.Bytes(), release, err
 }
 
 // invoke calls the function and maps its result to the response.

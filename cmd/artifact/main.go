@@ -41,12 +41,15 @@ commands:
       of the env before it, without touching S3 (offline)
   verify <env>
       check that the object the env's pointer names exists with those bytes
+  restore <env> <file>
+      check that the object the pointer in <file> names exists with those
+      bytes, then write it as the env's pointer (what rollback.sh does)
   next <env>
       print the env an artifact in <env> is promoted to (nothing for the last)
   bucket <env>
       print the artifact bucket the env's pointer names (after checking it)
 
-S3 flags (upload, promote, verify):
+S3 flags (upload, promote, verify, restore):
   --endpoint-url URL   S3 endpoint, e.g. the local stack http://127.0.0.1:4566
                        (default $AWS_ENDPOINT_URL_S3, then $AWS_ENDPOINT_URL)
   --region REGION      AWS region (default $AWS_REGION)
@@ -135,6 +138,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "verify":
 		s3flags()
 		nargs, do = 1, c.verify
+	case "restore":
+		s3flags()
+		nargs, do = 2, c.restore
 	case "next":
 		nargs, do = 1, c.next
 	case "bucket":
@@ -451,6 +457,30 @@ func (c *cli) printBucket(_ context.Context, pos []string) error {
 	}
 	_, err = fmt.Fprintln(c.stdout, p.Bucket)
 	return err
+}
+
+// restore makes the pointer in a file, an env's pointer at an earlier
+// commit, the env's pointer once the object it names is verified: the
+// pointer file is written last, in one rename, so a failure or an
+// interruption before leaves it as it was.
+func (c *cli) restore(ctx context.Context, pos []string) error {
+	env, file := pos[0], pos[1]
+	if err := c.env(env); err != nil {
+		return err
+	}
+	p, err := pointer.Load(file, env)
+	if err != nil {
+		return err
+	}
+	st, err := c.store(ctx)
+	if err != nil {
+		return err
+	}
+	if err := st.Verify(ctx, p); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.log, "s3://%s/%s exists with sha256 %s\n", p.Bucket, p.Key, p.SHA256)
+	return c.writePointer(env, p)
 }
 
 func (c *cli) next(_ context.Context, pos []string) error {

@@ -185,3 +185,29 @@ func TestRedactKeyRuleIsNoLooserThanTheFunction(t *testing.T) {
 		}
 	}
 }
+
+// credentialKeys are the key names issue 11 requires every env to redact:
+// where API keys, AWS credentials and bearer tokens travel in headers,
+// query strings and bodies.
+var credentialKeys = []string{"api-key", "apikey", "x-api-key", "authorization", "x-amz-security-token", "accesskey"}
+
+// TestRedactKeysAgree: the function's default, the module's default and
+// every env's list redact the credential keys, and the two defaults are
+// the same list.
+func TestRedactKeysAgree(t *testing.T) {
+	fn, err := dump.ParseRedactKeys(dump.DefaultRedactKeys)
+	require.NoError(t, err)
+	val, err := serviceVariables(t).Value("dump", cty.EmptyObjectVal)
+	require.NoError(t, err)
+	var module []string
+	for _, k := range val.GetAttr("redact_keys").AsValueSlice() {
+		module = append(module, k.AsString())
+	}
+	assert.Equal(t, fn, module, "the function's default and the module's")
+	assert.Subset(t, fn, credentialKeys)
+	for _, env := range envNames(t) {
+		cfg, err := envconfig.Load(env)
+		require.NoError(t, err)
+		assert.Subset(t, cfg.Dump.RedactKeys, fn, "%s redacts at least the defaults", env)
+	}
+}

@@ -221,7 +221,7 @@ func TestServiceDefaults(t *testing.T) {
 	require.NoError(t, err)
 	for name, want := range map[string]string{
 		"function":           `{memory_size = 128, timeout = 10, architecture = "arm64", log_level = "INFO"}`,
-		"dump":               `{fields = {event_id = "body.event_id", type = "body.type"}, redact_keys = ["password", "token", "secret", "authorization", "cookie"], max_value_bytes = 8192, max_event_bytes = 65536}`,
+		"dump":               `{fields = {event_id = "body.event_id", type = "body.type"}, redact_keys = ["password", "token", "secret", "authorization", "cookie", "api-key", "api_key", "apikey", "x-api-key", "x-amz-security-token", "accesskey", "access_key"], max_value_bytes = 8192, max_event_bytes = 65536}`,
 		"api":                `{stage_name = "v1", throttling_rate_limit = 50, throttling_burst_limit = 100, integration_timeout_ms = 29000, xray_tracing = false}`,
 		"log_retention_days": `30`,
 	} {

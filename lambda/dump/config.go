@@ -20,8 +20,11 @@ const (
 
 // Defaults used when a variable is not set at all.
 const (
-	DefaultFields        = "event_id=body.event_id,type=body.type"
-	DefaultRedactKeys    = "password,token,secret,authorization,cookie"
+	DefaultFields = "event_id=body.event_id,type=body.type"
+	// DefaultRedactKeys also names where API keys, AWS credentials and
+	// bearer tokens travel (issue 11: the dump never holds a credential).
+	DefaultRedactKeys = "password,token,secret,authorization,cookie," +
+		"api-key,api_key,apikey,x-api-key,x-amz-security-token,accesskey,access_key"
 	DefaultMaxValueBytes = 8192
 	DefaultMaxEventBytes = 65536
 )

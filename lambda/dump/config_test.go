@@ -24,7 +24,7 @@ func TestLoadConfig(t *testing.T) {
 			name:      "defaults when nothing is set",
 			wantNames: []string{"event_id", "type"},
 			wantPaths: []string{"body.event_id", "body.type"},
-			wantKeys:  []string{"password", "token", "secret", "authorization", "cookie"},
+			wantKeys:  []string{"password", "token", "secret", "authorization", "cookie", "api-key", "api_key", "apikey", "x-api-key", "x-amz-security-token", "accesskey", "access_key"},
 			wantValue: 8192, wantEvent: 65536, wantLevel: slog.LevelInfo,
 		},
 		{

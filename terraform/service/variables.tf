@@ -105,7 +105,7 @@ variable "dump" {
       event_id = "body.event_id"
       type     = "body.type"
     })
-    redact_keys     = optional(list(string), ["password", "token", "secret", "authorization", "cookie"])
+    redact_keys     = optional(list(string), ["password", "token", "secret", "authorization", "cookie", "api-key", "api_key", "apikey", "x-api-key", "x-amz-security-token", "accesskey", "access_key"])
     max_value_bytes = optional(number, 8192)
     max_event_bytes = optional(number, 65536)
   })

@@ -57,3 +57,26 @@ func TestCredentialsAreNeverWritten(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderNamesReachTheFunctionAsSent: API Gateway passes a caller's
+// header names as sent (recorded from AWS, local/gateway/fidelity_test.go);
+// a function reading event.Headers["x-tenant"] must find it locally too.
+func TestHeaderNamesReachTheFunctionAsSent(t *testing.T) {
+	env := stacktest.Start(t, stacktest.WithConfig(func(cfg *envconfig.Config) {
+		cfg.Dump.Fields = map[string]string{"event_id": "body.event_id", "headers": "headers"}
+	}))
+	req, err := http.NewRequest("POST", env.Outputs["api_url"].Value+"/events", strings.NewReader(`{"event_id":"case-1","type":"t"}`))
+	require.NoError(t, err)
+	req.Header["content-type"] = []string{"application/json"}
+	req.Header["x-tenant"] = []string{"t1"}
+	req.Header["tEsT-HEADeR"] = []string{"aValUE"}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	dumps := filter(t, env.URL, env.Outputs["log_group_name"].Value, `{ $.fields.event_id = "case-1" }`)
+	require.Len(t, dumps, 1)
+	assert.Contains(t, dumps[0], `"tEsT-HEADeR":"aValUE"`)
+	assert.Contains(t, dumps[0], `"x-tenant":"t1"`)
+	assert.Contains(t, dumps[0], `"content-type":"application/json"`)
+}

@@ -29,6 +29,7 @@ import (
 	"github.com/acme/request-dump/internal/envconfig"
 	"github.com/acme/request-dump/internal/pointer"
 	"github.com/acme/request-dump/internal/repo"
+	"github.com/acme/request-dump/local/internal/rawheader"
 	"github.com/acme/request-dump/local/stack"
 )
 
@@ -105,7 +106,10 @@ func NewStack(t testing.TB, dataDir string, buckets ...string) (*stack.Stack, st
 	t.Helper()
 	st, err := stack.New(stack.Config{DataDir: dataDir, Buckets: buckets})
 	require.NoError(t, err)
-	srv := httptest.NewServer(st)
+	// As local-aws serve serves it: header names kept as the caller sent them.
+	srv := httptest.NewUnstartedServer(st)
+	srv.Listener = rawheader.Wrap(srv.Config, srv.Listener)
+	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
 		_ = st.Close()

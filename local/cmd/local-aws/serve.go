@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/acme/request-dump/local/internal/rawheader"
 	"github.com/acme/request-dump/local/stack"
 )
 
@@ -84,6 +85,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}()
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	// API Gateway passes header names to the function as the caller sent
+	// them, which net/http does not keep.
+	ln = rawheader.Wrap(srv, ln)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	fmt.Fprintf(stderr, "local-aws: ready on http://%s in %s (S3, CloudWatch Logs, Lambda, API Gateway); control token in %s\n", ln.Addr(), time.Since(start).Round(10*time.Microsecond), *tokenFile)

@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/acme/request-dump/internal/artifact"
+	"github.com/acme/request-dump/internal/atomicfile"
 	"github.com/acme/request-dump/internal/pointer"
 	"github.com/acme/request-dump/internal/repo"
 )
@@ -270,23 +271,7 @@ func (c *cli) writePointer(env string, p pointer.Pointer) error {
 		fmt.Fprintf(c.log, "%s already names %s; unchanged\n", c.rel(path), p.Key)
 		return nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".pointer-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, data, 0o644, ""); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.log, "wrote %s: s3://%s/%s (sha256 %s)\n", c.rel(path), p.Bucket, p.Key, p.SHA256)
@@ -426,22 +411,29 @@ func (c *cli) setPointer(_ context.Context, pos []string) error {
 
 func (c *cli) verify(ctx context.Context, pos []string) error {
 	env := pos[0]
-	if err := c.env(env); err != nil {
-		return err
-	}
-	p, err := pointer.Load(c.pointerPath(env), env)
+	p, err := c.verifyFile(ctx, env, c.pointerPath(env))
 	if err != nil {
-		return err
-	}
-	st, err := c.store(ctx)
-	if err != nil {
-		return err
-	}
-	if err := st.Verify(ctx, p); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.log, "s3://%s/%s exists with sha256 %s, as %s says\n", p.Bucket, p.Key, p.SHA256, c.rel(c.pointerPath(env)))
 	return nil
+}
+
+// verifyFile checks that the object the pointer file at path names, for
+// env, exists with those bytes.
+func (c *cli) verifyFile(ctx context.Context, env, path string) (pointer.Pointer, error) {
+	if err := c.env(env); err != nil {
+		return pointer.Pointer{}, err
+	}
+	p, err := pointer.Load(path, env)
+	if err != nil {
+		return pointer.Pointer{}, err
+	}
+	st, err := c.store(ctx)
+	if err != nil {
+		return pointer.Pointer{}, err
+	}
+	return p, st.Verify(ctx, p)
 }
 
 // printBucket prints the bucket of env's pointer, for local-up.sh, which
@@ -464,19 +456,9 @@ func (c *cli) printBucket(_ context.Context, pos []string) error {
 // pointer file is written last, in one rename, so a failure or an
 // interruption before leaves it as it was.
 func (c *cli) restore(ctx context.Context, pos []string) error {
-	env, file := pos[0], pos[1]
-	if err := c.env(env); err != nil {
-		return err
-	}
-	p, err := pointer.Load(file, env)
+	env := pos[0]
+	p, err := c.verifyFile(ctx, env, pos[1])
 	if err != nil {
-		return err
-	}
-	st, err := c.store(ctx)
-	if err != nil {
-		return err
-	}
-	if err := st.Verify(ctx, p); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.log, "s3://%s/%s exists with sha256 %s\n", p.Bucket, p.Key, p.SHA256)

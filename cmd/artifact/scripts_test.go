@@ -66,7 +66,7 @@ func newSandbox(t *testing.T) *sandbox {
 	for _, s := range scripts {
 		copyFile(filepath.Join("scripts", s))
 	}
-	for _, pkg := range []string{"cmd/artifact", "internal/artifact", "internal/pointer", "internal/repo"} {
+	for _, pkg := range []string{"cmd/artifact", "internal/artifact", "internal/atomicfile", "internal/pointer", "internal/repo"} {
 		files, err := filepath.Glob(filepath.Join(root, pkg, "*.go"))
 		require.NoError(t, err)
 		for _, f := range files {

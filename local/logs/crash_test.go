@@ -1,14 +1,9 @@
 package logs_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -21,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/acme/request-dump/local/logs"
+	"github.com/acme/request-dump/local/stacktest"
 )
 
 // TestKill9LosesNoAnsweredEvent kills a process serving the Logs API on a
@@ -33,18 +29,10 @@ func TestKill9LosesNoAnsweredEvent(t *testing.T) {
 		t.Skip("the helper process of TestKill9LosesNoAnsweredEvent")
 	}
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLogsCrashHelper$")
-	cmd.Env = append(os.Environ(), "LOGS_CRASH_DIR="+dir)
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	require.NoError(t, err)
-	c := client("http://" + strings.TrimSpace(line))
+	cmd, addr := stacktest.Killable(t, "TestLogsCrashHelper", "LOGS_CRASH_DIR="+dir)
+	c := client("http://" + addr)
 	ctx := context.Background()
-	_, err = c.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("/aws/lambda/fn")})
+	_, err := c.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("/aws/lambda/fn")})
 	require.NoError(t, err)
 
 	var mu sync.Mutex
@@ -115,8 +103,5 @@ func TestLogsCrashHelper(t *testing.T) {
 	}
 	store, err := logs.NewStore(dir)
 	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	fmt.Println(ln.Addr().String())
-	_ = http.Serve(ln, logs.New(store, logs.WithRegion(region)))
+	stacktest.ServeUntilKilled(t, logs.New(store, logs.WithRegion(region)))
 }

@@ -1,19 +1,14 @@
 package s3_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -26,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/acme/request-dump/local/s3"
+	"github.com/acme/request-dump/local/stacktest"
 )
 
 // readAll lists the bucket and reads every object back with its SHA-256
@@ -90,16 +86,8 @@ func TestKill9DuringPuts(t *testing.T) {
 	for round := range 3 {
 		t.Run(fmt.Sprint("round ", round), func(t *testing.T) {
 			dir := t.TempDir()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelper$")
-			cmd.Env = append(os.Environ(), "S3_CRASH_DIR="+dir)
-			cmd.Stderr = os.Stderr
-			stdout, err := cmd.StdoutPipe()
-			require.NoError(t, err)
-			require.NoError(t, cmd.Start())
-			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-			line, err := bufio.NewReader(stdout).ReadString('\n')
-			require.NoError(t, err)
-			c := client("http://" + strings.TrimSpace(line))
+			cmd, addr := stacktest.Killable(t, "TestCrashHelper", "S3_CRASH_DIR="+dir)
+			c := client("http://" + addr)
 
 			// Each key is written by one worker, one PUT at a time, so at
 			// the kill only its last PUT can be in flight.
@@ -169,8 +157,5 @@ func TestCrashHelper(t *testing.T) {
 	}
 	srv, err := s3.New(dir, s3.WithBucket(bucket))
 	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	fmt.Println(ln.Addr().String())
-	_ = http.Serve(ln, srv)
+	stacktest.ServeUntilKilled(t, srv)
 }

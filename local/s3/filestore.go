@@ -18,6 +18,8 @@ import (
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3afero"
+
+	"github.com/acme/request-dump/internal/atomicfile"
 )
 
 // fileStore writes objects into the data directory of gofakes3's s3afero
@@ -108,24 +110,13 @@ func (f *fileStore) put(bucket, key string, meta map[string]string, body []byte)
 	return nil
 }
 
-// replace writes data to dst through a staged file and one rename.
+// replace writes data to dst through a file staged in the staging
+// directory and one rename.
 func (f *fileStore) replace(dst string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Join(f.dir, stagingDir), "*.meta")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), dst)
+	return atomicfile.Write(dst, data, 0o600, filepath.Join(f.dir, stagingDir))
 }
 
 // describes reports whether the metadata at metaPath describes the file at

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -42,6 +43,17 @@ var (
 	}
 )
 
+func listingOf(contents []types.Object, prefixes []types.CommonPrefix) listing {
+	var l listing
+	for _, o := range contents {
+		l.Keys = append(l.Keys, aws.ToString(o.Key))
+	}
+	for _, p := range prefixes {
+		l.Prefixes = append(l.Prefixes, aws.ToString(p.Prefix))
+	}
+	return l
+}
+
 func TestListObjectsPrefixes(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
@@ -58,13 +70,7 @@ func TestListObjectsPrefixes(t *testing.T) {
 					}
 					out, err := st.client.ListObjectsV2(ctx, in)
 					require.NoError(t, err)
-					var got listing
-					for _, o := range out.Contents {
-						got.Keys = append(got.Keys, aws.ToString(o.Key))
-					}
-					for _, p := range out.CommonPrefixes {
-						got.Prefixes = append(got.Prefixes, aws.ToString(p.Prefix))
-					}
+					got := listingOf(out.Contents, out.CommonPrefixes)
 					assert.Equal(t, tt.want, got)
 					assert.Equal(t, int32(len(got.Keys)+len(got.Prefixes)), aws.ToInt32(out.KeyCount))
 				})
@@ -75,14 +81,7 @@ func TestListObjectsPrefixes(t *testing.T) {
 					}
 					out, err := st.client.ListObjects(ctx, in)
 					require.NoError(t, err)
-					var got listing
-					for _, o := range out.Contents {
-						got.Keys = append(got.Keys, aws.ToString(o.Key))
-					}
-					for _, p := range out.CommonPrefixes {
-						got.Prefixes = append(got.Prefixes, aws.ToString(p.Prefix))
-					}
-					assert.Equal(t, tt.want, got)
+					assert.Equal(t, tt.want, listingOf(out.Contents, out.CommonPrefixes))
 				})
 			}
 			_, err := st.client.ListObjectsV2(ctx, &awss3.ListObjectsV2Input{Bucket: aws.String("no-such-bucket"), Prefix: aws.String("prod/"), Delimiter: aws.String("/")})

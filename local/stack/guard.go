@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/acme/request-dump/internal/atomicfile"
 )
 
 // The stack listens on loopback, but a web page the developer opens can
@@ -51,20 +53,7 @@ func WriteTokenFile(path, token string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("control token: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".control-token-*")
-	if err != nil {
-		return fmt.Errorf("control token: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	// CreateTemp makes the file 0600 already.
-	if _, err := tmp.WriteString(token + "\n"); err != nil {
-		tmp.Close()
-		return fmt.Errorf("control token: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("control token: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, []byte(token+"\n"), 0o600, ""); err != nil {
 		return fmt.Errorf("control token: %w", err)
 	}
 	return nil

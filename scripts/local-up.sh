@@ -49,6 +49,8 @@ esac
 scripts/tools.sh aws-lambda-rie
 echo "local-up.sh: building the local stack into $bin"
 go build -o "$bin" ./local/cmd/local-aws
+# The pointer is read as strictly as everywhere else, by the artifact tool.
+go build -o .local/bin/artifact ./cmd/artifact
 
 source scripts/lib/local-aws-pid.sh
 if pid=$(local_aws_pid) && "$bin" wait --endpoint "$endpoint" --timeout 1s 2>/dev/null; then
@@ -56,7 +58,7 @@ if pid=$(local_aws_pid) && "$bin" wait --endpoint "$endpoint" --timeout 1s 2>/de
 else
   # The artifact bucket is the account-level root's (global/); create it as
   # that root would.
-  bucket=$(sed -n 's/.*"bucket": *"\([^"]*\)".*/\1/p' "envs/$env/artifact.auto.tfvars.json")
+  bucket=$(.local/bin/artifact bucket "$env")
   echo "local-up.sh: starting the local stack on $endpoint (data in .local/data, log in .local/local-aws.log)"
   nohup "$bin" serve --addr "$addr" --region "$AWS_REGION" --data-dir .local/data --bucket "$bucket" ${serve_args[@]+"${serve_args[@]}"} >.local/local-aws.log 2>&1 &
   echo $! >"$pidfile"
@@ -82,12 +84,10 @@ fi
 # offline, and the pointer's SHA-256 proves it before they are uploaded.
 echo "local-up.sh: building the artifact Lambda runs (linux/arm64) into .local/dist-arm64"
 scripts/build.sh --arch arm64 --out .local/dist-arm64
-want=$(sed -n 's/.*"sha256": *"\([^"]*\)".*/\1/p' "envs/$env/artifact.auto.tfvars.json")
-got=$(cat .local/dist-arm64/function.zip.sha256)
-if [ "$want" != "$got" ]; then
-  echo "local-up.sh: envs/$env/artifact.auto.tfvars.json names SHA-256 $want, but this checkout builds $got: the arm64 mode runs only the pointer's own bytes (dev: scripts/set-pointer.sh dev; stg/prod: check out the commit that built them)" >&2
+if ! .local/bin/artifact check-pointer "$env" --zip .local/dist-arm64/function.zip; then
+  echo "local-up.sh: the arm64 mode runs only the bytes envs/$env/artifact.auto.tfvars.json names (dev: scripts/set-pointer.sh dev; stg/prod: check out the commit that built them)" >&2
   exit 1
 fi
-echo "local-up.sh: the build is the pointer's artifact ($want)"
+echo "local-up.sh: the build is the pointer's artifact"
 scripts/upload.sh "$env" --zip .local/dist-arm64/function.zip --endpoint-url "$endpoint"
 "$bin" deploy --env "$env" --endpoint "$endpoint" --outputs .local/outputs.json

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Points env <env> (stg or prod; dev follows the code, so revert the code
-# change instead) back at the artifact it ran at git revision <rev>: restores
-# envs/<env>/artifact.auto.tfvars.json from that revision and checks that the
-# object it names is still in S3 with those bytes. On any failure the pointer
-# is left as it was. Commit the file and open a pull request; Atlantis plans
+# change instead) back at the artifact it ran at git revision <rev>: checks
+# that the object envs/<env>/artifact.auto.tfvars.json named at that
+# revision is still in S3 with those bytes, then restores the file. On any
+# failure, or when interrupted, the pointer is left as it was. Commit the file and open a pull request; Atlantis plans
 # the rollback like any other change.
 set -euo pipefail
 
@@ -31,18 +31,19 @@ git rev-parse --verify --quiet "$rev^{commit}" >/dev/null ||
 git cat-file -e "$rev:$path" 2>/dev/null ||
   { echo "rollback.sh: $path does not exist at $rev" >&2; exit 1; }
 
-saved=$(mktemp)
-trap 'rm -f "$saved"' EXIT
-cp "$path" "$saved"
-echo "rollback.sh: restoring $path from $rev" >&2
-git show "$rev:$path" >"$path"
-if cmp -s "$saved" "$path"; then
+# The earlier pointer is checked where it is, outside envs/; only once the
+# object it names is verified does `artifact restore` write it, in one
+# rename. A failed build, a failed check or an interruption (Ctrl-C, a
+# cancelled job) before that leaves the pointer as it was.
+earlier=$(mktemp)
+trap 'rm -f "$earlier"' EXIT
+git show "$rev:$path" >"$earlier"
+if cmp -s "$earlier" "$path"; then
   echo "rollback.sh: $path already names the artifact it named at $rev; nothing to do" >&2
   exit 0
 fi
-go build -o .tools/bin/artifact ./cmd/artifact
-if ! .tools/bin/artifact verify "$env" "$@"; then
-  cp "$saved" "$path"
+echo "rollback.sh: checking the artifact $path named at $rev" >&2
+if ! go build -o .tools/bin/artifact ./cmd/artifact || ! .tools/bin/artifact restore "$env" "$earlier" "$@"; then
   echo "rollback.sh: the artifact at $rev cannot be deployed; $path is unchanged" >&2
   exit 1
 fi

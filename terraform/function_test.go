@@ -126,7 +126,7 @@ func TestEventBytesRuleIsNoLooserThanTheFunction(t *testing.T) {
 					return err
 				}
 				// The smallest max_event_bytes the rule accepts...
-				lo, hi := 1, 1048550
+				lo, hi := 1, dump.MaxEventBytesLimit
 				require.NoError(t, value(hi))
 				for lo < hi {
 					mid := (lo + hi) / 2
@@ -149,6 +149,30 @@ func TestEventBytesRuleIsNoLooserThanTheFunction(t *testing.T) {
 	}
 }
 
+// TestEventBytesRuleEndsAtLambdasLogLine: Lambda delivers a function's
+// output line as one CloudWatch Logs event only up to 256 KB (a longer one
+// is split into plain-text events no JSON filter pattern matches), though
+// PutLogEvents takes events of up to 1 MB. The rule and the function stop
+// at the same size, dump.MaxEventBytesLimit, which is within that line.
+func TestEventBytesRuleEndsAtLambdasLogLine(t *testing.T) {
+	vars := serviceVariables(t)
+	value := func(maxEvent int) error {
+		_, err := vars.Value("dump", cty.ObjectVal(map[string]cty.Value{"max_event_bytes": cty.NumberIntVal(int64(maxEvent))}))
+		return err
+	}
+	load := func(maxEvent int) error {
+		_, err := dump.LoadConfig(func(k string) (string, bool) {
+			return fmt.Sprint(maxEvent), k == dump.EnvMaxEventBytes
+		})
+		return err
+	}
+	assert.LessOrEqual(t, dump.MaxEventBytesLimit, 256<<10-26, "within Lambda's 256 KB line, less CloudWatch's 26 bytes per event")
+	assert.NoError(t, value(dump.MaxEventBytesLimit))
+	assert.NoError(t, load(dump.MaxEventBytesLimit))
+	assert.ErrorContains(t, value(dump.MaxEventBytesLimit+1), "Lambda")
+	assert.ErrorContains(t, load(dump.MaxEventBytesLimit+1), "Lambda")
+}
+
 func TestRedactKeyRuleIsNoLooserThanTheFunction(t *testing.T) {
 	vars := serviceVariables(t)
 	for _, key := range []string{"password", "X-Api-Key", "a", strings.Repeat("k", 128), "pass word", "pässword", "a\tb", "~!@#$%^&*()", ""} {
@@ -159,5 +183,31 @@ func TestRedactKeyRuleIsNoLooserThanTheFunction(t *testing.T) {
 			_, err := dump.ParseRedactKeys(key)
 			assert.NoError(t, err, "the rule accepts redact key %q, the function does not", key)
 		}
+	}
+}
+
+// credentialKeys are the key names issue 11 requires every env to redact:
+// where API keys, AWS credentials and bearer tokens travel in headers,
+// query strings and bodies.
+var credentialKeys = []string{"api-key", "apikey", "x-api-key", "authorization", "x-amz-security-token", "accesskey"}
+
+// TestRedactKeysAgree: the function's default, the module's default and
+// every env's list redact the credential keys, and the two defaults are
+// the same list.
+func TestRedactKeysAgree(t *testing.T) {
+	fn, err := dump.ParseRedactKeys(dump.DefaultRedactKeys)
+	require.NoError(t, err)
+	val, err := serviceVariables(t).Value("dump", cty.EmptyObjectVal)
+	require.NoError(t, err)
+	var module []string
+	for _, k := range val.GetAttr("redact_keys").AsValueSlice() {
+		module = append(module, k.AsString())
+	}
+	assert.Equal(t, fn, module, "the function's default and the module's")
+	assert.Subset(t, fn, credentialKeys)
+	for _, env := range envNames(t) {
+		cfg, err := envconfig.Load(env)
+		require.NoError(t, err)
+		assert.Subset(t, cfg.Dump.RedactKeys, fn, "%s redacts at least the defaults", env)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/zclconf/go-cty/cty"
@@ -107,8 +108,9 @@ func TestServiceValidations(t *testing.T) {
 		{"dump", `{redact_keys = []}`, ""},
 		{"dump", `{max_value_bytes = 8}`, "dump.max_value_bytes must be a whole number from 16 up to dump.max_event_bytes"},
 		{"dump", `{max_value_bytes = 70000}`, "up to dump.max_event_bytes"},
-		{"dump", `{max_value_bytes = 70000, max_event_bytes = 1048550}`, ""},
-		{"dump", `{max_event_bytes = 1048551}`, "CloudWatch Logs' 1 MiB event limit"},
+		{"dump", `{max_value_bytes = 70000, max_event_bytes = 262118}`, ""},
+		{"dump", `{max_event_bytes = 262119}`, "Lambda delivers a longer line as several CloudWatch Logs events"},
+		{"dump", `{max_event_bytes = 1048550}`, "Lambda delivers a longer line as several CloudWatch Logs events"},
 		{"dump", `{max_event_bytes = 4137, max_value_bytes = 100}`, "from 4096 plus, per field, 9 bytes and twice its name's length"},
 		{"dump", `{max_event_bytes = 4138, max_value_bytes = 100}`, ""},
 		{"dump", `{redact_keys = ["pass word"]}`, "printable ASCII characters without spaces"},
@@ -219,7 +221,7 @@ func TestServiceDefaults(t *testing.T) {
 	require.NoError(t, err)
 	for name, want := range map[string]string{
 		"function":           `{memory_size = 128, timeout = 10, architecture = "arm64", log_level = "INFO"}`,
-		"dump":               `{fields = {event_id = "body.event_id", type = "body.type"}, redact_keys = ["password", "token", "secret", "authorization", "cookie"], max_value_bytes = 8192, max_event_bytes = 65536}`,
+		"dump":               `{fields = {event_id = "body.event_id", type = "body.type"}, redact_keys = ["password", "token", "secret", "authorization", "cookie", "api-key", "api_key", "apikey", "x-api-key", "x-amz-security-token", "accesskey", "access_key"], max_value_bytes = 8192, max_event_bytes = 65536}`,
 		"api":                `{stage_name = "v1", throttling_rate_limit = 50, throttling_burst_limit = 100, integration_timeout_ms = 29000, xray_tracing = false}`,
 		"log_retention_days": `30`,
 	} {
@@ -302,4 +304,51 @@ func TestGitHubOIDCValidations(t *testing.T) {
 		{"max_session_duration", "43201", "to 43200 (12 hours)"},
 		{"max_session_duration", "3600.5", "max_session_duration must be a whole number"},
 	})
+}
+
+// TestEnvRootsReadThePointerStrictly reads pointer files as Terraform reads
+// an env's artifact.auto.tfvars.json (HCL's JSON parser, then the root's
+// variable), beside internal/pointer: both accept the files the scripts
+// write and refuse a case-variant twin of a key, which encoding/json and
+// Terraform's object type would otherwise each resolve their own way.
+func TestEnvRootsReadThePointerStrictly(t *testing.T) {
+	own := pointer.New("acme-request-dump-artifacts", "dev", pointer.Sum([]byte("zip")))
+	other := pointer.New("acme-request-dump-artifacts", "dev", pointer.Sum([]byte("another zip")))
+	twin := func(k, v string) string {
+		return strings.Replace(string(own.Marshal()), `"`+strings.ToLower(k)+`":`, `"`+k+`": "`+v+`", "`+strings.ToLower(k)+`":`, 1)
+	}
+	vars, err := envconfig.LoadVariables(load(t, "envs/dev").dir)
+	require.NoError(t, err)
+	tests := []struct {
+		name, file, want string
+	}{
+		{"as the scripts write it", string(own.Marshal()), ""},
+		{"KEY beside key", twin("KEY", other.Key), "exactly the keys bucket, key and sha256"},
+		{"SHA256 beside sha256", twin("SHA256", other.SHA256), "exactly the keys bucket, key and sha256"},
+		{"an unknown key", strings.Replace(string(own.Marshal()), `"bucket":`, `"region": "us-east-1", "bucket":`, 1), "exactly the keys bucket, key and sha256"},
+		{"a key twice", twin("key", other.Key), "Duplicate object attribute"},
+		{"no sha256", `{"artifact": {"bucket": "` + own.Bucket + `", "key": "` + own.Key + `"}}`, "exactly the keys bucket, key and sha256"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, goErr := pointer.Parse([]byte(tt.file))
+			f, diags := hcljson.Parse([]byte(tt.file), pointer.FileName)
+			require.False(t, diags.HasErrors(), diags.Error())
+			attrs, diags := f.Body.JustAttributes()
+			require.False(t, diags.HasErrors(), diags.Error())
+			val, diags := attrs["artifact"].Expr.Value(nil)
+			var tfErr error = diags
+			if !diags.HasErrors() {
+				_, tfErr = vars.Value("artifact", val)
+			}
+			if tt.want == "" {
+				assert.NoError(t, tfErr, "Terraform")
+				assert.NoError(t, goErr, "internal/pointer")
+				return
+			}
+			require.Error(t, tfErr, "Terraform")
+			assert.Contains(t, tfErr.Error(), tt.want)
+			assert.Error(t, goErr, "internal/pointer refuses it too")
+		})
+	}
 }

@@ -2,7 +2,8 @@
 // artifact bucket and keeps each env's pointer (envs/<env>/artifact.auto.tfvars.json)
 // in step. The scripts in scripts/ (upload.sh, promote.sh, check-pointer.sh,
 // set-pointer.sh, verify-artifact.sh, promotions.sh, rollback.sh,
-// open-promotion-pr.sh) call it; run it from inside the repository.
+// open-promotion-pr.sh, local-up.sh) call it; run it from inside the
+// repository. Every pointer it reads is parsed strictly (internal/pointer).
 package main
 
 import (
@@ -20,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/acme/request-dump/internal/artifact"
+	"github.com/acme/request-dump/internal/atomicfile"
 	"github.com/acme/request-dump/internal/pointer"
 	"github.com/acme/request-dump/internal/repo"
 )
@@ -40,10 +42,15 @@ commands:
       of the env before it, without touching S3 (offline)
   verify <env>
       check that the object the env's pointer names exists with those bytes
+  restore <env> <file>
+      check that the object the pointer in <file> names exists with those
+      bytes, then write it as the env's pointer (what rollback.sh does)
   next <env>
       print the env an artifact in <env> is promoted to (nothing for the last)
+  bucket <env>
+      print the artifact bucket the env's pointer names (after checking it)
 
-S3 flags (upload, promote, verify):
+S3 flags (upload, promote, verify, restore):
   --endpoint-url URL   S3 endpoint, e.g. the local stack http://127.0.0.1:4566
                        (default $AWS_ENDPOINT_URL_S3, then $AWS_ENDPOINT_URL)
   --region REGION      AWS region (default $AWS_REGION)
@@ -132,8 +139,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "verify":
 		s3flags()
 		nargs, do = 1, c.verify
+	case "restore":
+		s3flags()
+		nargs, do = 2, c.restore
 	case "next":
 		nargs, do = 1, c.next
+	case "bucket":
+		nargs, do = 1, c.printBucket
 	default:
 		return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 	}
@@ -259,23 +271,7 @@ func (c *cli) writePointer(env string, p pointer.Pointer) error {
 		fmt.Fprintf(c.log, "%s already names %s; unchanged\n", c.rel(path), p.Key)
 		return nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".pointer-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, data, 0o644, ""); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.log, "wrote %s: s3://%s/%s (sha256 %s)\n", c.rel(path), p.Bucket, p.Key, p.SHA256)
@@ -415,6 +411,35 @@ func (c *cli) setPointer(_ context.Context, pos []string) error {
 
 func (c *cli) verify(ctx context.Context, pos []string) error {
 	env := pos[0]
+	p, err := c.verifyFile(ctx, env, c.pointerPath(env))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.log, "s3://%s/%s exists with sha256 %s, as %s says\n", p.Bucket, p.Key, p.SHA256, c.rel(c.pointerPath(env)))
+	return nil
+}
+
+// verifyFile checks that the object the pointer file at path names, for
+// env, exists with those bytes.
+func (c *cli) verifyFile(ctx context.Context, env, path string) (pointer.Pointer, error) {
+	if err := c.env(env); err != nil {
+		return pointer.Pointer{}, err
+	}
+	p, err := pointer.Load(path, env)
+	if err != nil {
+		return pointer.Pointer{}, err
+	}
+	st, err := c.store(ctx)
+	if err != nil {
+		return pointer.Pointer{}, err
+	}
+	return p, st.Verify(ctx, p)
+}
+
+// printBucket prints the bucket of env's pointer, for local-up.sh, which
+// creates it in the local S3 as the account-level root would.
+func (c *cli) printBucket(_ context.Context, pos []string) error {
+	env := pos[0]
 	if err := c.env(env); err != nil {
 		return err
 	}
@@ -422,15 +447,22 @@ func (c *cli) verify(ctx context.Context, pos []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := c.store(ctx)
+	_, err = fmt.Fprintln(c.stdout, p.Bucket)
+	return err
+}
+
+// restore makes the pointer in a file, an env's pointer at an earlier
+// commit, the env's pointer once the object it names is verified: the
+// pointer file is written last, in one rename, so a failure or an
+// interruption before leaves it as it was.
+func (c *cli) restore(ctx context.Context, pos []string) error {
+	env := pos[0]
+	p, err := c.verifyFile(ctx, env, pos[1])
 	if err != nil {
 		return err
 	}
-	if err := st.Verify(ctx, p); err != nil {
-		return err
-	}
-	fmt.Fprintf(c.log, "s3://%s/%s exists with sha256 %s, as %s says\n", p.Bucket, p.Key, p.SHA256, c.rel(c.pointerPath(env)))
-	return nil
+	fmt.Fprintf(c.log, "s3://%s/%s exists with sha256 %s\n", p.Bucket, p.Key, p.SHA256)
+	return c.writePointer(env, p)
 }
 
 func (c *cli) next(_ context.Context, pos []string) error {

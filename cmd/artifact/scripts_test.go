@@ -7,12 +7,15 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -63,7 +66,7 @@ func newSandbox(t *testing.T) *sandbox {
 	for _, s := range scripts {
 		copyFile(filepath.Join("scripts", s))
 	}
-	for _, pkg := range []string{"cmd/artifact", "internal/artifact", "internal/pointer", "internal/repo"} {
+	for _, pkg := range []string{"cmd/artifact", "internal/artifact", "internal/atomicfile", "internal/pointer", "internal/repo"} {
 		files, err := filepath.Glob(filepath.Join(root, pkg, "*.go"))
 		require.NoError(t, err)
 		for _, f := range files {
@@ -541,4 +544,112 @@ func TestRollbackRestoresAnEarlierArtifact(t *testing.T) {
 	code, out = sb.run(t, "rollback.sh", "prod", "HEAD~1")
 	require.Equal(t, 0, code, out)
 	assert.Contains(t, out, "nothing to do")
+}
+
+// TestScriptsRefuseAmbiguousPointers: a pointer whose "KEY" beside "key"
+// names another zip to Terraform than to encoding/json is refused by every
+// script that reads it, with the key and the fix.
+func TestScriptsRefuseAmbiguousPointers(t *testing.T) {
+	sb := newSandbox(t)
+	zip := sb.writeZip(t, "v1")
+	good := pointer.New(bucket, "stg", pointer.Sum(zip))
+	other := pointer.Key("stg", pointer.Sum([]byte("another zip")))
+	data := strings.Replace(string(good.Marshal()), `"key":`, `"key": "`+other+`", "KEY":`, 1)
+	require.NoError(t, os.WriteFile(sb.pointerPath("stg"), []byte(data), 0o644))
+	for _, tt := range []struct {
+		script string
+		args   []string
+	}{
+		{"check-pointer.sh", []string{"stg"}},
+		{"verify-artifact.sh", []string{"stg"}},
+		{"promote.sh", []string{"stg", "prod"}},
+		{"set-pointer.sh", []string{"prod", "--from", "stg"}},
+	} {
+		t.Run(tt.script, func(t *testing.T) {
+			code, out := sb.run(t, tt.script, tt.args...)
+			assert.Equal(t, 1, code, out)
+			assert.Contains(t, out, `key "KEY" in "artifact" is not "key"`)
+			assert.Contains(t, out, "scripts/set-pointer.sh")
+			assert.Equal(t, data, string(sb.readPointer(t, "stg")))
+		})
+	}
+}
+
+func TestBucketPrintsThePointersBucket(t *testing.T) {
+	var out, errOut bytes.Buffer
+	require.NoError(t, run([]string{"bucket", "dev"}, &out, &errOut), errOut.String())
+	assert.Equal(t, bucket+"\n", out.String())
+	err := run([]string{"bucket", "qa"}, &out, &errOut)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `unknown env "qa"`)
+}
+
+// TestRollbackLeavesThePointerOnFailure: rollback.sh promises that on any
+// failure the pointer is left as it was; it wrote the earlier pointer
+// first, so a failed build of its checker, or an interruption while it
+// checked S3, left envs/<env> naming an artifact nobody had verified.
+func TestRollbackLeavesThePointerOnFailure(t *testing.T) {
+	setup := func(t *testing.T) (*sandbox, []byte) {
+		sb := newSandbox(t)
+		sb.writeZip(t, "v1")
+		code, out := sb.run(t, "upload.sh", "prod", "--write-pointer")
+		require.Equal(t, 0, code, out)
+		sb.git(t, "commit", "-q", "-am", "prod: v1")
+		sb.writeZip(t, "v2")
+		code, out = sb.run(t, "upload.sh", "prod", "--write-pointer")
+		require.Equal(t, 0, code, out)
+		sb.git(t, "commit", "-q", "-am", "prod: v2")
+		return sb, sb.readPointer(t, "prod")
+	}
+
+	t.Run("the checker does not build", func(t *testing.T) {
+		sb, v2 := setup(t)
+		// A go command that cannot build, first on PATH.
+		require.NoError(t, os.WriteFile(filepath.Join(sb.dir, ".bin", "go"), []byte("#!/bin/sh\necho 'go: build failed' >&2\nexit 1\n"), 0o755))
+		code, out := sb.run(t, "rollback.sh", "prod", "HEAD~1")
+		assert.NotEqual(t, 0, code, out)
+		assert.Equal(t, string(v2), string(sb.readPointer(t, "prod")), "the pointer is left as it was")
+	})
+
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run("interrupted while checking S3 by "+sig.String(), func(t *testing.T) {
+			sb, v2 := setup(t)
+			// An S3 endpoint that takes the connection and never answers.
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(t, err)
+			defer ln.Close()
+			accepted := make(chan net.Conn, 8)
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					accepted <- c
+				}
+			}()
+			cmd := exec.Command("bash", filepath.Join(sb.dir, "scripts", "rollback.sh"), "prod", "HEAD~1", "--endpoint-url", "http://"+ln.Addr().String())
+			cmd.Dir = sb.dir
+			cmd.Env = sb.env
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			require.NoError(t, cmd.Start())
+			select {
+			case c := <-accepted:
+				defer c.Close()
+			case <-time.After(2 * time.Minute):
+				t.Fatalf("rollback.sh never reached S3: %s", out.String())
+			}
+			// Ctrl-C in a terminal, or a CI job cancelled: the signal goes to
+			// the whole process group.
+			require.NoError(t, syscall.Kill(-cmd.Process.Pid, sig))
+			err = cmd.Wait()
+			assert.Error(t, err, "an interrupted rollback does not succeed: %s", out.String())
+			assert.Equal(t, string(v2), string(sb.readPointer(t, "prod")), "the pointer is left as it was")
+			left, err := filepath.Glob(filepath.Join(sb.dir, "envs", "prod", ".*"))
+			require.NoError(t, err)
+			assert.Empty(t, left, "no temporary file is left in envs/prod")
+		})
+	}
 }

@@ -49,7 +49,7 @@ module "service" {
       source_ip  = "requestContext.identity.sourceIp"
       user_agent = "headers.User-Agent"
     }
-    redact_keys     = ["password", "token", "secret", "authorization", "cookie"]
+    redact_keys     = ["password", "token", "secret", "authorization", "cookie", "api-key", "api_key", "apikey", "x-api-key", "x-amz-security-token", "accesskey", "access_key"]
     max_value_bytes = 8192
     max_event_bytes = 65536
   }

@@ -46,7 +46,7 @@ module "service" {
       user_id   = "body.user.id"
       source_ip = "requestContext.identity.sourceIp"
     }
-    redact_keys     = ["password", "token", "secret", "authorization", "cookie"]
+    redact_keys     = ["password", "token", "secret", "authorization", "cookie", "api-key", "api_key", "apikey", "x-api-key", "x-amz-security-token", "accesskey", "access_key"]
     max_value_bytes = 8192
     max_event_bytes = 65536
   }

@@ -60,7 +60,7 @@ func TestDevMatchesArchitectureDoc(t *testing.T) {
 	assert.Equal(t, 14, cfg.LogRetentionDays)
 	assert.Equal(t, map[string]string{
 		"DUMP_FIELDS":          "attributes=body.attributes,event_id=body.event_id,source_ip=requestContext.identity.sourceIp,type=body.type,user_agent=headers.User-Agent,user_id=body.user.id",
-		"DUMP_REDACT_KEYS":     "password,token,secret,authorization,cookie",
+		"DUMP_REDACT_KEYS":     "password,token,secret,authorization,cookie,api-key,api_key,apikey,x-api-key,x-amz-security-token,accesskey,access_key",
 		"DUMP_MAX_VALUE_BYTES": "8192",
 		"DUMP_MAX_EVENT_BYTES": "65536",
 	}, cfg.FunctionEnvironment())
@@ -170,7 +170,7 @@ func TestOmittedSettingsTakeTheModuleDefaults(t *testing.T) {
 	// The function's own defaults (docs/architecture.md) are the module's.
 	assert.Equal(t, map[string]string{
 		"DUMP_FIELDS":          "event_id=body.event_id,type=body.type",
-		"DUMP_REDACT_KEYS":     "password,token,secret,authorization,cookie",
+		"DUMP_REDACT_KEYS":     "password,token,secret,authorization,cookie,api-key,api_key,apikey,x-api-key,x-amz-security-token,accesskey,access_key",
 		"DUMP_MAX_VALUE_BYTES": "8192",
 		"DUMP_MAX_EVENT_BYTES": "65536",
 	}, cfg.FunctionEnvironment())
@@ -408,6 +408,17 @@ func TestLoadRejects(t *testing.T) {
 				require.NoError(t, os.WriteFile(filepath.Join(dir, pointer.FileName), p.Marshal(), 0o644))
 			},
 			want: []string{"is hex"},
+		},
+		{
+			name:   "pointer with a case-variant twin of a key",
+			mainTF: devMain,
+			setup: func(t *testing.T, dir string) {
+				p := pointer.New("acme-request-dump-artifacts", "dev", pointer.Sum([]byte("zip")))
+				other := pointer.Key("dev", pointer.Sum([]byte("another zip")))
+				data := strings.Replace(string(p.Marshal()), `"key":`, `"KEY": "`+other+`", "key":`, 1)
+				require.NoError(t, os.WriteFile(filepath.Join(dir, pointer.FileName), []byte(data), 0o644))
+			},
+			want: []string{"artifact.auto.tfvars.json", `key "KEY" in "artifact" is not "key"`, "scripts/set-pointer.sh"},
 		},
 		{
 			name:   "extra tfvars",

@@ -10,9 +10,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -26,6 +29,7 @@ type Pointer struct {
 	SHA256 string `json:"sha256"`
 }
 
+// file is the pointer file's layout, for Marshal; Parse reads it by hand.
 type file struct {
 	Artifact *Pointer `json:"artifact"`
 }
@@ -72,17 +76,99 @@ func Load(path, env string) (Pointer, error) {
 }
 
 // Parse decodes a pointer file's content; it does not check the values.
+//
+// It reads the JSON by hand, strictly: encoding/json matches keys ignoring
+// case and keeps the last of two, while Terraform matches them exactly and
+// drops attributes its type does not name, so a file with "KEY" beside
+// "key" would name one zip to the Go tools and another to Terraform. Every
+// key must be one of the pointer's, spelt exactly, once.
 func Parse(data []byte) (Pointer, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var f file
-	if err := dec.Decode(&f); err != nil {
-		return Pointer{}, fmt.Errorf(`not a pointer file (want {"artifact": {"bucket", "key", "sha256"}}): %w`, err)
+	dec.UseNumber()
+	var p Pointer
+	err := readObject(dec, "the file", []string{"artifact"}, func(string) error {
+		return readObject(dec, `"artifact"`, []string{"bucket", "key", "sha256"}, func(key string) error {
+			v, err := readString(dec, key)
+			switch key {
+			case "bucket":
+				p.Bucket = v
+			case "key":
+				p.Key = v
+			case "sha256":
+				p.SHA256 = v
+			}
+			return err
+		})
+	})
+	if err == nil {
+		if _, extra := dec.Token(); extra != io.EOF {
+			err = errors.New("there is more after the pointer's object")
+		}
 	}
-	if f.Artifact == nil {
-		return Pointer{}, fmt.Errorf(`no "artifact" object (want {"artifact": {"bucket", "key", "sha256"}})`)
+	if err != nil {
+		return Pointer{}, fmt.Errorf("not a pointer file (want exactly %s): %w; %s", shape, err, fix)
 	}
-	return *f.Artifact, nil
+	return p, nil
+}
+
+// shape is the pointer file's layout, for errors.
+const shape = `{"artifact": {"bucket": "…", "key": "…", "sha256": "…"}}`
+
+// fix says how to get a good pointer file, for errors.
+const fix = "write it with scripts/set-pointer.sh, scripts/upload.sh --write-pointer or scripts/promote.sh instead of editing it"
+
+// readObject reads one JSON object whose keys are exactly the names in
+// keys, each once, calling value for each key to read its value.
+func readObject(dec *json.Decoder, what string, keys []string, value func(key string) error) error {
+	if tok, err := dec.Token(); err != nil {
+		return err
+	} else if tok != json.Delim('{') {
+		return fmt.Errorf("%s is not an object", what)
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key := tok.(string) // a decoder yields only strings as object keys
+		if !slices.Contains(keys, key) {
+			for _, k := range keys {
+				if strings.EqualFold(k, key) {
+					return fmt.Errorf("key %q in %s is not %q: keys are case-sensitive, and Terraform reads only %q", key, what, k, k)
+				}
+			}
+			return fmt.Errorf("unknown key %q in %s (it takes %s)", key, what, strings.Join(keys, ", "))
+		}
+		if seen[key] {
+			return fmt.Errorf("%q appears twice in %s", key, what)
+		}
+		seen[key] = true
+		if err := value(key); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return err
+	}
+	for _, k := range keys {
+		if !seen[k] {
+			return fmt.Errorf("no %q in %s", k, what)
+		}
+	}
+	return nil
+}
+
+func readString(dec *json.Decoder, key string) (string, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return "", err
+	}
+	s, ok := tok.(string)
+	if !ok {
+		return "", fmt.Errorf("%q must be a string, not %v", key, tok)
+	}
+	return s, nil
 }
 
 // Validate checks that the pointer is well formed for env: a valid bucket

@@ -62,3 +62,47 @@ func TestParseRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestParseIsStrict: encoding/json matches keys ignoring case and keeps the
+// last of two, Terraform matches them exactly and drops what its type does
+// not name, so a pointer with "KEY" beside "key" named one zip to the Go
+// tools and another to Terraform. Every such file is refused, naming the
+// key and the fix.
+func TestParseIsStrict(t *testing.T) {
+	p := New("acme-artifacts", "dev", Sum([]byte("zip")))
+	other := New("acme-artifacts", "dev", Sum([]byte("other zip")))
+	art := func(extra string) string {
+		return `{"artifact": {"bucket": "` + p.Bucket + `", "key": "` + p.Key + `", "sha256": "` + p.SHA256 + `"` + extra + `}}`
+	}
+	tests := []struct {
+		name, data string
+		want       []string
+	}{
+		{"upper-case twin of key", art(`, "KEY": "` + other.Key + `"`), []string{`"KEY"`, `"key"`, "scripts/set-pointer.sh"}},
+		{"upper-case twin of sha256", art(`, "SHA256": "` + other.SHA256 + `"`), []string{`"SHA256"`, `"sha256"`}},
+		{"duplicate key", art(`, "key": "` + other.Key + `"`), []string{`"key" appears twice`}},
+		{"unknown key", art(`, "region": "us-east-1"`), []string{`unknown key "region"`, "bucket, key, sha256"}},
+		{"twin of artifact", `{"artifact": {"bucket": "b", "key": "k", "sha256": "s"}, "Artifact": {"bucket": "b", "key": "k", "sha256": "s"}}`, []string{`"Artifact"`, `"artifact"`}},
+		{"case variant alone", `{"Artifact": {"bucket": "b", "key": "k", "sha256": "s"}}`, []string{`"Artifact"`, `"artifact"`}},
+		{"case variant of a field alone", `{"artifact": {"Bucket": "b", "key": "k", "sha256": "s"}}`, []string{`"Bucket"`, `"bucket"`}},
+		{"duplicate artifact", `{"artifact": {"bucket": "b", "key": "k", "sha256": "s"}, "artifact": {"bucket": "b", "key": "k", "sha256": "s"}}`, []string{`"artifact" appears twice`}},
+		{"missing sha256", `{"artifact": {"bucket": "b", "key": "k"}}`, []string{`no "sha256"`}},
+		{"not a string", `{"artifact": {"bucket": "b", "key": "k", "sha256": 7}}`, []string{`"sha256"`, "string"}},
+		{"two documents", art(``) + art(``), []string{"after the pointer's object"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.data))
+			require.Error(t, err)
+			for _, w := range tt.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+	got, err := Parse([]byte(art("")))
+	require.NoError(t, err)
+	assert.Equal(t, p, got)
+	got, err = Parse(p.Marshal())
+	require.NoError(t, err)
+	assert.Equal(t, p, got)
+}

@@ -20,8 +20,11 @@ const (
 
 // Defaults used when a variable is not set at all.
 const (
-	DefaultFields        = "event_id=body.event_id,type=body.type"
-	DefaultRedactKeys    = "password,token,secret,authorization,cookie"
+	DefaultFields = "event_id=body.event_id,type=body.type"
+	// DefaultRedactKeys also names where API keys, AWS credentials and
+	// bearer tokens travel (issue 11: the dump never holds a credential).
+	DefaultRedactKeys = "password,token,secret,authorization,cookie," +
+		"api-key,api_key,apikey,x-api-key,x-amz-security-token,accesskey,access_key"
 	DefaultMaxValueBytes = 8192
 	DefaultMaxEventBytes = 65536
 )
@@ -34,9 +37,12 @@ const (
 	MaxNameBytes = 64
 	// MinValueBytes is the smallest DUMP_MAX_VALUE_BYTES: room for "[REDACTED]".
 	MinValueBytes = 16
-	// MaxEventBytesLimit is CloudWatch Logs' 1 MiB event limit less the 26
-	// bytes of per-event overhead it counts against the same quota.
-	MaxEventBytesLimit = 1<<20 - 26
+	// MaxEventBytesLimit is the longest line Lambda delivers to CloudWatch
+	// Logs as one event: 256 KB less the 26 bytes CloudWatch counts per
+	// event, where Lambda splits longer output lines (as recorded from
+	// Lambda). PutLogEvents itself takes events of up to 1 MB since 2025,
+	// but a dump split by Lambda is plain text no JSON filter finds.
+	MaxEventBytesLimit = 256<<10 - 26
 )
 
 // Config is the function's configuration, read once at init.
@@ -87,7 +93,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 
 	need := minEventBytes(cfg.Fields)
 	if cfg.MaxEventBytes, err = intVar(lookup, EnvMaxEventBytes, DefaultMaxEventBytes, need, MaxEventBytesLimit,
-		fmt.Sprintf("the line's fixed parts and %d fields need at least %d bytes, and CloudWatch Logs takes at most %d",
+		fmt.Sprintf("the line's fixed parts and %d fields need at least %d bytes, and Lambda delivers a longer line than %d bytes as several CloudWatch Logs events",
 			len(cfg.Fields), need, MaxEventBytesLimit)); err != nil {
 		return Config{}, err
 	}

@@ -24,7 +24,7 @@ func TestLoadConfig(t *testing.T) {
 			name:      "defaults when nothing is set",
 			wantNames: []string{"event_id", "type"},
 			wantPaths: []string{"body.event_id", "body.type"},
-			wantKeys:  []string{"password", "token", "secret", "authorization", "cookie"},
+			wantKeys:  []string{"password", "token", "secret", "authorization", "cookie", "api-key", "api_key", "apikey", "x-api-key", "x-amz-security-token", "accesskey", "access_key"},
 			wantValue: 8192, wantEvent: 65536, wantLevel: slog.LevelInfo,
 		},
 		{
@@ -83,8 +83,8 @@ func TestLoadConfigErrors(t *testing.T) {
 	many := strings.Repeat("a=body.a,", MaxFields) + "a=body.a"
 	defaults, err := ParseFields(DefaultFields)
 	require.NoError(t, err)
-	eventRange := "(want " + itoa(minEventBytes(defaults)) + "..1048550: the line's fixed parts and 2 fields need at least " +
-		itoa(minEventBytes(defaults)) + " bytes, and CloudWatch Logs takes at most 1048550)"
+	eventRange := "(want " + itoa(minEventBytes(defaults)) + "..262118: the line's fixed parts and 2 fields need at least " +
+		itoa(minEventBytes(defaults)) + " bytes, and Lambda delivers a longer line than 262118 bytes as several CloudWatch Logs events)"
 	valueRange := `(want 16..65536: room for "[REDACTED]", and at most DUMP_MAX_EVENT_BYTES)`
 	tests := []struct {
 		name string
@@ -118,6 +118,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"value bytes over the event bytes", map[string]string{EnvMaxValueBytes: "70000"}, `DUMP_MAX_VALUE_BYTES 70000 is out of range ` + valueRange},
 		{"event bytes not a number", map[string]string{EnvMaxEventBytes: "64k"}, `DUMP_MAX_EVENT_BYTES "64k" is not a whole number ` + eventRange},
 		{"event bytes over CloudWatch's limit", map[string]string{EnvMaxEventBytes: "1048576"}, `DUMP_MAX_EVENT_BYTES 1048576 is out of range ` + eventRange},
+		{"event bytes over Lambda's line", map[string]string{EnvMaxEventBytes: "262119"}, `DUMP_MAX_EVENT_BYTES 262119 is out of range ` + eventRange},
 		{"event bytes negative", map[string]string{EnvMaxEventBytes: "-1"}, `DUMP_MAX_EVENT_BYTES -1 is out of range ` + eventRange},
 		{"event bytes too small for the fields", map[string]string{EnvMaxEventBytes: "1000", EnvMaxValueBytes: "100"},
 			`DUMP_MAX_EVENT_BYTES 1000 is out of range ` + eventRange},

@@ -249,7 +249,7 @@ func (d *Dumper) dump(ctx context.Context, req *events.APIGatewayProxyRequest, a
 	if d.root != nil {
 		l.scanBody(&b, req, d.root)
 		// Only a whole-body field dumps a body that is not JSON, as text.
-		b.redacted = b.err != "" && len(d.root.fields) > 0 && d.redact.match(b.text)
+		b.redacted = b.err != "" && len(d.root.fields) > 0 && d.redact.matchText(b.text)
 	}
 	l.present = l.present[:0]
 	buf := append(l.fields.b[:0], '{')

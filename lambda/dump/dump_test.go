@@ -313,11 +313,70 @@ func TestHandleRedaction(t *testing.T) {
 			hidden: []string{"ya29.a0Af", base64.StdEncoding.EncodeToString([]byte("user=hanako&access_token=ya29.a0Af"))},
 			want:   map[string]any{"body": "[REDACTED]"},
 		},
+		// Keys spelt with escapes in text that is not read as JSON: the
+		// fallback looks at the text decoded as JSON escapes and as
+		// percent-encoding, in turn, too.
+		{
+			name:   "a JSON escape in a truncated body",
+			fields: "body=body",
+			body:   ptr(`{"event_id":"e-1","user":{"pass\u0077ord":"hunter2"`),
+			hidden: []string{"hunter2"},
+			want:   map[string]any{"body": "[REDACTED]"},
+		},
+		{
+			name:   "a JSON escape in a body nested too deep",
+			fields: "body=body",
+			body:   ptr(`{"\u0050ASSWORD":"hunter2","x":` + strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1) + `}`),
+			hidden: []string{"hunter2"},
+			want:   map[string]any{"body": "[REDACTED]"},
+		},
+		{
+			name:   "a percent-encoded form key",
+			fields: "body=body",
+			body:   ptr("user=hanako&pass%77ord=hunter2"),
+			hidden: []string{"hunter2"},
+			want:   map[string]any{"body": "[REDACTED]"},
+		},
+		{
+			name:   "a percent-encoded capital",
+			fields: "body=body",
+			body:   ptr("user=hanako&%50ASSWORD=hunter2"),
+			hidden: []string{"hunter2"},
+			want:   map[string]any{"body": "[REDACTED]"},
+		},
+		{
+			name:   "percent-encoding encoded twice",
+			fields: "body=body",
+			body:   ptr("user=hanako&pass%2577ord=hunter2"),
+			hidden: []string{"hunter2"},
+			want:   map[string]any{"body": "[REDACTED]"},
+		},
+		{
+			name:   "a JSON escape of a percent sign",
+			fields: "body=body",
+			body:   ptr(`{"pass\u002577ord":"hunter2"`),
+			hidden: []string{"hunter2"},
+			want:   map[string]any{"body": "[REDACTED]"},
+		},
+		{
+			name:   "a base64 body with a percent-encoded key",
+			fields: "body=body",
+			body:   ptr(base64.StdEncoding.EncodeToString([]byte("user=hanako&to%6Ben=ya29.a0Af"))),
+			base64: true,
+			hidden: []string{"ya29.a0Af"},
+			want:   map[string]any{"body": "[REDACTED]"},
+		},
 		{
 			name:   "a text body without a redacted key stays",
 			fields: "body=body",
 			body:   ptr("user=hanako&lang=ja"),
 			want:   map[string]any{"body": "user=hanako&lang=ja"},
+		},
+		{
+			name:   "and stays as received when it has escapes",
+			fields: "body=body",
+			body:   ptr("user=hanako%20san&note=100%25+sure"),
+			want:   map[string]any{"body": "user=hanako%20san&note=100%25+sure"},
 		},
 		{
 			name:   "an empty list turns redaction off",

@@ -3,6 +3,7 @@ package dump
 import (
 	"encoding/json"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -104,6 +105,128 @@ func (r redactor) match(key string) bool {
 		}
 	}
 	return false
+}
+
+// maxDecodeRounds bounds how many times matchText decodes a text.
+const maxDecodeRounds = 4
+
+// matchText reports whether a body that is not read as JSON names a
+// redacted key anywhere: as it is, or decoded. A key in such text may be
+// spelt with JSON escapes ("pass\u0077ord" in a truncated or too deep JSON
+// body) or percent-encoding ("pass%77ord=" in a form), or one inside the
+// other, so the text is decoded both ways in turn until it no longer
+// changes. Written by hand because net/url and encoding/json refuse the
+// whole text at its first malformed escape, and a text that is not JSON
+// may have many; each decoder here leaves those as they are.
+func (r redactor) matchText(s string) bool {
+	for range maxDecodeRounds {
+		if r.match(s) {
+			return true
+		}
+		d := unescapeJSON(unescapePercent(s))
+		if d == s {
+			return false
+		}
+		s = d
+	}
+	return r.match(s)
+}
+
+// unescapePercent replaces each %XX with the byte it encodes.
+func unescapePercent(s string) string {
+	i := strings.IndexByte(s, '%')
+	if i < 0 {
+		return s
+	}
+	b := []byte(s[:i])
+	for ; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			hi, ok1 := unhex(s[i+1])
+			lo, ok2 := unhex(s[i+2])
+			if ok1 && ok2 {
+				b = append(b, hi<<4|lo)
+				i += 2
+				continue
+			}
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// unescapeJSON replaces JSON's backslash escapes with what they encode.
+func unescapeJSON(s string) string {
+	i := strings.IndexByte(s, '\\')
+	if i < 0 {
+		return s
+	}
+	b := []byte(s[:i])
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 == len(s) {
+			b = append(b, c)
+			continue
+		}
+		switch e := s[i+1]; e {
+		case '"', '\\', '/':
+			b, i = append(b, e), i+1
+		case 'b':
+			b, i = append(b, '\b'), i+1
+		case 'f':
+			b, i = append(b, '\f'), i+1
+		case 'n':
+			b, i = append(b, '\n'), i+1
+		case 'r':
+			b, i = append(b, '\r'), i+1
+		case 't':
+			b, i = append(b, '\t'), i+1
+		case 'u':
+			if r, ok := hex4(s, i+2); ok {
+				if utf16.IsSurrogate(r) {
+					if r2, ok := hex4(s, i+8); ok && i+7 < len(s) && s[i+6] == '\\' && s[i+7] == 'u' {
+						if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+							b, i = utf8.AppendRune(b, d), i+11
+							continue
+						}
+					}
+				}
+				b, i = utf8.AppendRune(b, r), i+5
+				continue
+			}
+			b = append(b, c)
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+// hex4 reads the four hex digits of a \u escape at s[i:].
+func hex4(s string, i int) (rune, bool) {
+	if i+4 > len(s) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range []byte(s[i : i+4]) {
+		v, ok := unhex(c)
+		if !ok {
+			return 0, false
+		}
+		r = r<<4 | rune(v)
+	}
+	return r, true
 }
 
 func (r redactor) matchAny(keys []string) bool {

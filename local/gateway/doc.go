@@ -46,35 +46,50 @@
 //     gateway responses; anything else is left as written. Every answer the
 //     gateway makes itself carries x-amzn-RequestId and x-amzn-ErrorType.
 //   - Lambda proxy integration: event and response mapping as AWS documents
-//     them; a function error or a malformed result (not a JSON object,
-//     statusCode missing or outside 100-599, a body or header of the wrong
-//     JSON type): 502 {"message": "Internal server error"}; a body marked
+//     them and as its answers were recorded (fidelity_test.go cites both).
+//     The event keeps the caller's header names (through rawheader; API
+//     Gateway capitalises Authorization and User-Agent), leaves out
+//     Connection, Content-Length, Content-MD5, Expect, Max-Forwards,
+//     Proxy-Authenticate, Server, TE, Transfer-Encoding, Trailer, Upgrade
+//     and WWW-Authenticate, keeps the client's percent-encoding in path,
+//     pathParameters and requestContext.path (%2B stays %2B), has "body":
+//     null and "isBase64Encoded": false without a body, every identity key
+//     (null when unknown) and a deploymentId; a path starting with "//"
+//     is routed with one slash. A result may have statusCode (a number or
+//     a numeric string; 200 when absent), headers and multiValueHeaders
+//     (string or boolean values, merged into one list per name), body and
+//     isBase64Encoded, and no other key. A function error or a malformed
+//     result: 502 {"message": "Internal server error"}; a body marked
 //     isBase64Encoded that is not base64: 500. The integration's
 //     timeoutInMillis (default 29,000): 504 {"message": "Endpoint request
 //     timed out"}. A request over 10 MB: 413 with AWS's plain-text body
 //     "HTTP content length exceeded 10485760 bytes." and no request id (AWS
 //     refuses it before the API sees it, so no gateway response applies);
 //     an event over Lambda's 6 MB synchronous limit: 413
-//     {"message": "Request Too Long"}.
+//     {"message": "Request Too Long"}. A body that ends before its framing
+//     says (shorter than its Content-Length, a chunked body cut off or
+//     malformed) is answered 400 {"message": "The request body is
+//     incomplete: …"} and never reaches the function; AWS's front end
+//     refuses such a request before API Gateway sees it.
 //   - Binary media types (x-amazon-apigateway-binary-media-types, with
 //     wildcards such as image/* or */*): a request body of such a media type
 //     reaches the function base64-encoded; a result marked isBase64Encoded is
 //     sent decoded only when the first media type of the caller's Accept is
 //     one of them, as AWS looks at no other.
+//   - Bodies over 1 MiB wait for a share of a per-process budget of two
+//     10 MB bodies before they are read: validating one costs many times its
+//     size in memory. API Gateway has no such wait; it only delays large
+//     requests that come many at once.
 //   - Throttling (WithThrottle): a token bucket per method, as the stage's
 //     default method throttling; 429 {"message":"Too Many Requests"}.
 //   - Access logging (WithAccessLog): the stage's format rendered with the
 //     same $context variables, "-" for a value that is not available.
 //
 // Known differences from AWS:
-//   - Go's HTTP server canonicalizes header names, so headers reach the
-//     event as Content-Type, X-Custom-Header rather than in the caller's
-//     case (HTTP/2 clients send lower case to AWS anyway).
-//   - The event is marshalled from events.APIGatewayProxyRequest, so an
-//     absent body is "" rather than null, isBase64Encoded is omitted when
-//     false, identity fields without a value are omitted rather than null,
-//     and requestContext.authorizer is null; a Go function decodes the
-//     same values either way.
+//   - Header names are the caller's only when the gateway is served through
+//     rawheader (local-aws serve and stacktest are); otherwise net/http's
+//     canonical names. The CloudFront headers AWS adds (Via, X-Amz-Cf-Id,
+//     CloudFront-*) are not.
 //   - Authorizers, API keys, usage plans and non-proxy integrations are not
 //     served: New refuses a document that needs them rather than serving
 //     something else.

@@ -68,6 +68,7 @@ func normaliseEvent(t *testing.T, payload []byte) []byte {
 	require.NoError(t, json.Unmarshal(payload, &raw))
 	rc := raw["requestContext"].(map[string]any)
 	rc["requestId"] = "<requestId>"
+	rc["deploymentId"] = "<deploymentId>"
 	rc["extendedRequestId"] = "<extendedRequestId>"
 	rc["requestTime"] = "<requestTime>"
 	rc["requestTimeEpoch"] = 0
@@ -95,13 +96,13 @@ func TestEventShape(t *testing.T) {
 	for _, k := range []string{"queryStringParameters", "multiValueQueryStringParameters", "stageVariables"} {
 		assert.Equal(t, "null", string(raw[k]), k)
 	}
-	assert.Equal(t, `""`, string(raw["body"]))
+	assert.Equal(t, `null`, string(raw["body"]), "no body is null (fidelity_test.go)")
 	var event events.APIGatewayProxyRequest
 	require.NoError(t, json.Unmarshal(payload, &event))
-	assert.Equal(t, map[string]string{"id": "a/b"}, event.PathParameters, "path parameters are decoded")
+	assert.Equal(t, map[string]string{"id": "a%2Fb"}, event.PathParameters, "path parameters keep the client's encoding (fidelity_test.go)")
 	assert.Equal(t, "/items/{id}", event.Resource)
-	assert.Equal(t, "/items/a/b", event.Path)
-	assert.Equal(t, "/test/items/a/b", event.RequestContext.Path)
+	assert.Equal(t, "/items/a%2Fb", event.Path)
+	assert.Equal(t, "/test/items/a%2Fb", event.RequestContext.Path)
 	assert.Equal(t, "getItem", event.RequestContext.OperationName)
 
 	r = do(t, srv, call{method: "GET", path: "/items?q=1&q=2&page=3", header: hdr("X-Tenant", "a", "X-Tenant", "b")})
@@ -211,7 +212,7 @@ func TestProxyResponse(t *testing.T) {
 			name:   "status, headers and multiValueHeaders merged",
 			result: `{"statusCode":201,"headers":{"content-type":"text/plain","X-One":"1","X-Two":"2"},"multiValueHeaders":{"Set-Cookie":["a=1","b=2"],"X-One":["m1","m2"]},"body":"created"}`,
 			status: 201, body: []byte("created"),
-			headers: map[string][]string{"Content-Type": {"text/plain"}, "X-One": {"m1", "m2"}, "X-Two": {"2"}, "Set-Cookie": {"a=1", "b=2"}},
+			headers: map[string][]string{"Content-Type": {"text/plain"}, "X-One": {"1", "m1", "m2"}, "X-Two": {"2"}, "Set-Cookie": {"a=1", "b=2"}},
 		},
 		{
 			name:   "no headers: application/json",

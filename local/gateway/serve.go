@@ -16,15 +16,17 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/getkin/kin-openapi/openapi3"
+	"golang.org/x/sync/semaphore"
 
+	"github.com/acme/request-dump/local/internal/rawheader"
 	"github.com/acme/request-dump/local/internal/requestid"
 )
 
 // gateway serves one stage of a compiled API.
 type gateway struct {
 	stage            string
+	deploymentID     string
 	stageVariables   map[string]string
 	apiID, accountID string
 	root             *resource
@@ -68,10 +70,7 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex.requestID = requestid.New()
 	ex.extendedRequestID = newExtendedID()
 	ex.traceID = newTraceID(ex.start)
-	ex.path = r.URL.Path
-	if ex.path == "" {
-		ex.path = "/"
-	}
+	ex.path = requestPath(r)
 	g.serve(w, ex)
 	if g.accessLog != nil {
 		g.accessLog.write(ex)
@@ -84,7 +83,7 @@ func (g *gateway) serve(w http.ResponseWriter, ex *exchange) {
 		g.writeTooLong(w, ex)
 		return
 	}
-	segs := splitPath(r.URL.EscapedPath())
+	segs := splitPath(ex.path)
 	var params [4]pathParam
 	ps := params[:0]
 	ex.method = g.root.match(segs, r.Method, &ps)
@@ -92,20 +91,20 @@ func (g *gateway) serve(w http.ResponseWriter, ex *exchange) {
 		g.reject(w, ex, errMissingToken, "", "")
 		return
 	}
-	for i := range ps {
-		if v, err := url.PathUnescape(ps[i].value); err == nil {
-			ps[i].value = v
-		}
-	}
+	// Path parameters, like path, keep the client's percent-encoding.
 	ex.pathParams = ps
 	m := ex.method
 	if m.bucket != nil && !m.bucket.allow(ex.start) {
 		g.reject(w, ex, errThrottled, "", "")
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
+	body, release, err := readBody(r)
+	defer release()
+	if errors.Is(err, context.Canceled) {
+		return // the caller went away while waiting for its turn
+	}
 	if err != nil {
-		// The caller went away while sending; there is nobody to answer.
+		g.writeIncomplete(w, ex, err)
 		return
 	}
 	if len(body) > maxRequestBytes {
@@ -140,6 +139,51 @@ func (g *gateway) serve(w http.ResponseWriter, ex *exchange) {
 		return
 	}
 	g.invoke(w, ex, payload)
+}
+
+// Large bodies cost far more memory than their size while the gateway
+// works on them: validation decodes the JSON into Go values (about 16
+// times the body's size for one of many small members), and the event
+// holds it again. Twenty-four 10 MB bodies at once took 4 GB. So bodies
+// over largeBody share a budget of largeBodyBudget bytes in this process,
+// and wait for their turn; smaller ones go straight through. Two at a time
+// is also all a 2-core machine works on at once.
+const (
+	largeBody       = 1 << 20
+	largeBodyBudget = 2 * maxRequestBytes
+)
+
+var largeBodies = semaphore.NewWeighted(largeBodyBudget)
+
+// readBody reads a request's body, up to one byte more than API Gateway's
+// limit, into a buffer of the declared size, after the body has got its
+// share of the budget for large ones. The caller calls release when it is
+// done with the body, whatever the error.
+func readBody(r *http.Request) (body []byte, release func(), err error) {
+	release = func() {}
+	size := r.ContentLength
+	if size > maxRequestBytes {
+		size = maxRequestBytes + 1
+	}
+	var head []byte
+	if size < 0 {
+		// No declared length (chunked): read what a small body is, and
+		// take a share for the most a large one can be.
+		if head, err = io.ReadAll(io.LimitReader(r.Body, largeBody+1)); err != nil || len(head) <= largeBody {
+			return head, release, err
+		}
+		size = maxRequestBytes + 1
+	}
+	if size > largeBody {
+		if err := largeBodies.Acquire(r.Context(), size); err != nil {
+			return nil, release, err
+		}
+		release = func() { largeBodies.Release(size) }
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, int(size)+bytes.MinRead))
+	buf.Write(head)
+	_, err = buf.ReadFrom(io.LimitReader(r.Body, maxRequestBytes+1-int64(len(head))))
+	return buf.Bytes(), release, err
 }
 
 // invoke calls the function and maps its result to the response.
@@ -177,15 +221,15 @@ func (g *gateway) invoke(w http.ResponseWriter, ex *exchange, payload []byte) {
 		return
 	}
 
-	var out events.APIGatewayProxyResponse
-	if err := json.Unmarshal(res.Payload, &out); err != nil || out.StatusCode < 100 || out.StatusCode > 599 {
+	out, ok := parseResult(res.Payload)
+	if !ok {
 		ex.integration.err = "Malformed Lambda proxy response"
 		g.reject(w, ex, errFunction, "", "")
 		return
 	}
-	body := []byte(out.Body)
-	if out.IsBase64Encoded && g.decodesResponse(ex.r.Header.Values("Accept")) {
-		decoded, err := base64.StdEncoding.DecodeString(out.Body)
+	body := []byte(out.body)
+	if out.base64 && g.decodesResponse(ex.r.Header.Values("Accept")) {
+		decoded, err := base64.StdEncoding.DecodeString(out.body)
 		if err != nil {
 			ex.integration.err = "Unable to base64 decode the body"
 			g.reject(w, ex, errConfiguration, "", "")
@@ -194,18 +238,13 @@ func (g *gateway) invoke(w http.ResponseWriter, ex *exchange, payload []byte) {
 		body = decoded
 	}
 	h := w.Header()
-	for k, v := range out.Headers {
-		h[responseHeaderName(k)] = []string{v}
-	}
-	for k, vs := range out.MultiValueHeaders {
-		h[responseHeaderName(k)] = vs
-	}
+	out.writeHeaders(h)
 	if _, ok := h["Content-Type"]; !ok {
 		h["Content-Type"] = []string{"application/json"}
 	}
 	ex.setIDHeaders(h)
 	setAWSHeader(h, "X-Amzn-Trace-Id", ex.traceID)
-	ex.write(w, out.StatusCode, body)
+	ex.write(w, out.status, body)
 }
 
 // model returns the schema a request body of contentType must match, if
@@ -256,36 +295,37 @@ func (ex *exchange) pathParam(name string) string {
 }
 
 // event builds the Lambda proxy integration's input.
-func (ex *exchange) event(body []byte) events.APIGatewayProxyRequest {
+func (ex *exchange) event(body []byte) proxyEvent {
 	r, g, m := ex.r, ex.g, ex.method
 	headers, multi := ex.requestHeaders()
-	e := events.APIGatewayProxyRequest{
+	e := proxyEvent{
 		Resource:          m.resource.path,
 		Path:              ex.path,
 		HTTPMethod:        r.Method,
 		Headers:           headers,
 		MultiValueHeaders: multi,
 		StageVariables:    nonEmpty(g.stageVariables),
-		RequestContext: events.APIGatewayProxyRequestContext{
+		RequestContext: proxyContext{
 			AccountID:         g.accountID,
-			ResourceID:        m.resource.id,
-			OperationName:     m.operationName,
-			Stage:             g.stage,
+			APIID:             g.apiID,
+			DeploymentID:      g.deploymentID,
 			DomainName:        ex.domainName(),
 			DomainPrefix:      ex.domainPrefix(),
-			RequestID:         ex.requestID,
 			ExtendedRequestID: ex.extendedRequestID,
-			Protocol:          r.Proto,
-			Identity: events.APIGatewayRequestIdentity{
+			HTTPMethod:        r.Method,
+			Identity: proxyIdentity{
 				SourceIP:  ex.sourceIP(),
 				UserAgent: r.UserAgent(),
 			},
-			ResourcePath:     m.resource.path,
+			OperationName:    m.operationName,
 			Path:             "/" + g.stage + ex.path,
-			HTTPMethod:       r.Method,
+			Protocol:         r.Proto,
+			RequestID:        ex.requestID,
 			RequestTime:      ex.start.UTC().Format(clfTime),
 			RequestTimeEpoch: ex.start.UnixMilli(),
-			APIID:            g.apiID,
+			ResourceID:       m.resource.id,
+			ResourcePath:     m.resource.path,
+			Stage:            g.stage,
 		},
 	}
 	if len(ex.query) > 0 {
@@ -303,34 +343,58 @@ func (ex *exchange) event(body []byte) events.APIGatewayProxyRequest {
 		}
 	}
 	if len(body) > 0 {
+		s := string(body)
 		if g.isBinary(r.Header.Get("Content-Type")) {
-			e.Body = base64.StdEncoding.EncodeToString(body)
+			s = base64.StdEncoding.EncodeToString(body)
 			e.IsBase64Encoded = true
-		} else {
-			e.Body = string(body)
 		}
+		e.Body = &s
 	}
 	return e
+}
+
+// requestPath is the resource path requested, as the client encoded it
+// (API Gateway passes %2B as %2B), with leading slashes taken as one.
+func requestPath(r *http.Request) string {
+	p := r.URL.EscapedPath()
+	if strings.HasPrefix(p, "//") {
+		p = "/" + strings.TrimLeft(p, "/")
+	}
+	if p == "" {
+		p = "/"
+	}
+	return p
 }
 
 // clfTime is the Common Log Format time of $context.requestTime.
 const clfTime = "02/Jan/2006:15:04:05 -0700"
 
 // requestHeaders returns the request's headers as the event carries them:
-// the last value of each in headers, all of them in multiValueHeaders,
-// with the headers API Gateway adds on the way in.
+// under the names the client sent (rawheader) but for the few CloudFront
+// capitalises, without those API Gateway drops, the last value of each in
+// headers and all of them in multiValueHeaders, with the headers API
+// Gateway adds on the way in.
 func (ex *exchange) requestHeaders() (map[string]string, map[string][]string) {
 	r := ex.r
+	spelling := rawheader.Spelling(r)
 	headers := make(map[string]string, len(r.Header)+5)
 	multi := make(map[string][]string, len(r.Header)+5)
 	for k, vs := range r.Header {
-		if len(vs) == 0 {
+		if len(vs) == 0 || droppedRequestHeaders[k] {
 			continue
 		}
-		headers[k] = vs[len(vs)-1]
-		multi[k] = vs
+		name := k
+		if raw, ok := spelling[k]; ok && !capitalisedRequestHeaders[k] {
+			name = raw
+		}
+		headers[name] = vs[len(vs)-1]
+		multi[name] = vs
 	}
 	set := func(k, v string) {
+		if raw, ok := spelling[k]; ok && raw != k {
+			delete(headers, raw)
+			delete(multi, raw)
+		}
 		headers[k] = v
 		multi[k] = []string{v}
 	}
@@ -480,6 +544,19 @@ func (g *gateway) writeTooLong(w http.ResponseWriter, ex *exchange) {
 	ex.write(w, http.StatusRequestEntityTooLarge, []byte(ex.errorMessage))
 }
 
+// writeIncomplete answers a request whose body ended before its framing
+// said it would (shorter than its Content-Length, a chunked body cut off or
+// malformed): the caller may still read an answer, and must not take the
+// silence for a success. API Gateway's front end never passes such a
+// request on, so no gateway response applies.
+func (g *gateway) writeIncomplete(w http.ResponseWriter, ex *exchange, err error) {
+	w.Header()["Content-Type"] = []string{"application/json"}
+	ex.errorMessage = "The request body is incomplete: " + err.Error()
+	msg, _ := json.Marshal(map[string]string{"message": ex.errorMessage})
+	w.Header()["Connection"] = []string{"close"}
+	ex.write(w, http.StatusBadRequest, msg)
+}
+
 func splitPath(escaped string) []string {
 	p := strings.TrimPrefix(escaped, "/")
 	p = strings.TrimSuffix(p, "/")
@@ -494,6 +571,19 @@ func nonEmpty(m map[string]string) map[string]string {
 		return nil
 	}
 	return m
+}
+
+// newDeploymentID returns an id shaped like a deployment's
+// (requestContext.deploymentId): six characters of a-z and 0-9. Each New is
+// a deployment of its own.
+func newDeploymentID() string {
+	const chars = "abcdefghijklmnopqrstuvwxyz0123456789"
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	for i := range b {
+		b[i] = chars[int(b[i])%len(chars)]
+	}
+	return string(b[:])
 }
 
 // newExtendedID returns an id shaped like API Gateway's extendedRequestId

@@ -67,6 +67,7 @@ func (s *scalar) UnmarshalJSON(b []byte) error {
 func compile(doc *openapi3.T, c *config) (*gateway, error) {
 	g := &gateway{
 		stage:          c.stage,
+		deploymentID:   newDeploymentID(),
 		stageVariables: c.stageVariables,
 		apiID:          c.apiID,
 		accountID:      c.accountID,

@@ -341,8 +341,9 @@ func (e *env) collect() []line {
 }
 
 // maxLine bounds one log event: a longer line is split, as Lambda splits
-// function output at 256 KB.
-const maxLine = 256 << 10
+// function output at 256 KB less the 26 bytes CloudWatch Logs counts per
+// event (262,118 bytes, as recorded from Lambda).
+const maxLine = 256<<10 - 26
 
 // read splits RIE's stdout into lines and hands them over at each fence.
 func (e *env) read() {

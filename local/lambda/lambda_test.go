@@ -659,3 +659,21 @@ func TestBrokenRIEFailsClearly(t *testing.T) {
 	assert.Contains(t, se.Message, "broken on purpose")
 	assert.Zero(t, f.Stats().InFlight)
 }
+
+// TestALineOfLambdasLargestEventIsOneEvent: Lambda splits a line of output
+// at 256 KB less CloudWatch Logs' 26 bytes per event (262,118 bytes, as
+// recorded from Lambda); the dump's largest line (DUMP_MAX_EVENT_BYTES, and
+// Terraform's rule) is that size, and must stay one event.
+func TestALineOfLambdasLargestEventIsOneEvent(t *testing.T) {
+	f, sink := deploy(t, lambda.Spec{})
+	const largest = 256<<10 - 26
+	res := invoke(t, f, "line-1", fmt.Sprintf(`{"action":"long-line","bytes":%d}`, largest-1))
+	got := sink.invocationLog(res.LogStream, "line-1")
+	require.Len(t, got, 4, "START, the line, END, REPORT")
+	assert.Len(t, got[1], largest, "the line with its newline")
+	res = invoke(t, f, "line-2", fmt.Sprintf(`{"action":"long-line","bytes":%d}`, largest+1))
+	got = sink.invocationLog(res.LogStream, "line-2")
+	require.Len(t, got, 5, "two bytes more: two events")
+	assert.Len(t, got[1], largest)
+	assert.Equal(t, "L\n", got[2])
+}

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 )
 
 // The on-disk format: one file per log group, named after a hash of the
@@ -24,13 +23,13 @@ import (
 //	{"k":"retention","r":14}                              Put/DeleteRetentionPolicy (0)
 //	{"s":"2026/11/24/[$LATEST]0f…","t":…,"i":…,"m":"…"}   an event
 //
-// Group, stream and retention lines are written through at once; event
-// lines are buffered and written every flushInterval and on Close, so a
-// crash loses at most that much. A crash can tear the last line: loading
-// skips it (with a warning) and cuts it off. DeleteLogGroup removes the
-// file. Nothing here calls fsync: this is a development stack.
-const flushInterval = 200 * time.Millisecond
-
+// Every line is written to the file before the call that made it returns
+// (one write for an Append's events), so a local-aws killed with kill -9
+// loses no event it acknowledged: the kernel has it. With WithFsync the
+// file is also synced to the disk, which a machine crash needs too; see
+// local/README.md for what each costs. A crash can tear the last line:
+// loading skips it (with a warning) and cuts it off. DeleteLogGroup removes
+// the file.
 type record struct {
 	Kind      string `json:"k,omitempty"`
 	Name      string `json:"n,omitempty"`
@@ -50,10 +49,12 @@ const (
 // groupFile is a group's append-only file. Its methods are called with the
 // group's mu held.
 type groupFile struct {
-	path  string
-	f     *os.File
-	w     *bufio.Writer
-	dirty bool
+	path string
+	f    *os.File
+	// w gathers the lines of one call into one write.
+	w *bufio.Writer
+	// fsync syncs the file after each write (WithFsync).
+	fsync bool
 }
 
 func groupFileName(name string) string {
@@ -61,13 +62,13 @@ func groupFileName(name string) string {
 	return hex.EncodeToString(sum[:16]) + ".jsonl"
 }
 
-func createGroupFile(dir, name string, created int64) (*groupFile, error) {
+func createGroupFile(dir, name string, created int64, fsync bool) (*groupFile, error) {
 	path := filepath.Join(dir, groupFileName(name))
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("logs: create log group file: %w", err)
 	}
-	gf := &groupFile{path: path, f: f, w: bufio.NewWriterSize(f, 256<<10)}
+	gf := &groupFile{path: path, f: f, w: bufio.NewWriterSize(f, 256<<10), fsync: fsync}
 	if err := gf.writeThrough(record{Kind: kindGroup, Name: name, Time: created}); err != nil {
 		_ = f.Close()
 		_ = os.Remove(path)
@@ -84,7 +85,6 @@ func (gf *groupFile) write(r record) error {
 	if _, err := gf.w.Write(append(line, '\n')); err != nil {
 		return fmt.Errorf("logs: write %s: %w", gf.path, err)
 	}
-	gf.dirty = true
 	return nil
 }
 
@@ -101,7 +101,7 @@ func (gf *groupFile) writeEvents(stream string, evs []*event) error {
 			return err
 		}
 	}
-	return nil
+	return gf.flush()
 }
 
 func (gf *groupFile) writeStream(name string, created int64) error {
@@ -112,11 +112,18 @@ func (gf *groupFile) writeRetention(days int32) error {
 	return gf.writeThrough(record{Kind: kindRetention, Retention: days})
 }
 
+// flush writes the gathered lines out, and syncs them with fsync. A failed
+// write stays in w, which fails every later write: the group's calls
+// report it from then on.
 func (gf *groupFile) flush() error {
 	if err := gf.w.Flush(); err != nil {
 		return fmt.Errorf("logs: write %s: %w", gf.path, err)
 	}
-	gf.dirty = false
+	if gf.fsync {
+		if err := gf.f.Sync(); err != nil {
+			return fmt.Errorf("logs: sync %s: %w", gf.path, err)
+		}
+	}
 	return nil
 }
 
@@ -136,40 +143,6 @@ func (gf *groupFile) remove() error {
 	return nil
 }
 
-func (s *Store) flushLoop() {
-	defer close(s.done)
-	t := time.NewTicker(flushInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-			s.flushAll()
-		}
-	}
-}
-
-// flushAll writes buffered events out. A failed write stays in the group's
-// writer, so the next Append to that group reports it.
-func (s *Store) flushAll() {
-	s.mu.RLock()
-	groups := make([]*group, 0, len(s.groups))
-	for _, g := range s.groups {
-		groups = append(groups, g)
-	}
-	s.mu.RUnlock()
-	for _, g := range groups {
-		g.mu.Lock()
-		if g.file != nil && g.file.dirty {
-			if err := g.file.flush(); err != nil {
-				slog.Error("logs: flushing log events failed", "group", g.name, "err", err)
-			}
-		}
-		g.mu.Unlock()
-	}
-}
-
 // load reads every group file in s.dir.
 func (s *Store) load() error {
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
@@ -183,7 +156,7 @@ func (s *Store) load() error {
 		if de.IsDir() || !strings.HasSuffix(de.Name(), ".jsonl") {
 			continue
 		}
-		g, err := loadGroupFile(filepath.Join(s.dir, de.Name()))
+		g, err := loadGroupFile(filepath.Join(s.dir, de.Name()), s.fsync)
 		if err != nil {
 			s.closeFiles()
 			return err
@@ -209,7 +182,7 @@ func (s *Store) closeFiles() {
 
 // loadGroupFile rebuilds a group from its file and opens the file for
 // appending. It returns nil for a file whose first line was torn.
-func loadGroupFile(path string) (*group, error) {
+func loadGroupFile(path string, fsync bool) (*group, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("logs: read %s: %w", path, err)
@@ -248,7 +221,7 @@ func loadGroupFile(path string) (*group, error) {
 	if err != nil {
 		return nil, fmt.Errorf("logs: open %s: %w", path, err)
 	}
-	g.file = &groupFile{path: path, f: f, w: bufio.NewWriterSize(f, 256<<10)}
+	g.file = &groupFile{path: path, f: f, w: bufio.NewWriterSize(f, 256<<10), fsync: fsync}
 	return g, nil
 }
 

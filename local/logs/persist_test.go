@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -108,21 +107,25 @@ func TestPersistence(t *testing.T) {
 	assert.Contains(t, final.Streams["/aws/lambda/fn"], "env-9")
 }
 
-// TestPersistenceFlushesWithoutClose checks that buffered events reach the
-// file within the flush interval, so a crash loses little.
-func TestPersistenceFlushesWithoutClose(t *testing.T) {
-	dir := t.TempDir()
-	store, err := logs.NewStore(dir)
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, store.Close()) })
-	require.NoError(t, store.Append("/g", "s", logs.Event{Message: "flushed by the timer"}))
-	files, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
-	require.NoError(t, err)
-	require.Len(t, files, 1)
-	require.Eventually(t, func() bool {
-		data, err := os.ReadFile(files[0])
-		return err == nil && strings.Contains(string(data), "flushed by the timer")
-	}, 5*time.Second, 20*time.Millisecond)
+// TestPersistenceWritesBeforeAppendReturns checks that an event is in the
+// file when Append returns, without Close: a kill -9 then loses nothing
+// acknowledged (TestKill9LosesNoAnsweredEvent kills a process for real).
+func TestPersistenceWritesBeforeAppendReturns(t *testing.T) {
+	for name, opts := range map[string][]logs.StoreOption{"write-through": nil, "fsync": {logs.WithFsync()}} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			store, err := logs.NewStore(dir, opts...)
+			require.NoError(t, err)
+			t.Cleanup(func() { require.NoError(t, store.Close()) })
+			require.NoError(t, store.Append("/g", "s", logs.Event{Message: "written before Append returns"}))
+			files, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+			require.NoError(t, err)
+			require.Len(t, files, 1)
+			data, err := os.ReadFile(files[0])
+			require.NoError(t, err)
+			assert.Contains(t, string(data), "written before Append returns")
+		})
+	}
 }
 
 func TestPersistenceTornLastLine(t *testing.T) {

@@ -96,29 +96,37 @@ type group struct {
 // With a directory, every group is one append-only file of JSON lines in it
 // (see persist.go), so its events survive Close and a new NewStore.
 type Store struct {
-	dir string
+	dir   string
+	fsync bool
 
 	mu     sync.RWMutex
 	groups map[string]*group
 	closed bool
-
-	stop chan struct{}
-	done chan struct{}
 }
+
+// StoreOption configures NewStore.
+type StoreOption func(*Store)
+
+// WithFsync syncs a group's file to the disk before each call that wrote
+// to it returns, so that a machine crash loses no acknowledged event
+// either; without it a kill -9 of the process loses none, and the kernel
+// writes the file out within its writeback delay.
+func WithFsync() StoreOption { return func(s *Store) { s.fsync = true } }
 
 // NewStore opens a store. With dir "" everything is kept in memory;
 // otherwise the groups, streams, retention settings and events written to
 // dir by an earlier store are loaded, and new ones are written there.
-func NewStore(dir string) (*Store, error) {
+func NewStore(dir string, opts ...StoreOption) (*Store, error) {
 	s := &Store{dir: dir, groups: map[string]*group{}}
+	for _, o := range opts {
+		o(s)
+	}
 	if dir == "" {
 		return s, nil
 	}
 	if err := s.load(); err != nil {
 		return nil, err
 	}
-	s.stop, s.done = make(chan struct{}), make(chan struct{})
-	go s.flushLoop()
 	return s, nil
 }
 
@@ -176,8 +184,7 @@ func (s *Store) EnsureGroup(name string, retentionDays int) error {
 	return g.setRetention(int32(retentionDays))
 }
 
-// Close flushes every group's file and closes it. The store cannot be used
-// afterwards.
+// Close closes every group's file. The store cannot be used afterwards.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -190,10 +197,6 @@ func (s *Store) Close() error {
 		groups = append(groups, g)
 	}
 	s.mu.Unlock()
-	if s.stop != nil {
-		close(s.stop)
-		<-s.done
-	}
 	var first error
 	for _, g := range groups {
 		g.mu.Lock()
@@ -253,7 +256,7 @@ func (s *Store) createGroup(name string) (*group, error) {
 	}
 	g := newGroup(name, nowMS())
 	if s.dir != "" {
-		f, err := createGroupFile(s.dir, name, g.created)
+		f, err := createGroupFile(s.dir, name, g.created, s.fsync)
 		if err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/johannesboyne/gofakes3"
@@ -23,10 +24,14 @@ import (
 //   - gofakes3's backends merge the previous version's metadata into a new
 //     PutObject, so an overwritten object could keep a stale checksum; here
 //     keys the new version does not set are stored blank and dropped on read.
+//
+// On disk, objects are written by fileStore, so that a crash never leaves
+// bytes without the metadata that describes them; gofakes3's s3afero reads
+// them.
 type backend struct {
 	gofakes3.Backend
-	// fileKeys rejects keys that the file-system backend cannot store.
-	fileKeys bool
+	// files is the on-disk store; nil in memory.
+	files *fileStore
 }
 
 // keptHeaders are the non-X-Amz-Meta-* metadata S3 keeps with an object.
@@ -41,7 +46,7 @@ var keptHeaders = map[string]bool{
 const checksumTypeHeader = "X-Amz-Checksum-Type"
 
 func (b *backend) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, conditions *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
-	if b.fileKeys {
+	if b.files != nil {
 		if err := checkFileKey(key); err != nil {
 			return gofakes3.PutObjectResult{}, err
 		}
@@ -55,6 +60,9 @@ func (b *backend) PutObject(bucket, key string, meta map[string]string, input io
 	stored, err := storedMetadata(meta, body)
 	if err != nil {
 		return gofakes3.PutObjectResult{}, err
+	}
+	if b.files != nil {
+		return b.putFile(bucket, key, stored, body, conditions)
 	}
 	if old, err := b.Backend.HeadObject(bucket, key); err == nil {
 		old.Contents.Close()
@@ -82,7 +90,61 @@ func (b *backend) CopyObject(srcBucket, srcKey, dstBucket, dstKey string, meta m
 	return gofakes3.CopyObject(b, srcBucket, srcKey, dstBucket, dstKey, meta)
 }
 
+// rlock holds off fileStore's commits while a read looks at an object's
+// file and metadata.
+func (b *backend) rlock() func() {
+	if b.files == nil {
+		return func() {}
+	}
+	b.files.mu.RLock()
+	return b.files.mu.RUnlock
+}
+
+func (b *backend) ListBucket(bucket string, prefix *gofakes3.Prefix, page gofakes3.ListBucketPage) (*gofakes3.ObjectList, error) {
+	defer b.rlock()()
+	// s3afero lists a prefix ending in a directory by reading that
+	// directory: a missing one answered NoSuchBucket (S3: 200, empty), a
+	// prefix under an object's key failed, a partial directory name gave
+	// "de/dev/" for "dev/", and an empty directory showed as a prefix; s3mem
+	// marked a page truncated when any key followed, matching or not. Both
+	// list a whole bucket right, so the prefix, delimiter and page are
+	// applied here, the same way for both.
+	all, err := b.Backend.ListBucket(bucket, &gofakes3.Prefix{}, gofakes3.ListBucketPage{})
+	if err != nil {
+		return nil, err
+	}
+	if prefix == nil {
+		prefix = &gofakes3.Prefix{}
+	}
+	slices.SortFunc(all.Contents, func(a, b *gofakes3.Content) int { return strings.Compare(a.Key, b.Key) })
+	out := gofakes3.NewObjectList()
+	var match gofakes3.PrefixMatch
+	var last string
+	var n int64
+	for _, c := range all.Contents {
+		switch {
+		case page.Marker != "" && c.Key <= page.Marker, !prefix.Match(c.Key, &match):
+			continue
+		case match.CommonPrefix && match.MatchedPart == last:
+			continue
+		case page.MaxKeys > 0 && n == page.MaxKeys:
+			out.IsTruncated = true
+			return out, nil
+		case match.CommonPrefix:
+			out.AddPrefix(match.MatchedPart)
+			last = match.MatchedPart
+		default:
+			out.Add(c)
+		}
+		n++
+		out.NextMarker = c.Key
+	}
+	out.NextMarker = ""
+	return out, nil
+}
+
 func (b *backend) HeadObject(bucket, key string) (*gofakes3.Object, error) {
+	defer b.rlock()()
 	obj, err := b.Backend.HeadObject(bucket, key)
 	if err != nil {
 		return nil, err
@@ -92,6 +154,7 @@ func (b *backend) HeadObject(bucket, key string) (*gofakes3.Object, error) {
 }
 
 func (b *backend) GetObject(bucket, key string, rng *gofakes3.ObjectRangeRequest) (*gofakes3.Object, error) {
+	defer b.rlock()()
 	obj, err := b.Backend.GetObject(bucket, key, rng)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -42,6 +43,7 @@ type Option func(*settings)
 
 type settings struct {
 	buckets []string
+	log     *slog.Logger
 }
 
 // WithBucket creates the bucket named name when it does not exist yet.
@@ -49,18 +51,23 @@ func WithBucket(name string) Option {
 	return func(s *settings) { s.buckets = append(s.buckets, name) }
 }
 
+// WithLogger logs what New repairs in a data directory a crash left (see
+// fileStore); by default nothing is logged.
+func WithLogger(log *slog.Logger) Option {
+	return func(s *settings) { s.log = log }
+}
+
 // New starts a local S3. With dir "" objects live in memory; otherwise they
 // are stored under dir (buckets/ and metadata/) and survive a restart. Only
 // one Server may use a dir at a time.
 func New(dir string, opts ...Option) (*Server, error) {
-	var set settings
+	set := settings{log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(&set)
 	}
-	s := &Server{}
-	var inner gofakes3.Backend
+	s := &Server{backend: &backend{}}
 	if dir == "" {
-		inner = s3mem.New()
+		s.backend.Backend = s3mem.New()
 	} else {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("s3: data directory: %w", err)
@@ -77,9 +84,13 @@ func New(dir string, opts ...Option) (*Server, error) {
 			lock.Close()
 			return nil, fmt.Errorf("s3: open %s: %w", dir, err)
 		}
-		inner = fs
+		s.backend.Backend = fs
+		s.backend.files = &fileStore{dir: dir, log: set.log}
+		if err := s.backend.files.recover(); err != nil {
+			lock.Close()
+			return nil, fmt.Errorf("s3: repair %s after a crash: %w", dir, err)
+		}
 	}
-	s.backend = &backend{Backend: inner, fileKeys: dir != ""}
 	// Versioning stays off: the backend wrapper does not implement
 	// gofakes3.VersionedBackend, and the artifact keys are content-addressed.
 	s.faker = gofakes3.New(s.backend).Server()
@@ -175,6 +186,9 @@ func (s *Server) Object(bucket, key string) (*Object, error) {
 
 // ServeHTTP serves the S3 REST API, path-style.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.refused(w, r) {
+		return
+	}
 	switch r.Method {
 	case http.MethodPut, http.MethodPost, http.MethodDelete:
 		s.writes.Lock()
@@ -183,16 +197,36 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.preconditions(w, r) {
 		return
 	}
-	if (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
-		!strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
-		// S3 returns an object's checksum only when asked for it.
-		ww := &withoutChecksums{ResponseWriter: w}
-		s.faker.ServeHTTP(ww, r)
-		// A HEAD answer may be sent without WriteHeader being called.
-		ww.strip()
-		return
+	// gofakes3 answers every request with Access-Control-Allow-Origin: *,
+	// which would let any web page read the local S3; S3 sends CORS headers
+	// only for a bucket whose CORS configuration allows the origin, and the
+	// local S3 has none. It also returns an object's checksum only when
+	// asked for it.
+	ww := &strippedHeaders{ResponseWriter: w, checksums: (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+		!strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED")}
+	s.faker.ServeHTTP(ww, r)
+	// A HEAD answer may be sent without WriteHeader being called.
+	ww.strip()
+}
+
+// refused answers, and reports whether it did, the requests the local S3
+// does not take although gofakes3 would serve them: a CORS preflight (no
+// bucket has a CORS configuration, so S3 answers 403) and a browser-based
+// upload, an HTML form POST, which any web page can send without a
+// preflight; S3 takes one only with a policy signed by the bucket owner's
+// credentials, which the local S3 cannot check.
+func (s *Server) refused(w http.ResponseWriter, r *http.Request) bool {
+	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	switch {
+	case r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "":
+		writeError(w, r, http.StatusForbidden, "AccessForbidden", "CORSResponse: CORS is not enabled for this bucket.")
+		return true
+	case r.Method == http.MethodPost && bucket != "" && key == "" && len(r.URL.Query()) == 0:
+		writeError(w, r, http.StatusForbidden, "AccessDenied",
+			"The local S3 does not take browser-based uploads (a form POST to the bucket): any web page could send one. Upload with PutObject (aws s3 cp, scripts/upload.sh).")
+		return true
 	}
-	s.faker.ServeHTTP(w, r)
+	return false
 }
 
 // preconditions answers 412 for the conditional requests gofakes3 does not
@@ -267,12 +301,7 @@ func etagMatches(header, etag string) bool {
 }
 
 func preconditionFailed(w http.ResponseWriter, r *http.Request, condition string) bool {
-	w.Header().Set("Content-Type", "application/xml")
-	w.WriteHeader(http.StatusPreconditionFailed)
-	if r.Method == http.MethodHead {
-		return true
-	}
-	body := struct {
+	writeErrorBody(w, r, http.StatusPreconditionFailed, struct {
 		XMLName   xml.Name `xml:"Error"`
 		Code      string
 		Message   string
@@ -281,39 +310,58 @@ func preconditionFailed(w http.ResponseWriter, r *http.Request, condition string
 		Code:      string(gofakes3.ErrPreconditionFailed),
 		Message:   "At least one of the pre-conditions you specified did not hold",
 		Condition: condition,
-	}
-	io.WriteString(w, xml.Header)
-	xml.NewEncoder(w).Encode(body)
+	})
 	return true
 }
 
-// withoutChecksums drops the x-amz-checksum-* response headers.
-type withoutChecksums struct {
-	http.ResponseWriter
-	done bool
+// writeError sends an S3 error document.
+func writeError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
+	writeErrorBody(w, r, status, struct {
+		XMLName xml.Name `xml:"Error"`
+		Code    string
+		Message string
+	}{Code: code, Message: message})
 }
 
-func (w *withoutChecksums) strip() {
+func writeErrorBody(w http.ResponseWriter, r *http.Request, status int, body any) {
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(status)
+	if r.Method == http.MethodHead {
+		return
+	}
+	io.WriteString(w, xml.Header)
+	xml.NewEncoder(w).Encode(body)
+}
+
+// strippedHeaders drops the Access-Control-* response headers and, with
+// checksums, the x-amz-checksum-* ones.
+type strippedHeaders struct {
+	http.ResponseWriter
+	checksums bool
+	done      bool
+}
+
+func (w *strippedHeaders) strip() {
 	if w.done {
 		return
 	}
 	w.done = true
 	h := w.ResponseWriter.Header()
 	for k := range h {
-		if strings.HasPrefix(k, "X-Amz-Checksum-") {
+		if strings.HasPrefix(k, "Access-Control-") || (w.checksums && strings.HasPrefix(k, "X-Amz-Checksum-")) {
 			delete(h, k)
 		}
 	}
 }
 
-func (w *withoutChecksums) WriteHeader(code int) {
+func (w *strippedHeaders) WriteHeader(code int) {
 	w.strip()
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *withoutChecksums) Write(p []byte) (int, error) {
+func (w *strippedHeaders) Write(p []byte) (int, error) {
 	w.strip()
 	return w.ResponseWriter.Write(p)
 }
 
-func (w *withoutChecksums) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *strippedHeaders) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -14,7 +14,8 @@ import (
 
 // The control API, under /_local/, is the stack's own: what Terraform does
 // through the AWS APIs (create the function, import the REST API, deploy
-// the stage) is one call here.
+// the stage) is one call here. Every call carries the stack's token, and a
+// body is application/json (guard.go).
 //
 //	GET  /_local/health   {"status":"ready","region":…,"deployments":[…]}
 //	POST /_local/deploy   a Spec; answers the env's Outputs
@@ -89,6 +90,12 @@ func baseURL(r *http.Request) string { return "http://" + r.Host }
 type Client struct {
 	// Endpoint is the edge endpoint, e.g. http://127.0.0.1:4566.
 	Endpoint string
+	// Token is the stack's control token (Stack.Token). When it is "", the
+	// token is read from TokenFile (DefaultTokenFile when that is "") at
+	// every call, so that a client waiting for a stack that is starting
+	// reads the token of this start.
+	Token     string
+	TokenFile string
 	// HTTP is the client to use; nil means http.DefaultClient.
 	HTTP *http.Client
 }
@@ -138,11 +145,26 @@ func (c *Client) Deploy(ctx context.Context, spec Spec) (Outputs, error) {
 }
 
 func (c *Client) call(ctx context.Context, method, path string, body []byte, out any) error {
+	token, tokenErr := c.Token, error(nil)
+	if token == "" {
+		file := c.TokenFile
+		if file == "" {
+			file = DefaultTokenFile
+		}
+		// Sent without one all the same: that nothing listens is the
+		// better answer when the stack is not running.
+		token, tokenErr = ReadTokenFile(file)
+	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.Endpoint, "/")+path, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	hc := c.HTTP
 	if hc == nil {
 		hc = http.DefaultClient
@@ -155,6 +177,9 @@ func (c *Client) call(ctx context.Context, method, path string, body []byte, out
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return err
+	}
+	if resp.StatusCode == http.StatusUnauthorized && tokenErr != nil {
+		return fmt.Errorf("local stack at %s: %w", c.Endpoint, tokenErr)
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct{ Message string }

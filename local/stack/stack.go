@@ -7,7 +7,9 @@
 // The edge routes by what AWS clients send: X-Amz-Target Logs_20140328.* to
 // CloudWatch Logs, /restapis/<id>/<stage>/_user_request_/… to API Gateway,
 // /_local/… to the stack's own control API, everything else to S3
-// (path-style).
+// (path-style). Before that it refuses what a web page could send it
+// (guard.go): a Host that is not loopback, a cross-site request to anything
+// but an API stage, a control call without this start's token.
 package stack
 
 import (
@@ -45,6 +47,10 @@ type Config struct {
 	// Buckets are created at start when missing, as the account-level
 	// Terraform root (global/) creates the artifact bucket.
 	Buckets []string
+	// FsyncLogs syncs log events to the disk before an invocation is
+	// answered (logs.WithFsync); without it a crash of the process loses
+	// none, a crash of the machine may.
+	FsyncLogs bool
 	// MaxConcurrency caps each function's execution environments; 0 means
 	// local/lambda's default.
 	MaxConcurrency int
@@ -64,6 +70,8 @@ type Stack struct {
 	s3      *s3.Server
 	logs    *logs.Store
 	logsAPI http.Handler
+	// token authorizes control API calls; each start has its own.
+	token string
 
 	mu   sync.RWMutex
 	apis map[string]*deployment // by API id
@@ -88,7 +96,7 @@ func New(cfg Config) (*Stack, error) {
 			}
 		}
 	}
-	var s3Opts []s3.Option
+	s3Opts := []s3.Option{s3.WithLogger(log)}
 	for _, b := range cfg.Buckets {
 		s3Opts = append(s3Opts, s3.WithBucket(b))
 	}
@@ -96,10 +104,20 @@ func New(cfg Config) (*Stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stack: s3: %w", err)
 	}
-	store, err := logs.NewStore(logsDir)
+	var logsOpts []logs.StoreOption
+	if cfg.FsyncLogs {
+		logsOpts = append(logsOpts, logs.WithFsync())
+	}
+	store, err := logs.NewStore(logsDir, logsOpts...)
 	if err != nil {
 		objects.Close()
 		return nil, fmt.Errorf("stack: logs: %w", err)
+	}
+	token, err := newToken()
+	if err != nil {
+		objects.Close()
+		store.Close()
+		return nil, err
 	}
 	s := &Stack{
 		cfg:     cfg,
@@ -108,6 +126,7 @@ func New(cfg Config) (*Stack, error) {
 		logs:    store,
 		logsAPI: logs.New(store, logs.WithRegion(cfg.Region), logs.WithAccount(AccountID)),
 		apis:    map[string]*deployment{},
+		token:   token,
 	}
 	if err := s.redeploy(); err != nil {
 		s.Close()
@@ -116,15 +135,26 @@ func New(cfg Config) (*Stack, error) {
 	return s, nil
 }
 
+// Token is the control API's token for this start of the stack: clients
+// send it as Authorization: Bearer <token>. `local-aws serve` writes it to
+// a file only its user can read (WriteTokenFile).
+func (s *Stack) Token() string { return s.token }
+
 // ServeHTTP routes a request to the service it is for.
 func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	api := strings.HasPrefix(r.URL.Path, "/restapis/")
+	if s.guard(w, r, api) {
+		return
+	}
 	switch {
 	case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "Logs_20140328."):
 		s.logsAPI.ServeHTTP(w, r)
-	case strings.HasPrefix(r.URL.Path, "/restapis/"):
+	case api:
 		s.serveAPI(w, r)
 	case strings.HasPrefix(r.URL.Path, "/_local/"):
-		s.serveControl(w, r)
+		if !s.authorizeControl(w, r) {
+			s.serveControl(w, r)
+		}
 	default:
 		s.s3.ServeHTTP(w, r)
 	}

@@ -192,8 +192,8 @@ func TestDeployRefusesWhatLambdaWouldNotRun(t *testing.T) {
 }
 
 func TestControlAPI(t *testing.T) {
-	_, url := stacktest.NewStack(t, "", artifactBucket)
-	client := &stack.Client{Endpoint: url}
+	st, url := stacktest.NewStack(t, "", artifactBucket)
+	client := &stack.Client{Endpoint: url, Token: st.Token()}
 	ctx := context.Background()
 
 	h, err := client.Health(ctx)
@@ -202,7 +202,11 @@ func TestControlAPI(t *testing.T) {
 	assert.Empty(t, h.Deployments)
 	require.NoError(t, client.WaitReady(ctx, time.Millisecond))
 
-	resp, err := http.Post(url+"/_local/deploy", "application/json", strings.NewReader(`{"env":"dev","bogus":1}`))
+	req, err := http.NewRequest("POST", url+"/_local/deploy", strings.NewReader(`{"env":"dev","bogus":1}`))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+st.Token())
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	data, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -238,8 +242,8 @@ func TestRestartKeepsObjectsLogsAndDeployments(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, string(body))
 	require.NoError(t, env.Stack.Close())
 
-	_, url := stacktest.NewStack(t, dir, artifactBucket)
-	h, err := (&stack.Client{Endpoint: url}).Health(context.Background())
+	st, url := stacktest.NewStack(t, dir, artifactBucket)
+	h, err := (&stack.Client{Endpoint: url, Token: st.Token()}).Health(context.Background())
 	require.NoError(t, err)
 	require.Len(t, h.Deployments, 1, "the deployment comes back")
 	apiURL := h.Deployments[0].APIURL

@@ -5,9 +5,12 @@
 package stacktest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -29,6 +32,7 @@ import (
 	"github.com/acme/request-dump/internal/pointer"
 	"github.com/acme/request-dump/internal/repo"
 	"github.com/acme/request-dump/internal/sdkhttp"
+	"github.com/acme/request-dump/local/internal/rawheader"
 	"github.com/acme/request-dump/local/stack"
 )
 
@@ -105,7 +109,10 @@ func NewStack(t testing.TB, dataDir string, buckets ...string) (*stack.Stack, st
 	t.Helper()
 	st, err := stack.New(stack.Config{DataDir: dataDir, Buckets: buckets})
 	require.NoError(t, err)
-	srv := httptest.NewServer(st)
+	// As local-aws serve serves it: header names kept as the caller sent them.
+	srv := httptest.NewUnstartedServer(st)
+	srv.Listener = rawheader.Wrap(srv.Config, srv.Listener)
+	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
 		_ = st.Close()
@@ -220,4 +227,32 @@ func FunctionZipFor(arch string) ([]byte, error) {
 	}
 	build.zips[arch] = code
 	return code, nil
+}
+
+// Killable starts this test binary again, running only the test named
+// helper with env added, for a test that kills a serving process with
+// SIGKILL. The helper calls ServeUntilKilled; Killable returns the process
+// and the address it serves on, and kills it when t ends.
+func Killable(t testing.TB, helper string, env ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+helper+"$")
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err, "the helper %s prints its address", helper)
+	return cmd, strings.TrimSpace(line)
+}
+
+// ServeUntilKilled serves h on 127.0.0.1:0 and prints the address for
+// Killable; it returns only when serving fails.
+func ServeUntilKilled(t testing.TB, h http.Handler) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	fmt.Println(ln.Addr().String())
+	_ = http.Serve(ln, h)
 }

@@ -105,7 +105,7 @@ variable "dump" {
       event_id = "body.event_id"
       type     = "body.type"
     })
-    redact_keys     = optional(list(string), ["password", "token", "secret", "authorization", "cookie"])
+    redact_keys     = optional(list(string), ["password", "token", "secret", "authorization", "cookie", "api-key", "api_key", "apikey", "x-api-key", "x-amz-security-token", "accesskey", "access_key"])
     max_value_bytes = optional(number, 8192)
     max_event_bytes = optional(number, 65536)
   })
@@ -156,12 +156,14 @@ variable "dump" {
   }
 
   validation {
-    # CloudWatch Logs takes events of up to 1 MiB including 26 bytes of
-    # overhead per event. The function needs room for the line's fixed parts
-    # (ids, time, lists of absent and truncated fields) and every field's
-    # name twice; terraform/function_test.go checks this bound against it.
-    condition     = floor(var.dump.max_event_bytes) == var.dump.max_event_bytes && var.dump.max_event_bytes >= 4096 + 2 * length(join("", keys(var.dump.fields))) + 9 * length(var.dump.fields) && var.dump.max_event_bytes <= 1048550
-    error_message = "The dump.max_event_bytes must be a whole number from 4096 plus, per field, 9 bytes and twice its name's length (room for the line's fixed parts), up to 1048550 (CloudWatch Logs' 1 MiB event limit less its 26-byte overhead)."
+    # Lambda delivers a line of output as one CloudWatch Logs event up to
+    # 256 KB less the 26 bytes CloudWatch counts per event, and splits a
+    # longer one into events no JSON filter finds (PutLogEvents itself takes
+    # 1 MB). The function needs room for the line's fixed parts (ids, time,
+    # lists of absent and truncated fields) and every field's name twice;
+    # terraform/function_test.go checks both bounds against it.
+    condition     = floor(var.dump.max_event_bytes) == var.dump.max_event_bytes && var.dump.max_event_bytes >= 4096 + 2 * length(join("", keys(var.dump.fields))) + 9 * length(var.dump.fields) && var.dump.max_event_bytes <= 262118
+    error_message = "The dump.max_event_bytes must be a whole number from 4096 plus, per field, 9 bytes and twice its name's length (room for the line's fixed parts), up to 262118 (Lambda delivers a longer line as several CloudWatch Logs events, which a JSON filter pattern cannot find)."
   }
 }
 

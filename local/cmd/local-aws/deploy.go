@@ -21,6 +21,7 @@ func deploy(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.SetOutput(stderr)
 	env := fs.String("env", "", "the env to deploy: a directory under envs/ (required)")
 	endpoint := fs.String("endpoint", defaultEndpoint(), "the local stack's edge `URL` (env LOCAL_AWS_ENDPOINT)")
+	tokenFile := tokenFileFlag(fs, "read")
 	zipFile := fs.String("zip", "", "deploy the build in `FILE` (uploaded to the env's prefix, e.g. a build for this machine) instead of the artifact envs/<env>/"+pointer.FileName+" names")
 	outputs := fs.String("outputs", "", "write the env's outputs, in `terraform output -json` shape, to `FILE`")
 	if err := parse(fs, args); err != nil {
@@ -51,7 +52,7 @@ func deploy(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintf(stderr, "local-aws: deploying %s (function %s, artifact s3://%s/%s) to %s\n", *env, spec.Name, spec.Artifact.Bucket, spec.Artifact.Key, *endpoint)
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	client := &stack.Client{Endpoint: *endpoint}
+	client := &stack.Client{Endpoint: *endpoint, TokenFile: *tokenFile}
 	out, err := client.Deploy(ctx, spec)
 	if err != nil {
 		return err

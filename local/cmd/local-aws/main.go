@@ -3,10 +3,14 @@
 // env onto it from the same envs/<env> files Terraform reads, and tails a
 // function's logs.
 //
-//	local-aws serve  [--addr 127.0.0.1:4566] [--data-dir DIR] [--region R] [--bucket NAME]... [--max-concurrency N] [--emulator qemu-aarch64] [--cpu-profile FILE] [-v]
-//	local-aws deploy --env ENV [--endpoint URL] [--zip FILE] [--outputs FILE]
+//	local-aws serve  [--addr 127.0.0.1:4566] [--data-dir DIR] [--fsync-logs] [--token-file FILE] [--region R] [--bucket NAME]... [--max-concurrency N] [--emulator qemu-aarch64] [--cpu-profile FILE] [-v]
+//	local-aws deploy --env ENV [--endpoint URL] [--token-file FILE] [--zip FILE] [--outputs FILE]
 //	local-aws logs   (--env ENV | --group NAME) [--endpoint URL] [--follow] [--filter PATTERN] [--since 10m]
-//	local-aws wait   [--endpoint URL] [--timeout 10s]
+//	local-aws wait   [--endpoint URL] [--token-file FILE] [--timeout 10s]
+//
+// serve writes a new control token at every start to --token-file
+// (default .local/control-token in the repository, or $LOCAL_AWS_TOKEN_FILE),
+// readable by its user only; deploy and wait send it.
 package main
 
 import (
@@ -16,14 +20,18 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
+
+	"github.com/acme/request-dump/internal/repo"
+	"github.com/acme/request-dump/local/stack"
 )
 
 const usage = `usage:
-  local-aws serve  [--addr 127.0.0.1:4566] [--data-dir DIR] [--region R] [--bucket NAME]... [--max-concurrency N] [--emulator qemu-aarch64] [--cpu-profile FILE] [-v]
-  local-aws deploy --env ENV [--endpoint URL] [--zip FILE] [--outputs FILE]
+  local-aws serve  [--addr 127.0.0.1:4566] [--data-dir DIR] [--fsync-logs] [--token-file FILE] [--region R] [--bucket NAME]... [--max-concurrency N] [--emulator qemu-aarch64] [--cpu-profile FILE] [-v]
+  local-aws deploy --env ENV [--endpoint URL] [--token-file FILE] [--zip FILE] [--outputs FILE]
   local-aws logs   (--env ENV | --group NAME) [--endpoint URL] [--follow] [--filter PATTERN] [--since DURATION]
-  local-aws wait   [--endpoint URL] [--timeout DURATION]
+  local-aws wait   [--endpoint URL] [--token-file FILE] [--timeout DURATION]
 Run "local-aws <command> -h" for a command's flags.`
 
 // errUsage marks an error whose message is a usage error.
@@ -84,6 +92,24 @@ type stringList []string
 
 func (l *stringList) String() string     { return strings.Join(*l, ",") }
 func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// defaultTokenFile is where serve writes the control token and deploy and
+// wait read it: $LOCAL_AWS_TOKEN_FILE, else .local/control-token in the
+// repository (in the working directory outside one).
+func defaultTokenFile() string {
+	if v := os.Getenv("LOCAL_AWS_TOKEN_FILE"); v != "" {
+		return v
+	}
+	if root, err := repo.Root(); err == nil {
+		return filepath.Join(root, stack.DefaultTokenFile)
+	}
+	return stack.DefaultTokenFile
+}
+
+// tokenFileFlag adds --token-file to fs.
+func tokenFileFlag(fs *flag.FlagSet, what string) *string {
+	return fs.String("token-file", defaultTokenFile(), what+" the control token in `FILE` (env LOCAL_AWS_TOKEN_FILE)")
+}
 
 func defaultEndpoint() string {
 	if v := os.Getenv("LOCAL_AWS_ENDPOINT"); v != "" {

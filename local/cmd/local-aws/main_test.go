@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -23,6 +25,7 @@ func TestBadCommandLines(t *testing.T) {
 		{"serve bad addr", []string{"serve", "--addr", "4566"}, "want host:port"},
 		{"serve negative concurrency", []string{"serve", "--max-concurrency", "-1"}, "want 0 or more"},
 		{"serve stray argument", []string{"serve", "now"}, `unexpected argument "now"`},
+		{"serve fsync without a data dir", []string{"serve", "--fsync-logs"}, "--fsync-logs needs --data-dir"},
 		{"deploy without env", []string{"deploy"}, "--env is required"},
 		{"logs without env or group", []string{"logs"}, "exactly one of --env or --group"},
 		{"logs bad since", []string{"logs", "--group", "g", "--since", "-1m"}, "positive duration"},
@@ -64,4 +67,40 @@ func TestWaitGivesUpWithTheReason(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "is not ready after 200ms")
 	assert.Contains(t, err.Error(), "connection refused")
+}
+
+func TestServeWritesAControlTokenThatWaitReads(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	tokenFile := filepath.Join(dir, "control-token")
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() {
+		served <- run(ctx, []string{"serve", "--addr", addr, "--token-file", tokenFile}, &bytes.Buffer{}, &bytes.Buffer{})
+	}()
+	wait := func(file string) error {
+		return run(context.Background(), []string{"wait", "--endpoint", "http://" + addr, "--token-file", file, "--timeout", "5s"}, &bytes.Buffer{}, &bytes.Buffer{})
+	}
+	require.NoError(t, wait(tokenFile))
+	st, err := os.Stat(tokenFile)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "only the user who started the stack can read its token")
+
+	other := filepath.Join(dir, "other-token")
+	require.NoError(t, os.WriteFile(other, []byte("not this start's token\n"), 0o600))
+	err = run(context.Background(), []string{"wait", "--endpoint", "http://" + addr, "--token-file", other, "--timeout", "200ms"}, &bytes.Buffer{}, &bytes.Buffer{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "missing or wrong control token")
+	missing := filepath.Join(dir, "missing")
+	err = run(context.Background(), []string{"wait", "--endpoint", "http://" + addr, "--token-file", missing, "--timeout", "200ms"}, &bytes.Buffer{}, &bytes.Buffer{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no control token at "+missing)
+
+	cancel()
+	require.NoError(t, <-served)
+	_, err = os.Stat(tokenFile)
+	assert.ErrorIs(t, err, os.ErrNotExist, "a stopped stack leaves no token behind")
 }

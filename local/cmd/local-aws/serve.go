@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/acme/request-dump/local/internal/rawheader"
 	"github.com/acme/request-dump/local/stack"
 )
 
@@ -24,8 +25,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:4566", "edge endpoint `host:port`; loopback only")
 	dataDir := fs.String("data-dir", "", "keep S3 objects, log events and deployments in `DIR` across restarts")
+	tokenFile := tokenFileFlag(fs, "write")
 	region := fs.String("region", stack.DefaultRegion, "the services' `region`")
 	maxConc := fs.Int("max-concurrency", 0, "execution environments per function (0: local/lambda's default)")
+	fsyncLogs := fs.Bool("fsync-logs", false, "with --data-dir, sync log events to the disk before an invocation is answered, so that a machine crash loses none either (the log store then takes about 1/80 as many writes per second; see local/README.md)")
 	verbose := fs.Bool("v", false, "log each execution environment start and stop")
 	emulator := fs.String("emulator", "", "run a function built for another architecture (the arm64 artifact on an amd64 host) under this qemu-user `BINARY`, e.g. qemu-aarch64; RIE stays native")
 	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile (go tool pprof) of the whole run to `FILE` at stop")
@@ -40,6 +43,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return fmt.Errorf("%w: --addr %q: the local stack listens on loopback only (127.0.0.1 or ::1)", errUsage, *addr)
+	}
+	if *fsyncLogs && *dataDir == "" {
+		return fmt.Errorf("%w: --fsync-logs needs --data-dir: without one, log events live in memory", errUsage)
 	}
 	if *maxConc < 0 {
 		return fmt.Errorf("%w: --max-concurrency %d: want 0 or more", errUsage, *maxConc)
@@ -86,16 +92,31 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Buckets:        buckets,
 		MaxConcurrency: *maxConc,
 		Emulator:       *emulator,
+		FsyncLogs:      *fsyncLogs,
 		Logger:         log,
 	})
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	if err := stack.WriteTokenFile(*tokenFile, s.Token()); err != nil {
+		ln.Close()
+		s.Close()
+		return err
+	}
+	// A later start writes its own token; only this one's is removed.
+	defer func() {
+		if t, err := stack.ReadTokenFile(*tokenFile); err == nil && t == s.Token() {
+			os.Remove(*tokenFile)
+		}
+	}()
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	// API Gateway passes header names to the function as the caller sent
+	// them, which net/http does not keep.
+	ln = rawheader.Wrap(srv, ln)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	fmt.Fprintf(stderr, "local-aws: ready on http://%s in %s (S3, CloudWatch Logs, Lambda, API Gateway)\n", ln.Addr(), time.Since(start).Round(10*time.Microsecond))
+	fmt.Fprintf(stderr, "local-aws: ready on http://%s in %s (S3, CloudWatch Logs, Lambda, API Gateway); control token in %s\n", ln.Addr(), time.Since(start).Round(10*time.Microsecond), *tokenFile)
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -16,6 +16,7 @@ func wait(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("wait", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	endpoint := fs.String("endpoint", defaultEndpoint(), "the local stack's edge `URL` (env LOCAL_AWS_ENDPOINT)")
+	tokenFile := tokenFileFlag(fs, "read")
 	timeout := fs.Duration("timeout", 10*time.Second, "give up after this long")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -25,7 +26,7 @@ func wait(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	client := &stack.Client{Endpoint: *endpoint}
+	client := &stack.Client{Endpoint: *endpoint, TokenFile: *tokenFile}
 	if err := client.WaitReady(ctx, 10*time.Millisecond); err != nil {
 		return fmt.Errorf("the local stack at %s is not ready after %s: %v", *endpoint, *timeout, err)
 	}

@@ -65,7 +65,7 @@ func deploy(c config, endpoint string) (target, error) {
 	// The stage's throttling (dev: 50 req/s) would measure the throttle,
 	// not the stack.
 	spec.ThrottlingRateLimit, spec.ThrottlingBurstLimit = 0, 0
-	out, err := (&stack.Client{Endpoint: endpoint}).Deploy(ctx, spec)
+	out, err := (&stack.Client{Endpoint: endpoint, TokenFile: tokenFile}).Deploy(ctx, spec)
 	if err != nil {
 		return target{}, err
 	}

@@ -26,6 +26,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"syscall"
@@ -157,7 +158,7 @@ func start(c config, profile string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"serve", "--addr", addr, "--bucket", "acme-request-dump-artifacts"}
+	args := []string{"serve", "--addr", addr, "--bucket", "acme-request-dump-artifacts", "--token-file", tokenFile}
 	if c.maxEnv > 0 {
 		args = append(args, "--max-concurrency", fmt.Sprint(c.maxEnv))
 	}
@@ -176,7 +177,7 @@ func start(c config, profile string) (*server, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	// Polled every millisecond: this is what timeStarts measures.
-	if err := (&stack.Client{Endpoint: s.endpoint}).WaitReady(ctx, time.Millisecond); err != nil {
+	if err := (&stack.Client{Endpoint: s.endpoint, TokenFile: tokenFile}).WaitReady(ctx, time.Millisecond); err != nil {
 		s.stop()
 		return nil, fmt.Errorf("local-aws at %s not ready: %w", s.endpoint, err)
 	}
@@ -198,6 +199,10 @@ func timeStarts(c config) ([]time.Duration, error) {
 	}
 	return took, nil
 }
+
+// tokenFile is where the measured local-aws writes its control token: a
+// file of this run's own, so that a stack the user runs keeps its token.
+var tokenFile = filepath.Join(os.TempDir(), fmt.Sprintf("local-bench-%d.token", os.Getpid()))
 
 func freeAddr() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -1,0 +1,266 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+)
+
+// proxyEvent is the Lambda proxy integration's input as API Gateway sends
+// it. It has the JSON names of events.APIGatewayProxyRequest, which a Go
+// function decodes it into, but keeps what that type cannot say: a body of
+// null and isBase64Encoded false for a request without a body, and every
+// identity key, null when unknown (as recorded from AWS; fidelity_test.go).
+type proxyEvent struct {
+	Resource                        string              `json:"resource"`
+	Path                            string              `json:"path"`
+	HTTPMethod                      string              `json:"httpMethod"`
+	Headers                         map[string]string   `json:"headers"`
+	MultiValueHeaders               map[string][]string `json:"multiValueHeaders"`
+	QueryStringParameters           map[string]string   `json:"queryStringParameters"`
+	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters"`
+	PathParameters                  map[string]string   `json:"pathParameters"`
+	StageVariables                  map[string]string   `json:"stageVariables"`
+	RequestContext                  proxyContext        `json:"requestContext"`
+	Body                            *string             `json:"body"`
+	IsBase64Encoded                 bool                `json:"isBase64Encoded"`
+}
+
+type proxyContext struct {
+	AccountID         string        `json:"accountId"`
+	APIID             string        `json:"apiId"`
+	DeploymentID      string        `json:"deploymentId"`
+	DomainName        string        `json:"domainName"`
+	DomainPrefix      string        `json:"domainPrefix"`
+	ExtendedRequestID string        `json:"extendedRequestId"`
+	HTTPMethod        string        `json:"httpMethod"`
+	Identity          proxyIdentity `json:"identity"`
+	OperationName     string        `json:"operationName,omitempty"`
+	Path              string        `json:"path"`
+	Protocol          string        `json:"protocol"`
+	RequestID         string        `json:"requestId"`
+	RequestTime       string        `json:"requestTime"`
+	RequestTimeEpoch  int64         `json:"requestTimeEpoch"`
+	ResourceID        string        `json:"resourceId"`
+	ResourcePath      string        `json:"resourcePath"`
+	Stage             string        `json:"stage"`
+}
+
+// proxyIdentity is requestContext.identity of a request without an
+// authorizer or API key: what is not known is null.
+type proxyIdentity struct {
+	AccessKey                     *string `json:"accessKey"`
+	AccountID                     *string `json:"accountId"`
+	Caller                        *string `json:"caller"`
+	CognitoAuthenticationProvider *string `json:"cognitoAuthenticationProvider"`
+	CognitoAuthenticationType     *string `json:"cognitoAuthenticationType"`
+	CognitoIdentityID             *string `json:"cognitoIdentityId"`
+	CognitoIdentityPoolID         *string `json:"cognitoIdentityPoolId"`
+	PrincipalOrgID                *string `json:"principalOrgId"`
+	SourceIP                      string  `json:"sourceIp"`
+	User                          *string `json:"user"`
+	UserAgent                     string  `json:"userAgent"`
+	UserArn                       *string `json:"userArn"`
+}
+
+// droppedRequestHeaders are the request headers API Gateway does not pass
+// to an integration: they describe the connection or the message framing.
+var droppedRequestHeaders = map[string]bool{
+	"Connection": true, "Content-Length": true, "Content-Md5": true, "Expect": true,
+	"Max-Forwards": true, "Proxy-Authenticate": true, "Server": true, "Te": true,
+	"Transfer-Encoding": true, "Trailer": true, "Upgrade": true, "Www-Authenticate": true,
+}
+
+// capitalisedRequestHeaders reach the event under their canonical names
+// whatever the client's spelling, as CloudFront, in front of API Gateway,
+// forwards them.
+var capitalisedRequestHeaders = map[string]bool{"Authorization": true, "User-Agent": true}
+
+// proxyResult is a function's result, as API Gateway reads it.
+type proxyResult struct {
+	status int
+	body   string
+	base64 bool
+	in     resultJSON
+}
+
+// parseResult reads a proxy result the way API Gateway does: a JSON object
+// with no key but statusCode, headers, multiValueHeaders, body and
+// isBase64Encoded (spelt exactly), none of them required; statusCode a
+// number or a numeric string (200 when absent); header values strings or
+// booleans (sent as true or false). Anything else is a malformed result.
+// Both header maps go out as one list per name, a pair in both once.
+func parseResult(payload []byte) (proxyResult, bool) {
+	res := proxyResult{status: http.StatusOK}
+	if json.Unmarshal(payload, &res.in) != nil || !knownKeys(payload) {
+		return proxyResult{}, false
+	}
+	res.body, res.base64 = res.in.Body, res.in.IsBase64Encoded
+	if res.in.StatusCode.set {
+		res.status = res.in.StatusCode.n
+	}
+	if res.status < 100 || res.status > 599 {
+		return proxyResult{}, false
+	}
+	return res, true
+}
+
+// writeHeaders adds the result's headers to h: one list per name from both
+// maps, a pair that is in both once.
+func (res *proxyResult) writeHeaders(h http.Header) {
+	for name, v := range res.in.Headers {
+		h[responseHeaderName(name)] = []string{string(v)}
+	}
+	for name, vs := range res.in.MultiValueHeaders {
+		k := responseHeaderName(name)
+		values := make([]string, 0, len(vs)+1)
+		if solo := h[k]; len(solo) == 1 && !containsText(vs, solo[0]) {
+			values = append(values, solo[0])
+		}
+		for _, v := range vs {
+			values = append(values, string(v))
+		}
+		h[k] = values
+	}
+}
+
+// resultJSON is a proxy result as JSON. encoding/json matches keys ignoring
+// case, which API Gateway does not: knownKeys checks the spelling.
+type resultJSON struct {
+	StatusCode        statusValue             `json:"statusCode"`
+	Headers           map[string]headerText   `json:"headers"`
+	MultiValueHeaders map[string][]headerText `json:"multiValueHeaders"`
+	Body              string                  `json:"body"`
+	IsBase64Encoded   bool                    `json:"isBase64Encoded"`
+}
+
+// statusValue is a statusCode: a whole number, or a string of one.
+type statusValue struct {
+	n   int
+	set bool
+}
+
+func (s *statusValue) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	if len(b) > 1 && b[0] == '"' {
+		b = b[1 : len(b)-1]
+	}
+	n, err := strconv.Atoi(string(b))
+	s.n, s.set = n, err == nil
+	return err
+}
+
+// headerText is a header value: a string, or a boolean sent as its name.
+type headerText string
+
+func (h *headerText) UnmarshalJSON(b []byte) error {
+	switch {
+	case string(b) == "true":
+		*h = "true"
+		return nil
+	case string(b) == "false":
+		*h = "false"
+		return nil
+	case len(b) > 1 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0:
+		// A plain string, the usual value: no decoder needed.
+		*h = headerText(b[1 : len(b)-1])
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	*h = headerText(s)
+	return nil
+}
+
+func containsText(list []headerText, s string) bool {
+	for _, x := range list {
+		if string(x) == s {
+			return true
+		}
+	}
+	return false
+}
+
+// knownKeys reports whether the valid JSON payload is an object whose keys
+// are all proxy result keys, spelt exactly. A scan of the top level by
+// hand: json.Decoder's tokens cost an allocation each, on every request.
+func knownKeys(p []byte) bool {
+	i := skipSpace(p, 0)
+	if i == len(p) || p[i] != '{' {
+		return false
+	}
+	for i = skipSpace(p, i+1); p[i] != '}'; i = skipSpace(p, i) {
+		if p[i] == ',' {
+			i = skipSpace(p, i+1)
+		}
+		end := stringEnd(p, i)
+		if !knownKey(p[i:end]) {
+			return false
+		}
+		i = skipValue(p, skipSpace(p, end)+1) // past the ':'
+	}
+	return true
+}
+
+// knownKey reports whether the string token tok is a proxy result key.
+func knownKey(tok []byte) bool {
+	if bytes.IndexByte(tok, '\\') >= 0 {
+		var key string
+		_ = json.Unmarshal(tok, &key)
+		tok = []byte(`"` + key + `"`)
+	}
+	switch string(tok[1 : len(tok)-1]) { // no allocation: only compared
+	case "statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded":
+		return true
+	}
+	return false
+}
+
+func skipSpace(p []byte, i int) int {
+	for i < len(p) && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just after the string that starts at p[i].
+func stringEnd(p []byte, i int) int {
+	for i++; p[i] != '"'; i++ {
+		if p[i] == '\\' {
+			i++
+		}
+	}
+	return i + 1
+}
+
+// skipValue returns the index just after the value at or after p[i].
+func skipValue(p []byte, i int) int {
+	i = skipSpace(p, i)
+	depth := 0
+	for ; i < len(p); i++ {
+		switch p[i] {
+		case '"':
+			i = stringEnd(p, i) - 1
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i
+			}
+			depth--
+		case ',':
+			if depth == 0 {
+				return i
+			}
+		}
+		if depth == 0 && (p[i] == '"' || p[i] == '}' || p[i] == ']') {
+			return i + 1
+		}
+	}
+	return i
+}

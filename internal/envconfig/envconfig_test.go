@@ -48,7 +48,7 @@ func TestEveryEnvLoads(t *testing.T) {
 			doc, err := apispec.Load(cfg.APIVars(cfg.Region, "000000000000"))
 			require.NoError(t, err)
 			integ := doc.Paths.Value("/events").Post.Extensions["x-amazon-apigateway-integration"].(map[string]any)
-			assert.Contains(t, integ["uri"], ":function:request-dump-"+env+"/invocations")
+			assert.Contains(t, integ["uri"], ":function:request-dump-"+env+":${stageVariables.lambda_alias}/invocations", "the integration invokes the alias its stage names")
 		})
 	}
 }

@@ -363,7 +363,7 @@ func TestLoadRejects(t *testing.T) {
 		{
 			name:   "unknown argument",
 			mainTF: edit("log_retention_days = 14", "log_retention_days = 14\n  retention = 1"),
-			want:   []string{`unsupported argument "retention"`, "main.tf:66"},
+			want:   []string{`unsupported argument "retention"`, "main.tf:81"},
 		},
 		{
 			name:   "non-literal argument",

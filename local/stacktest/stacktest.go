@@ -5,6 +5,7 @@
 package stacktest
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"fmt"
@@ -187,6 +188,49 @@ func AWSCLI(t testing.TB, endpoint string) func(args ...string) []byte {
 		require.NoError(t, err, "aws %s: %s", strings.Join(args, " "), stderr.Bytes())
 		return out
 	}
+}
+
+// BuildZip builds the Go main package pkg (a path relative to the
+// repository root, e.g. ./local/lambda/testdata/testfn) for this machine,
+// with ldflags if not empty, and packages it as a deployment zip: one
+// bootstrap, mode 0755. A test function, say.
+func BuildZip(pkg, ldflags string) ([]byte, error) {
+	root, err := repo.Root()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "stacktest-zip-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "bootstrap")
+	args := []string{"build", "-tags", "lambda.norpc", "-o", bin}
+	if ldflags != "" {
+		args = append(args, "-ldflags", ldflags)
+	}
+	cmd := exec.Command("go", append(args, pkg)...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+	}
+	exe, err := os.ReadFile(bin)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
+	h.SetMode(0o755)
+	w, err := zw.CreateHeader(h)
+	if err == nil {
+		_, err = w.Write(exe)
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	return buf.Bytes(), err
 }
 
 var build struct {

@@ -315,6 +315,7 @@ func (s *Service) CreateAlias(fn, name, version, description string, weights map
 	}
 	f.aliases[name] = a
 	s.log.Info("alias created", "function", fn, "alias", name, "version", a.version)
+	s.sweep(f)
 	return s.aliasConfiguration(f, a), nil
 }
 

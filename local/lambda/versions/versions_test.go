@@ -302,6 +302,7 @@ func TestWeightedAliasSplitsByItsWeight(t *testing.T) {
 	assert.Equal(t, map[string]int{"1": 40, "2": 10}, counts, "draws 0.0 and 0.1 of every ten are under 0.2")
 	mu.Lock()
 	assert.Len(t, executed, 50)
+	assert.Positive(t, svc.Stats("fn")[0].Environments, "version 1 stays warm while an alias routes to it")
 	assert.Equal(t, "live→2", executed[0], "the observer sees the alias and the version that ran")
 	mu.Unlock()
 

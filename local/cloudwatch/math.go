@@ -21,7 +21,7 @@ type node interface {
 type number float64
 
 func (n number) eval(func(string) (float64, bool)) (float64, bool) { return float64(n), true }
-func (n number) refs(acc []string) []string                       { return acc }
+func (n number) refs(acc []string) []string                        { return acc }
 
 type ref string
 

@@ -72,11 +72,11 @@ type series struct {
 }
 
 type bucket struct {
-	second           int64
-	count            float64
-	sum, min, max    float64
-	samples          []float64
-	seen             int // values offered to samples
+	second        int64
+	count         float64
+	sum, min, max float64
+	samples       []float64
+	seen          int // values offered to samples
 }
 
 // Option configures NewStore.

@@ -1,18 +1,23 @@
 package terraform
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/acme/request-dump/internal/envconfig"
 	"github.com/acme/request-dump/internal/repo"
+	"github.com/acme/request-dump/local/cloudwatch"
+	"github.com/acme/request-dump/local/stack"
 )
 
 // Every alarm notifies the env's one topic when it enters ALARM and when it
@@ -165,4 +170,130 @@ func copyTree(t *testing.T, from, to string) {
 		}
 		return os.WriteFile(filepath.Join(to, rel), data, 0o644)
 	}))
+}
+
+// The local stack evaluates the alarms Terraform creates: the same names,
+// metrics, statistics, thresholds and metric math, for every env's inputs.
+func TestLocalStackAlarmsAreTerraforms(t *testing.T) {
+	m := load(t, "terraform/service")
+	for _, env := range envNames(t) {
+		t.Run(env, func(t *testing.T) {
+			cfg, err := envconfig.Load(env)
+			require.NoError(t, err)
+			spec, err := stack.SpecFor(cfg)
+			require.NoError(t, err)
+			topic := "arn:aws:sns:" + cfg.Region + ":000000000000:" + cfg.Name + "-alarms"
+			num := func(v float64) cty.Value { return cty.NumberFloatVal(v) }
+			a := cfg.Alarms
+			scope := map[string]cty.Value{
+				"var": obj(map[string]cty.Value{
+					"name": cty.StringVal(cfg.Name),
+					"alarms": obj(map[string]cty.Value{
+						"errors": num(float64(a.Errors)), "throttles": num(float64(a.Throttles)), "api_5xx": num(float64(a.API5XX)),
+						"duration_percent": num(a.DurationPercent), "latency_p99_ms": num(float64(a.LatencyP99Ms)),
+						"missing_dumps_percent": num(a.MissingDumpsPercent),
+					}),
+					"function": obj(map[string]cty.Value{"timeout": num(float64(cfg.Function.Timeout))}),
+					"api":      obj(map[string]cty.Value{"stage_name": cty.StringVal(cfg.API.StageName)}),
+					"tags":     cty.MapValEmpty(cty.String),
+				}),
+				"aws_lambda_function":      obj(map[string]cty.Value{"this": obj(map[string]cty.Value{"function_name": cty.StringVal(cfg.Name)})}),
+				"aws_api_gateway_rest_api": obj(map[string]cty.Value{"this": obj(map[string]cty.Value{"name": cty.StringVal(cfg.Name)})}),
+				"aws_api_gateway_stage":    obj(map[string]cty.Value{"this": obj(map[string]cty.Value{"stage_name": cty.StringVal(cfg.API.StageName)})}),
+				"aws_sns_topic":            obj(map[string]cty.Value{"alarms": obj(map[string]cty.Value{"arn": cty.StringVal(topic)})}),
+			}
+			locals := map[string]cty.Value{}
+			for _, name := range []string{"alarm_period", "dump_metric", "dump_pattern", "dump_namespace"} {
+				locals[name] = eval(t, m.local(t, name), scope)
+			}
+			scope["local"] = obj(locals)
+
+			got := map[string]string{}
+			for _, al := range spec.Alarms {
+				data, err := json.Marshal(al)
+				require.NoError(t, err)
+				got[al.Name] = string(data)
+			}
+			want := map[string]string{}
+			for _, b := range m.blocks("resource", "aws_cloudwatch_metric_alarm") {
+				al := hclAlarm(t, b.Body, scope)
+				data, err := json.Marshal(al)
+				require.NoError(t, err)
+				want[al.Name] = string(data)
+			}
+			assert.Equal(t, want, got)
+
+			filter := m.block(t, "resource", "aws_cloudwatch_log_metric_filter", "dumps")
+			transform := one(t, filter, "metric_transformation")
+			require.Len(t, spec.MetricFilters, 1)
+			f := spec.MetricFilters[0]
+			assert.Equal(t, eval(t, attr(t, filter, "pattern"), scope).AsString(), f.Pattern)
+			assert.Equal(t, eval(t, attr(t, transform, "namespace"), scope).AsString(), f.Namespace)
+			assert.Equal(t, eval(t, attr(t, transform, "name"), scope).AsString(), f.MetricName)
+			assert.Equal(t, cfg.LogGroupName(), f.Group)
+		})
+	}
+
+	limits := eval(t, m.local(t, "candidate_throttling"), nil).AsValueMap()
+	rate, _ := limits["rate_limit"].AsBigFloat().Float64()
+	burst, _ := limits["burst_limit"].AsBigFloat().Int64()
+	assert.Equal(t, float64(stack.CandidateThrottleRate), rate)
+	assert.EqualValues(t, stack.CandidateThrottleBurst, burst)
+}
+
+// hclAlarm evaluates an aws_cloudwatch_metric_alarm block into the local
+// CloudWatch's definition.
+func hclAlarm(t *testing.T, b *hclsyntax.Body, scope map[string]cty.Value) cloudwatch.MetricAlarm {
+	t.Helper()
+	str := func(body *hclsyntax.Body, name string) string {
+		if a, ok := body.Attributes[name]; ok {
+			return eval(t, a.Expr, scope).AsString()
+		}
+		return ""
+	}
+	number := func(body *hclsyntax.Body, name string) float64 {
+		if a, ok := body.Attributes[name]; ok {
+			f, _ := eval(t, a.Expr, scope).AsBigFloat().Float64()
+			return f
+		}
+		return 0
+	}
+	dims := func(body *hclsyntax.Body) cloudwatch.Dimensions {
+		a, ok := body.Attributes["dimensions"]
+		if !ok {
+			return nil
+		}
+		d := cloudwatch.Dimensions{}
+		for k, v := range eval(t, a.Expr, scope).AsValueMap() {
+			d[k] = v.AsString()
+		}
+		return d
+	}
+	al := cloudwatch.MetricAlarm{
+		Name:               str(b, "alarm_name"),
+		Description:        str(b, "alarm_description"),
+		Namespace:          str(b, "namespace"),
+		MetricName:         str(b, "metric_name"),
+		Dimensions:         dims(b),
+		Statistic:          str(b, "statistic") + str(b, "extended_statistic"),
+		Period:             time.Duration(number(b, "period")) * time.Second,
+		EvaluationPeriods:  int(number(b, "evaluation_periods")),
+		Threshold:          number(b, "threshold"),
+		ComparisonOperator: str(b, "comparison_operator"),
+		TreatMissingData:   str(b, "treat_missing_data"),
+		AlarmActions:       strs(t, eval(t, attr(t, b, "alarm_actions"), scope)),
+		OKActions:          strs(t, eval(t, attr(t, b, "ok_actions"), scope)),
+	}
+	for _, q := range nested(b, "metric_query") {
+		mq := cloudwatch.MetricQuery{ID: str(q, "id"), Expression: str(q, "expression"), Label: str(q, "label")}
+		if a, ok := q.Attributes["return_data"]; ok {
+			mq.ReturnData = eval(t, a.Expr, scope).True()
+		}
+		for _, metric := range nested(q, "metric") {
+			mq.Namespace, mq.MetricName, mq.Dimensions = str(metric, "namespace"), str(metric, "metric_name"), dims(metric)
+			mq.Stat, mq.Period = str(metric, "stat"), time.Duration(number(metric, "period"))*time.Second
+		}
+		al.Metrics = append(al.Metrics, mq)
+	}
+	return al
 }

@@ -20,6 +20,12 @@ func (c *Config) CandidateDescription() (string, error) {
 	return c.moduleLocal("candidate_description")
 }
 
+// LiveDescription returns the description the service module gives the
+// live alias when it creates it (local.live_description in aliases.tf).
+func (c *Config) LiveDescription() (string, error) {
+	return c.moduleLocal("live_description")
+}
+
 // moduleLocal evaluates a string local of the service module, which may
 // refer to var.name only.
 func (c *Config) moduleLocal(name string) (string, error) {

@@ -2,6 +2,7 @@ package cloudwatch
 
 import (
 	"fmt"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -103,8 +104,9 @@ func percentile(stat string) (float64, bool) {
 	return p, err == nil && p >= 0 && p <= 100
 }
 
-// PutAlarms creates or replaces alarms by name, each starting in
-// INSUFFICIENT_DATA, as PutMetricAlarm does. It checks them as CloudWatch
+// PutAlarms creates or replaces alarms by name, each new or changed one
+// starting in INSUFFICIENT_DATA, as PutMetricAlarm does; an alarm given
+// again unchanged keeps its state. It checks them as CloudWatch
 // does and refuses the whole batch on the first bad one.
 func (s *Store) PutAlarms(alarms ...MetricAlarm) error {
 	states := make([]*alarmState, 0, len(alarms))
@@ -118,6 +120,9 @@ func (s *Store) PutAlarms(alarms ...MetricAlarm) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, st := range states {
+		if old, ok := s.alarms[st.def.Name]; ok && reflect.DeepEqual(old.def, st.def) {
+			continue // unchanged: Terraform does not call PutMetricAlarm
+		}
 		st.updated = s.now()
 		s.alarms[st.def.Name] = st
 		s.retention = max(s.retention, time.Duration(st.def.EvaluationPeriods+1)*st.def.Period)
@@ -133,6 +138,20 @@ func (s *Store) DeleteAlarms(names ...string) {
 	for _, n := range names {
 		delete(s.alarms, n)
 	}
+}
+
+// AlarmNames returns the names of the alarms that start with prefix.
+func (s *Store) AlarmNames(prefix string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for name := range s.alarms {
+		if strings.HasPrefix(name, prefix) {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func newAlarmState(a MetricAlarm) (*alarmState, error) {

@@ -2,6 +2,7 @@ package cloudwatch
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/acme/request-dump/local/logs"
 	"github.com/acme/request-dump/local/logs/filter"
@@ -25,10 +26,12 @@ type MetricFilter struct {
 
 // FilterSink is a LogSink that passes every event on to its sink and
 // counts the events its metric filters match into a Store, as CloudWatch
-// Logs publishes a metric filter's metric.
+// Logs publishes a metric filter's metric. It is safe for concurrent use.
 type FilterSink struct {
-	sink    LogSink
-	store   *Store
+	sink  LogSink
+	store *Store
+
+	mu      sync.RWMutex
 	filters map[string][]compiledFilter // by group
 }
 
@@ -37,18 +40,37 @@ type compiledFilter struct {
 	pattern *filter.Pattern
 }
 
-// NewFilterSink wraps sink with filters, which must parse as CloudWatch
-// Logs filter patterns.
+// NewFilterSink wraps sink with filters (see SetFilters).
 func NewFilterSink(sink LogSink, store *Store, filters ...MetricFilter) (*FilterSink, error) {
 	fs := &FilterSink{sink: sink, store: store, filters: map[string][]compiledFilter{}}
-	for _, f := range filters {
-		p, err := filter.Parse(f.Pattern)
-		if err != nil {
-			return nil, fmt.Errorf("cloudwatch: metric filter %s/%s on %s: %w", f.Namespace, f.MetricName, f.Group, err)
-		}
-		fs.filters[f.Group] = append(fs.filters[f.Group], compiledFilter{f, p})
+	if err := fs.SetFilters(filters...); err != nil {
+		return nil, err
 	}
 	return fs, nil
+}
+
+// SetFilters replaces the metric filters of the groups filters name,
+// which must parse as CloudWatch Logs filter patterns; a group given with
+// an empty pattern loses its filters.
+func (fs *FilterSink) SetFilters(filters ...MetricFilter) error {
+	byGroup := map[string][]compiledFilter{}
+	for _, f := range filters {
+		if f.Pattern == "" {
+			byGroup[f.Group] = nil
+			continue
+		}
+		p, err := filter.Parse(f.Pattern)
+		if err != nil {
+			return fmt.Errorf("cloudwatch: metric filter %s/%s on %s: %w", f.Namespace, f.MetricName, f.Group, err)
+		}
+		byGroup[f.Group] = append(byGroup[f.Group], compiledFilter{f, p})
+	}
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	for group, fl := range byGroup {
+		fs.filters[group] = fl
+	}
+	return nil
 }
 
 // Append stores events in the sink, then counts the matches of the
@@ -57,7 +79,10 @@ func (fs *FilterSink) Append(group, stream string, events ...logs.Event) error {
 	if err := fs.sink.Append(group, stream, events...); err != nil {
 		return err
 	}
-	for _, f := range fs.filters[group] {
+	fs.mu.RLock()
+	filters := fs.filters[group]
+	fs.mu.RUnlock()
+	for _, f := range filters {
 		for _, e := range events {
 			if f.pattern.Match(e.Message) {
 				fs.store.Put(f.Namespace, f.MetricName, nil, f.Value, e.Timestamp)

@@ -22,7 +22,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/stretchr/testify/require"
@@ -143,6 +145,26 @@ func S3(endpoint string) *s3.Client {
 // Logs returns a CloudWatch Logs client for the stack at endpoint.
 func Logs(endpoint string) *cloudwatchlogs.Client {
 	return cloudwatchlogs.New(cloudwatchlogs.Options{
+		Region:       stack.DefaultRegion,
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		Retryer:      Retryer(),
+	})
+}
+
+// Lambda returns a Lambda client for the stack at endpoint.
+func Lambda(endpoint string) *lambda.Client {
+	return lambda.New(lambda.Options{
+		Region:       stack.DefaultRegion,
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		Retryer:      Retryer(),
+	})
+}
+
+// CloudWatch returns a CloudWatch client for the stack at endpoint.
+func CloudWatch(endpoint string) *cloudwatch.Client {
+	return cloudwatch.New(cloudwatch.Options{
 		Region:       stack.DefaultRegion,
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),

@@ -179,11 +179,20 @@ func (s *Service) Update(spec lambda.Spec) error {
 		return fmt.Errorf("versions: the service is closed")
 	}
 	f := s.functions[spec.FunctionName]
+	if f != nil && f.latest.fingerprint == v.fingerprint {
+		return nil
+	}
+	// Lambda checks the package and settings when the code is uploaded;
+	// starting $LATEST's pool does the same checks (no environment starts
+	// before the first invocation).
+	pool, err := lambda.New(spec, s.sink, s.lambdaOpts...)
+	if err != nil {
+		return err
+	}
+	v.pool = pool
 	if f == nil {
 		f = &function{name: spec.FunctionName, versions: map[string]*version{}, next: 1, aliases: map[string]*alias{}}
 		s.functions[spec.FunctionName] = f
-	} else if f.latest.fingerprint == v.fingerprint {
-		return nil
 	} else {
 		s.retire(f.latest)
 	}
@@ -572,6 +581,7 @@ type VersionStats struct {
 	Invocations  int64    `json:"invocations"`
 	Errors       int64    `json:"errors"`
 	Environments int      `json:"execution_environments"`
+	ColdStarts   int64    `json:"cold_starts"`
 }
 
 // Stats returns each published version's counts, in order.
@@ -586,7 +596,8 @@ func (s *Service) Stats(fn string) []VersionStats {
 	for _, v := range f.published() {
 		st := VersionStats{Version: v.number, CodeSHA256: v.codeSHA256, Invocations: v.invoked, Errors: v.errors}
 		if v.pool != nil {
-			st.Environments = v.pool.Stats().Environments
+			ps := v.pool.Stats()
+			st.Environments, st.ColdStarts = ps.Environments, ps.ColdStarts
 		}
 		for _, name := range slices.Sorted(maps.Keys(f.aliases)) {
 			a := f.aliases[name]
@@ -597,6 +608,23 @@ func (s *Service) Stats(fn string) []VersionStats {
 		out = append(out, st)
 	}
 	return out
+}
+
+// Environments lists the running execution environments of the version
+// qualifier names (an alias: its main version), for diagnostics and fault
+// tests; nil when there are none.
+func (s *Service) Environments(fn, qualifier string) []lambda.Environment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.functions[fn]
+	if f == nil {
+		return nil
+	}
+	v, err := s.resolve(f, qualifier, false)
+	if err != nil || v.pool == nil {
+		return nil
+	}
+	return v.pool.Environments()
 }
 
 // LogGroup is the log group of function fn.

@@ -101,6 +101,30 @@ func Start(t testing.TB, opts ...Option) *Env {
 	return &Env{Stack: st, URL: url, Config: cfg, Deployment: d, Outputs: d.Outputs(url), Zip: code}
 }
 
+// Apply deploys code (the env's own zip when nil) onto the env as
+// `terraform apply` does (stack.Spec.KeepLive): it publishes a version for
+// the candidate alias and leaves the live alias where it is. edit, when not
+// nil, changes the spec first (a bad setting, say).
+func (e *Env) Apply(t testing.TB, code []byte, edit func(*stack.Spec)) *stack.Deployment {
+	t.Helper()
+	if code == nil {
+		code = e.Zip
+	}
+	cfg := *e.Config
+	cfg.Artifact = Upload(t, e.URL, cfg.Artifact.Bucket, cfg.Env, code)
+	spec, err := stack.SpecFor(&cfg)
+	require.NoError(t, err)
+	spec.KeepLive = true
+	if edit != nil {
+		edit(&spec)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := e.Stack.Deploy(ctx, spec)
+	require.NoError(t, err)
+	return d
+}
+
 // NewStack starts an empty stack for t on httptest's 127.0.0.1:0, keeping
 // its data in dataDir ("" in memory) and with buckets created, and stops it
 // when t ends. It returns the stack and its edge endpoint.
@@ -253,6 +277,12 @@ func BuildZip(pkg, ldflags string) ([]byte, error) {
 		err = zw.Close()
 	}
 	return buf.Bytes(), err
+}
+
+// BrokenZip builds brokenfn, the function with fault (error-on:<type> or
+// no-dump-on:<type>), for this machine.
+func BrokenZip(fault string) ([]byte, error) {
+	return BuildZip("./local/stacktest/brokenfn", "-X main.fault="+fault)
 }
 
 var build struct {

@@ -142,11 +142,11 @@ func (d *Deployment) Outputs(baseURL string) Outputs {
 	return Outputs{
 		"api_url":           stringOutput(d.APIURL(baseURL)),
 		"candidate_api_url": stringOutput(d.CandidateAPIURL(baseURL)),
-		"function_name":   stringOutput(d.Spec.Name),
-		"log_group_name":  stringOutput(d.LogGroupName()),
-		"artifact_bucket": stringOutput(d.Spec.Artifact.Bucket),
-		"region":          stringOutput(d.Spec.Region),
-		"endpoint_url":    stringOutput(baseURL),
+		"function_name":     stringOutput(d.Spec.Name),
+		"log_group_name":    stringOutput(d.LogGroupName()),
+		"artifact_bucket":   stringOutput(d.Spec.Artifact.Bucket),
+		"region":            stringOutput(d.Spec.Region),
+		"endpoint_url":      stringOutput(baseURL),
 	}
 }
 

@@ -108,6 +108,16 @@ type run struct {
 	alarms  []string
 }
 
+// defaults fills in what a caller may leave out: no log, no status.
+func (c *Config) defaults() {
+	if c.Out == nil {
+		c.Out = io.Discard
+	}
+	if c.Status == nil {
+		c.Status = func(context.Context, string, string) {}
+	}
+}
+
 func (c *Config) logf(format string, args ...any) {
 	fmt.Fprintf(c.Out, "rollout %s: %s\n", c.Env.Env, fmt.Sprintf(format, args...))
 }
@@ -117,12 +127,7 @@ func (c *Config) logf(format string, args ...any) {
 // returned only when the AWS APIs could not be used at all; every gate
 // failure is a verdict.
 func Run(ctx context.Context, c *Config) (Verdict, error) {
-	if c.Out == nil {
-		c.Out = io.Discard
-	}
-	if c.Status == nil {
-		c.Status = func(context.Context, string, string) {}
-	}
+	c.defaults()
 	r := &run{Config: c, start: time.Now()}
 	live, err := r.getAlias(ctx, envconfig.LiveAlias)
 	if err != nil {
@@ -593,12 +598,7 @@ func weightsSuffix(w map[string]float64) string {
 // plan shows the change to undo), and the running process, at its next
 // heartbeat, finds the live alias changed and stops.
 func Abort(ctx context.Context, c *Config) (Verdict, error) {
-	if c.Out == nil {
-		c.Out = io.Discard
-	}
-	if c.Status == nil {
-		c.Status = func(context.Context, string, string) {}
-	}
+	c.defaults()
 	r := &run{Config: c, start: time.Now()}
 	live, err := r.getAlias(ctx, envconfig.LiveAlias)
 	if err != nil {

@@ -241,6 +241,13 @@ func (s *Service) publish(name, description, codeSHA256, revision string) (Funct
 	v.revision = requestid.New()
 	v.modified = time.Now()
 	v.pool, v.inflight, v.retired, v.invoked, v.errors = nil, 0, false, 0, 0
+	// Unpacked now, so that the version's first invocation pays for its
+	// execution environment's start only, as $LATEST's did before.
+	pool, err := lambda.New(v.spec, s.sink, s.lambdaOpts...)
+	if err != nil {
+		return FunctionConfiguration{}, &Error{Status: 500, Type: "ServiceException", Message: fmt.Sprintf("version %s of %s could not be prepared: %v", v.number, name, err)}
+	}
+	v.pool = pool
 	f.next++
 	f.versions[v.number] = &v
 	s.log.Info("version published", "function", name, "version", v.number, "code_sha256", v.codeSHA256)

@@ -35,3 +35,6 @@ scripts/check-pointer.sh dev
 
 step "make demo: the whole service end to end on the local stack"
 scripts/demo.sh dev
+
+step "make demo-rollout: a canary promoted and a broken build rolled back, on a local stack of its own"
+scripts/demo-rollout.sh

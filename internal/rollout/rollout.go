@@ -229,6 +229,9 @@ func (r *run) gate(ctx context.Context) (Verdict, error) {
 	if ok, summary := r.smoke(ctx, candidate, "the candidate stage, which serves version "+r.st.New+" alone"); !ok {
 		return r.rollBack(ctx, "version "+r.st.New+" failed the smoke test on the candidate stage before it took any traffic: "+summary)
 	}
+	if ctx.Err() != nil {
+		return r.rollBack(context.WithoutCancel(ctx), "the rollout was interrupted ("+ctx.Err().Error()+")")
+	}
 
 	interval := time.Duration(c.Env.Rollout.IntervalSeconds) * time.Second
 	if c.Interval > 0 {

@@ -22,6 +22,11 @@
 // with weights), ValidationException (400) for a value outside the API's
 // documented constraints (alias name pattern, description length, weights
 // outside 0.0-1.0), worded in AWS's "1 validation error detected" form.
+// The messages AWS is seen to send are reproduced (Function not found: <ARN>,
+// Alias not found: <ARN>, Alias already exists: <ARN>, the RevisionId and
+// CodeSHA256 preconditions, $LATEST with weights); where AWS's wording is
+// not documented (two additional versions, the alias's own version as the
+// additional one), the exception is AWS's and the message is ours.
 //
 // Not kept: function URLs, layers, provisioned concurrency, event source
 // mappings, asynchronous invocation, X-Amz-Log-Type: Tail, and the state

@@ -80,7 +80,7 @@ func (s state) describe(now time.Time) string {
 // abandoned reports why a rollout in progress can be taken over: its
 // process is gone from this host, or its heartbeat is older than stale.
 func (s state) abandoned(now time.Time, stale time.Duration) (string, bool) {
-	if host, _ := os.Hostname(); host == s.Host && !alive(s.PID) {
+	if host, _ := os.Hostname(); ownerField(host) == s.Host && !alive(s.PID) {
 		return fmt.Sprintf("its process %d on this host is gone", s.PID), true
 	}
 	if age := now.Sub(s.Beat); age > stale {

@@ -175,11 +175,13 @@ func TestFilterSinkCountsMatchingEvents(t *testing.T) {
 		logs.Event{Timestamp: c.now(), Message: `{"level":"INFO","msg":"request dump","fields":{}}`},
 		logs.Event{Timestamp: c.now(), Message: `{"type":"platform.start","record":{"version":"1"}}`},
 		logs.Event{Timestamp: c.now(), Message: `{"level":"INFO","msg":"request dump","fields":{}}`},
+		logs.Event{Timestamp: c.now(), Message: `{"level":"INFO","msg":"request\u0020dump","fields":{}}`},
+		logs.Event{Timestamp: c.now(), Message: `request dump`},
 	))
 	require.NoError(t, sink.Append("/aws/lambda/other", "s", logs.Event{Timestamp: c.now(), Message: `{"msg":"request dump"}`}))
 	v, ok := store.Statistic("RequestDump/request-dump-dev", "Dumps", nil, "Sum", c.now(), time.Minute)
 	require.True(t, ok)
-	assert.Equal(t, 2.0, v, "two dump lines in the function's group; another group's are not counted")
+	assert.Equal(t, 3.0, v, "three dump lines in the function's group (one JSON-escaped, which the text pre-check must not skip); not the plain text line, not another group's")
 
 	_, err = cloudwatch.NewFilterSink(inner, store, cloudwatch.MetricFilter{Group: "g", Pattern: `{ $.msg = }`, Namespace: "n", MetricName: "m"})
 	assert.ErrorContains(t, err, "metric filter n/m on g")

@@ -2,6 +2,7 @@ package cloudwatch
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/acme/request-dump/local/logs"
@@ -38,6 +39,10 @@ type FilterSink struct {
 type compiledFilter struct {
 	MetricFilter
 	pattern *filter.Pattern
+	// term is text every match must hold (a JSON pattern's `= "text"`), ""
+	// when none: most events lack it and skip the parse. An event with a
+	// backslash may hold it JSON-escaped, so it is matched in full.
+	term string
 }
 
 // NewFilterSink wraps sink with filters (see SetFilters).
@@ -63,7 +68,11 @@ func (fs *FilterSink) SetFilters(filters ...MetricFilter) error {
 		if err != nil {
 			return fmt.Errorf("cloudwatch: metric filter %s/%s on %s: %w", f.Namespace, f.MetricName, f.Group, err)
 		}
-		byGroup[f.Group] = append(byGroup[f.Group], compiledFilter{f, p})
+		cf := compiledFilter{MetricFilter: f, pattern: p}
+		if _, text, ok := p.IndexTerm(); ok {
+			cf.term = text
+		}
+		byGroup[f.Group] = append(byGroup[f.Group], cf)
 	}
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
@@ -84,6 +93,9 @@ func (fs *FilterSink) Append(group, stream string, events ...logs.Event) error {
 	fs.mu.RUnlock()
 	for _, f := range filters {
 		for _, e := range events {
+			if f.term != "" && !strings.Contains(e.Message, f.term) && !strings.Contains(e.Message, `\`) {
+				continue
+			}
 			if f.pattern.Match(e.Message) {
 				fs.store.Put(f.Namespace, f.MetricName, nil, f.Value, e.Timestamp)
 			}

@@ -25,7 +25,6 @@ package cloudwatch
 import (
 	"math/rand/v2"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 )
@@ -33,20 +32,21 @@ import (
 // Dimensions name a metric's series, e.g. {FunctionName: request-dump-dev}.
 type Dimensions map[string]string
 
-func (d Dimensions) key() string {
-	names := make([]string, 0, len(d))
+// appendKey appends the dimensions, sorted by name, to b.
+func (d Dimensions) appendKey(b []byte) []byte {
+	var small [8]string
+	names := small[:0]
 	for k := range d {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	var b strings.Builder
 	for _, k := range names {
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(d[k])
-		b.WriteByte(';')
+		b = append(b, k...)
+		b = append(b, '=')
+		b = append(b, d[k]...)
+		b = append(b, ';')
 	}
-	return b.String()
+	return b
 }
 
 // maxSamples bounds the samples a second keeps for percentiles.
@@ -95,20 +95,51 @@ func NewStore(opts ...Option) *Store {
 }
 
 func seriesKey(namespace, name string, dims Dimensions) string {
-	return namespace + "\x00" + name + "\x00" + dims.key()
+	return string(appendSeriesKey(nil, namespace, name, dims))
+}
+
+func appendSeriesKey(b []byte, namespace, name string, dims Dimensions) []byte {
+	b = append(b, namespace...)
+	b = append(b, 0)
+	b = append(b, name...)
+	b = append(b, 0)
+	return dims.appendKey(b)
+}
+
+// Datum is one metric's value, for PutAll.
+type Datum struct {
+	Name  string
+	Value float64
 }
 
 // Put records one data point of metric name in namespace with dims at at.
 func (s *Store) Put(namespace, name string, dims Dimensions, value float64, at time.Time) {
-	key := seriesKey(namespace, name, dims)
+	s.PutAll(namespace, dims, at, Datum{name, value})
+}
+
+// PutAll records a data point of each metric in namespace with dims at at,
+// as one PutMetricData call does: the stack records a request's metrics
+// with it, under one lock.
+func (s *Store) PutAll(namespace string, dims Dimensions, at time.Time, data ...Datum) {
+	var buf [256]byte
 	sec := at.Unix()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ser := s.series[key]
-	if ser == nil {
-		ser = &series{}
-		s.series[key] = ser
+	before := s.now().Add(-s.retention).Unix()
+	for _, d := range data {
+		key := appendSeriesKey(buf[:0], namespace, d.Name, dims)
+		ser := s.series[string(key)] // no allocation for the lookup
+		if ser == nil {
+			ser = &series{}
+			s.series[string(key)] = ser
+		}
+		ser.add(sec, d.Value)
+		ser.trim(before)
 	}
+}
+
+// add adds value to the bucket of second sec.
+func (ser *series) add(sec int64, value float64) {
 	b := ser.bucketFor(sec)
 	if b.count == 0 || value < b.min {
 		b.min = value
@@ -124,7 +155,6 @@ func (s *Store) Put(namespace, name string, dims Dimensions, value float64, at t
 	} else if i := rand.IntN(b.seen); i < maxSamples {
 		b.samples[i] = value
 	}
-	ser.trim(s.now().Add(-s.retention).Unix())
 }
 
 // bucketFor returns the bucket of second sec, adding it in order.

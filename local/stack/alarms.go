@@ -94,11 +94,9 @@ func observeLambda(store *cloudwatch.Store) func(versions.Invocation) {
 			failed = 1
 		}
 		byVersion := cloudwatch.Dimensions{"FunctionName": inv.Function, "Resource": inv.Function + ":" + inv.Qualifier, "ExecutedVersion": inv.ExecutedVersion}
-		for _, dims := range []cloudwatch.Dimensions{fn, byVersion} {
-			store.Put(lambdaNS, "Invocations", dims, 1, inv.At)
-			store.Put(lambdaNS, "Errors", dims, failed, inv.At)
-		}
-		store.Put(lambdaNS, "Duration", fn, float64(inv.Duration)/float64(time.Millisecond), inv.At)
+		store.PutAll(lambdaNS, fn, inv.At, cloudwatch.Datum{Name: "Invocations", Value: 1}, cloudwatch.Datum{Name: "Errors", Value: failed},
+			cloudwatch.Datum{Name: "Duration", Value: float64(inv.Duration) / float64(time.Millisecond)})
+		store.PutAll(lambdaNS, byVersion, inv.At, cloudwatch.Datum{Name: "Invocations", Value: 1}, cloudwatch.Datum{Name: "Errors", Value: failed})
 	}
 }
 
@@ -117,10 +115,8 @@ func stageMetrics(store *cloudwatch.Store, api, stage string, next http.Handler)
 		case rec.status >= 400:
 			client = 1
 		}
-		store.Put(apiGatewayNS, "Count", dims, 1, start)
-		store.Put(apiGatewayNS, "4XXError", dims, client, start)
-		store.Put(apiGatewayNS, "5XXError", dims, server, start)
-		store.Put(apiGatewayNS, "Latency", dims, float64(time.Since(start))/float64(time.Millisecond), start)
+		store.PutAll(apiGatewayNS, dims, start, cloudwatch.Datum{Name: "Count", Value: 1}, cloudwatch.Datum{Name: "4XXError", Value: client},
+			cloudwatch.Datum{Name: "5XXError", Value: server}, cloudwatch.Datum{Name: "Latency", Value: float64(time.Since(start)) / float64(time.Millisecond)})
 	})
 }
 

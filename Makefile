@@ -8,7 +8,7 @@ ARCH ?=
 export LOCAL_ARCH := $(ARCH)
 
 .DEFAULT_GOAL := help
-.PHONY: help tools build test bench bench-local fuzz demo local-up local-down logs smoke smoke-local test-awscli check-workflows check-terraform
+.PHONY: help tools build test bench bench-local fuzz demo demo-rollout rollout rollout-local local-up local-down logs smoke smoke-local test-awscli check-workflows check-terraform
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -42,6 +42,15 @@ fuzz: ## Fuzz the body selector for a while (FUZZTIME, default 60s).
 
 demo: ## Run the whole service end to end on the local stack.
 	scripts/demo.sh $(ENV)
+
+demo-rollout: ## A canary rollout on the local stack: a healthy change promoted, a broken build rolled back.
+	scripts/demo-rollout.sh
+
+rollout: ## Roll out to ENV on AWS what its last apply published (what Atlantis runs after apply).
+	scripts/rollout.sh $(ENV)
+
+rollout-local: ## Roll out to ENV on the local stack (after local-aws deploy --keep-live).
+	scripts/rollout.sh $(ENV) --local
 
 local-up: ## Start the local AWS stack in the background and deploy ENV.
 	scripts/local-up.sh $(ENV)

@@ -70,24 +70,8 @@ if [ "$target" = local ]; then
   echo "smoke.sh: smoke-testing $env on the local stack ($SMOKE_OUTPUTS)"
 else
   unset SMOKE_OUTPUTS
-  if [ -z "${TERRAFORM_PATH:-}" ]; then
-    # Atlantis runs a project's Terraform as terraform<version> (on the run
-    # step's PATH, or in its data dir's bin/); elsewhere the pinned one.
-    version=${ATLANTIS_TERRAFORM_VERSION:-}
-    if [ -n "$version" ] && command -v "terraform$version" >/dev/null; then
-      TERRAFORM_PATH=$(command -v "terraform$version")
-    elif [ -n "$version" ] && [ -x "${ATLANTIS_DATA_DIR:-}/bin/terraform$version" ]; then
-      TERRAFORM_PATH=$ATLANTIS_DATA_DIR/bin/terraform$version
-    elif [ -x .tools/bin/terraform ]; then
-      TERRAFORM_PATH=$PWD/.tools/bin/terraform
-    elif command -v terraform >/dev/null; then
-      TERRAFORM_PATH=$(command -v terraform)
-    else
-      echo "smoke.sh: no terraform binary: set TERRAFORM_PATH or run scripts/tools.sh terraform" >&2
-      exit 2
-    fi
-  fi
-  export TERRAFORM_PATH
+  source scripts/lib/terraform-path.sh
+  terraform_path smoke.sh || exit 2
   echo "smoke.sh: smoke-testing $env on AWS (outputs of envs/$env via $TERRAFORM_PATH)"
 fi
 

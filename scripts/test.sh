@@ -45,3 +45,6 @@ scripts/smoke.sh dev --local
 scripts/local-down.sh
 trap - EXIT
 echo "test.sh: the arm64 smoke took $((SECONDS - began)) s"
+
+step "make demo-rollout: a canary promoted and a broken build rolled back, on a local stack of its own"
+scripts/demo-rollout.sh

@@ -100,7 +100,11 @@ func (r *run) verifyDump(t *checkT, message string) string {
 	assert.Emptyf(t, line.Truncated, "the dump cut fields %v to the env's size bounds; the smoke event is small, so max_value_bytes or max_event_bytes is too tight", line.Truncated)
 	assert.Emptyf(t, line.BodyError, "the dump reports body_error %q for a valid JSON body", line.BodyError)
 
-	exps, err := expectations(r.env.Dump, r.probe, callFacts{apiRequestID: r.valid.apiRequestID, stage: r.env.API.StageName})
+	stage := r.env.API.StageName
+	if r.target.StageName != "" {
+		stage = r.target.StageName
+	}
+	exps, err := expectations(r.env.Dump, r.probe, callFacts{apiRequestID: r.valid.apiRequestID, stage: stage})
 	require.NoError(t, err)
 	names := sortedKeys(r.env.Dump.Fields)
 	for _, name := range sortedKeys(line.Fields) {

@@ -421,3 +421,30 @@ func TestRunReportsOffLoopbackTarget(t *testing.T) {
 	assert.Contains(t, out.String(), "smoke: FAIL: no check ran: smoke: "+why)
 	assert.NotContains(t, out.String(), "0/0 checks passed")
 }
+
+// The rollout smoke-tests the version under rollout on the candidate
+// stage: the target's StageName is what the dump's requestContext.stage
+// must say there, and the same URL with the env's own stage fails.
+func TestSuiteTestsTheCandidateStage(t *testing.T) {
+	withStage := func(cfg *envconfig.Config) { cfg.Dump.Fields["stage"] = "requestContext.stage" }
+	target, deployed := deploy(t, "dev", withStage)
+	candidate, err := target.Candidate()
+	require.NoError(t, err)
+	assert.Equal(t, "candidate", candidate.StageName)
+	assert.Contains(t, candidate.APIURL, "/candidate/_user_request_")
+	assert.Contains(t, candidate.String(), "stage candidate")
+
+	report, _, rec := runSuite(t, candidate, deployed.Config, DefaultLocalTimeout)
+	assert.Empty(t, rec.errors)
+	assert.True(t, report.Passed())
+
+	wrong := candidate
+	wrong.StageName = ""
+	report, _, _ = runSuite(t, wrong, deployed.Config, DefaultLocalTimeout)
+	assert.False(t, report.Passed(), "the candidate stage's dump says stage candidate, not dev")
+	assert.Contains(t, strings.Join(report.Check(CheckDump).Failures, "\n"), "stage")
+
+	target.CandidateAPIURL = ""
+	_, err = target.Candidate()
+	assert.ErrorContains(t, err, "the outputs have no candidate_api_url")
+}

@@ -15,6 +15,8 @@ import (
 	"github.com/gruntwork-io/terratest/modules/logger"
 	"github.com/gruntwork-io/terratest/modules/terraform"
 	terratesting "github.com/gruntwork-io/terratest/modules/testing"
+
+	"github.com/acme/request-dump/internal/envconfig"
 )
 
 // Default visibility deadlines: how long a dump may take to become visible
@@ -43,6 +45,24 @@ type Target struct {
 	// EndpointURL is the local stack's edge endpoint, the BaseEndpoint of
 	// every AWS client; empty for a deployment on AWS.
 	EndpointURL string
+	// CandidateAPIURL is the candidate stage's base URL, which serves the
+	// version under rollout; empty in outputs from before the stage.
+	CandidateAPIURL string
+	// StageName is the stage APIURL serves when it is not the env's own
+	// (api.stage_name): what the dump's requestContext.stage must say.
+	StageName string
+}
+
+// Candidate returns the target of the candidate stage, which serves only
+// the version under rollout: the same function and log group, another
+// stage.
+func (t Target) Candidate() (Target, error) {
+	if t.CandidateAPIURL == "" {
+		return Target{}, errors.New("smoke: the outputs have no candidate_api_url: apply the env's root with the service module's candidate stage first")
+	}
+	c := t
+	c.APIURL, c.StageName = t.CandidateAPIURL, envconfig.CandidateStage
+	return c, nil
 }
 
 // Local reports whether the target is on the local stack.
@@ -50,10 +70,14 @@ func (t Target) Local() bool { return t.EndpointURL != "" }
 
 // String names the target in reports.
 func (t Target) String() string {
-	if t.Local() {
-		return fmt.Sprintf("%s in %s on the local stack at %s", t.FunctionName, t.Region, t.EndpointURL)
+	stage := ""
+	if t.StageName != "" {
+		stage = ", stage " + t.StageName
 	}
-	return fmt.Sprintf("%s in %s on AWS", t.FunctionName, t.Region)
+	if t.Local() {
+		return fmt.Sprintf("%s in %s on the local stack at %s%s", t.FunctionName, t.Region, t.EndpointURL, stage)
+	}
+	return fmt.Sprintf("%s in %s on AWS%s", t.FunctionName, t.Region, stage)
 }
 
 // DefaultTimeout is the visibility deadline that suits the target.
@@ -85,7 +109,10 @@ func (t Target) CheckLoopback() error {
 	if !t.Local() {
 		return errors.New("smoke: the outputs have no endpoint_url, so they are not the local stack's: run make local-up (scripts/local-up.sh <env>), which writes .local/outputs.json")
 	}
-	for _, u := range []struct{ name, url string }{{"endpoint_url", t.EndpointURL}, {"api_url", t.APIURL}} {
+	for _, u := range []struct{ name, url string }{{"endpoint_url", t.EndpointURL}, {"api_url", t.APIURL}, {"candidate_api_url", t.CandidateAPIURL}} {
+		if u.url == "" && u.name == "candidate_api_url" {
+			continue
+		}
 		parsed, err := url.Parse(u.url)
 		if err != nil {
 			return fmt.Errorf("smoke: %s %q: %w", u.name, u.url, err)
@@ -127,6 +154,7 @@ func ParseOutputs(data []byte) (Target, error) {
 		{"log_group_name", &t.LogGroupName, true},
 		{"region", &t.Region, true},
 		{"endpoint_url", &t.EndpointURL, false},
+		{"candidate_api_url", &t.CandidateAPIURL, false},
 	}
 	var missing []string
 	for _, f := range fields {
@@ -151,7 +179,7 @@ func ParseOutputs(data []byte) (Target, error) {
 		sort.Strings(have)
 		return Target{}, fmt.Errorf("smoke: outputs lack %s (have: %s); is this an env root's `terraform output -json`?", strings.Join(missing, ", "), strings.Join(have, ", "))
 	}
-	for _, u := range []struct{ name, url string }{{"api_url", t.APIURL}, {"endpoint_url", t.EndpointURL}} {
+	for _, u := range []struct{ name, url string }{{"api_url", t.APIURL}, {"endpoint_url", t.EndpointURL}, {"candidate_api_url", t.CandidateAPIURL}} {
 		if u.url == "" {
 			continue
 		}
@@ -161,6 +189,7 @@ func ParseOutputs(data []byte) (Target, error) {
 		}
 	}
 	t.APIURL = strings.TrimSuffix(t.APIURL, "/")
+	t.CandidateAPIURL = strings.TrimSuffix(t.CandidateAPIURL, "/")
 	return t, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/acme/request-dump/internal/apispec"
+	"github.com/acme/request-dump/internal/envconfig"
 	"github.com/acme/request-dump/internal/pointer"
 )
 
@@ -163,22 +164,35 @@ func TestPlanFailsOnAMissingOrChangedArtifact(t *testing.T) {
 	}
 }
 
+// invokeARN evaluates the module's integration uri for the function fnARN.
+func invokeARN(t *testing.T, m *config, fnARN string) string {
+	t.Helper()
+	parts := strings.Split(fnARN, ":")
+	return eval(t, m.local(t, "invoke_arn"), map[string]cty.Value{
+		"data": obj(map[string]cty.Value{"aws_arn": obj(map[string]cty.Value{"function": obj(map[string]cty.Value{
+			"partition": cty.StringVal(parts[1]),
+			"region":    cty.StringVal(parts[3]),
+		})})}),
+		"aws_lambda_function": obj(map[string]cty.Value{"this": obj(map[string]cty.Value{"arn": cty.StringVal(fnARN)})}),
+		"local":               obj(map[string]cty.Value{"alias_variable": eval(t, m.local(t, "alias_variable"), nil)}),
+	}).AsString()
+}
+
 func TestRESTAPIBodyIsTheTemplateApispecRenders(t *testing.T) {
 	m := load(t, "terraform/service")
-	vars := apispec.Vars{
-		Title:          "request-dump-dev",
-		InvokeARN:      "arn:aws:apigateway:ap-northeast-1:lambda:path/2015-03-31/functions/arn:aws:lambda:ap-northeast-1:123456789012:function:request-dump-dev/invocations",
-		CredentialsARN: "arn:aws:iam::123456789012:role/request-dump-dev-api-gateway",
-		TimeoutMillis:  25000,
-	}
+	cfg, err := envconfig.Load("dev")
+	require.NoError(t, err)
+	vars := cfg.APIVars("ap-northeast-1", "123456789012")
+	vars.TimeoutMillis = 25000
+	assert.Equal(t, vars.InvokeARN, invokeARN(t, m, cfg.FunctionARN("ap-northeast-1", "123456789012")), "the local stack's integration uri is Terraform's")
 	scope := map[string]cty.Value{
 		"path": obj(map[string]cty.Value{"module": cty.StringVal(m.dir)}),
 		"var": obj(map[string]cty.Value{
 			"name": cty.StringVal(vars.Title),
 			"api":  obj(map[string]cty.Value{"integration_timeout_ms": cty.NumberIntVal(int64(vars.TimeoutMillis))}),
 		}),
-		"aws_lambda_function": obj(map[string]cty.Value{"this": obj(map[string]cty.Value{"invoke_arn": cty.StringVal(vars.InvokeARN)})}),
-		"aws_iam_role":        obj(map[string]cty.Value{"api_gateway": obj(map[string]cty.Value{"arn": cty.StringVal(vars.CredentialsARN)})}),
+		"local":        obj(map[string]cty.Value{"invoke_arn": cty.StringVal(vars.InvokeARN)}),
+		"aws_iam_role": obj(map[string]cty.Value{"api_gateway": obj(map[string]cty.Value{"arn": cty.StringVal(vars.CredentialsARN)})}),
 	}
 	rendered := eval(t, m.local(t, "openapi"), scope)
 	want, err := apispec.Render(vars)
@@ -258,7 +272,12 @@ func TestOpenAPIChangesReachTheStage(t *testing.T) {
 	assert.Equal(t, []string{"var.api.throttling_burst_limit"}, refs(attr(t, settings, "throttling_burst_limit")))
 }
 
-func TestAPIGatewayMayInvokeOnlyThisFunction(t *testing.T) {
+// API Gateway reaches the function only through its two aliases: the
+// integration uri names the function qualified by a stage variable, the
+// public stage sets it to live and the candidate stage to candidate, and
+// the role may invoke exactly those two alias ARNs (not $LATEST, a version
+// number or the unqualified function).
+func TestAPIGatewayInvokesOnlyTheAliases(t *testing.T) {
 	m := load(t, "terraform/service")
 	role := m.block(t, "resource", "aws_iam_role", "api_gateway")
 	assert.Equal(t, []string{"data.aws_iam_policy_document.api_gateway_assume.json"}, refs(attr(t, role, "assume_role_policy")))
@@ -272,20 +291,74 @@ func TestAPIGatewayMayInvokeOnlyThisFunction(t *testing.T) {
 	assert.NotContains(t, statement.Attributes, "effect", "an Allow")
 	assert.Equal(t, []string{"lambda:InvokeFunction"}, strs(t, eval(t, attr(t, statement, "actions"), nil)))
 	fnARN := "arn:aws:lambda:ap-northeast-1:123456789012:function:request-dump-dev"
-	resources := eval(t, attr(t, statement, "resources"), map[string]cty.Value{"aws_lambda_function": obj(map[string]cty.Value{
-		"this": obj(map[string]cty.Value{"arn": cty.StringVal(fnARN)}),
-	})})
-	assert.Equal(t, []string{fnARN}, strs(t, resources), "scoped to this function's ARN exactly: no *, no other function, no alias wildcard")
+	aliases := map[string]cty.Value{}
+	for _, name := range []string{"live", "candidate"} {
+		alias := m.block(t, "resource", "aws_lambda_alias", name)
+		assert.Equal(t, name, eval(t, attr(t, alias, "name"), nil).AsString())
+		aliases[name] = obj(map[string]cty.Value{"arn": cty.StringVal(fnARN + ":" + name), "name": cty.StringVal(name)})
+	}
+	resources := eval(t, attr(t, statement, "resources"), map[string]cty.Value{"aws_lambda_alias": obj(aliases)})
+	assert.ElementsMatch(t, []string{fnARN + ":live", fnARN + ":candidate"}, strs(t, resources), "the two alias ARNs exactly: no *, no unqualified function, no version")
 	attach := m.block(t, "resource", "aws_iam_role_policy", "api_gateway_invoke")
 	assert.Equal(t, []string{"aws_iam_role.api_gateway.id"}, refs(attr(t, attach, "role")))
 	assert.Equal(t, []string{"data.aws_iam_policy_document.api_gateway_invoke.json"}, refs(attr(t, attach, "policy")))
 	assert.Equal(t, []string{"aws_iam_role_policy.api_gateway_invoke"}, rolePolicies(m, "api_gateway"), "the role has no other policy")
 
-	// The template's integration uses that role as its credentials.
+	// The integration: the function's ARN qualified by the stage's alias.
 	call := m.source(m.local(t, "openapi"))
 	assert.Contains(t, call, "credentials_arn = aws_iam_role.api_gateway.arn")
-	assert.Contains(t, call, "invoke_arn = aws_lambda_function.this.invoke_arn")
+	assert.Contains(t, call, "invoke_arn = local.invoke_arn")
+	variable := eval(t, m.local(t, "alias_variable"), nil).AsString()
+	assert.Equal(t, envconfig.AliasStageVariable, variable)
+	assert.Equal(t, "arn:aws:apigateway:ap-northeast-1:lambda:path/2015-03-31/functions/"+fnARN+":${stageVariables."+variable+"}/invocations", invokeARN(t, m, fnARN))
+	for stage, alias := range map[string]string{"this": "live", "candidate": "candidate"} {
+		b := m.block(t, "resource", "aws_api_gateway_stage", stage)
+		vars := eval(t, attr(t, b, "variables"), map[string]cty.Value{
+			"local":            obj(map[string]cty.Value{"alias_variable": cty.StringVal(variable)}),
+			"aws_lambda_alias": obj(aliases),
+		}).AsValueMap()
+		assert.Len(t, vars, 1, "stage %s sets one variable", stage)
+		assert.Equal(t, alias, vars[variable].AsString(), "stage %s invokes the %s alias", stage, alias)
+	}
 	assert.Empty(t, m.blocks("resource", "aws_lambda_permission"), "API Gateway invokes with its role, not a resource policy")
+}
+
+// Terraform publishes a version on every change and points the candidate
+// alias at it; the live alias is created once and then moved only by the
+// rollout, so Terraform must ignore what the rollout changes on it.
+func TestTerraformPublishesAndTheRolloutMovesLive(t *testing.T) {
+	m := load(t, "terraform/service")
+	fn := m.block(t, "resource", "aws_lambda_function", "this")
+	assert.True(t, eval(t, attr(t, fn, "publish"), nil).True(), "every code or configuration change publishes a version")
+
+	candidate := m.block(t, "resource", "aws_lambda_alias", "candidate")
+	assert.Equal(t, []string{"aws_lambda_function.this.version"}, refs(attr(t, candidate, "function_version")))
+	assert.Empty(t, nested(candidate, "lifecycle"), "Terraform owns the candidate alias: a change the rollout left on it shows in the next plan")
+	assert.NotContains(t, candidate.Attributes, "routing_config")
+
+	live := m.block(t, "resource", "aws_lambda_alias", "live")
+	assert.Equal(t, []string{"aws_lambda_function.this.version"}, refs(attr(t, live, "function_version")), "created on the version of the first apply")
+	ignored := m.source(attr(t, one(t, live, "lifecycle"), "ignore_changes"))
+	for _, a := range []string{"function_version", "routing_config", "description"} {
+		assert.Contains(t, ignored, a, "the rollout moves live's %s; Terraform must not move it back", a)
+	}
+
+	cfg, err := envconfig.Load("dev")
+	require.NoError(t, err)
+	desc, err := cfg.CandidateDescription()
+	require.NoError(t, err)
+	assert.Equal(t, eval(t, m.local(t, "candidate_description"), nil).AsString(), desc, "the rollout restores the description Terraform sets")
+	assert.Equal(t, []string{"local.candidate_description"}, refs(attr(t, candidate, "description")))
+
+	stage := m.block(t, "resource", "aws_api_gateway_stage", "candidate")
+	assert.Equal(t, envconfig.CandidateStage, eval(t, attr(t, stage, "stage_name"), nil).AsString())
+	assert.Equal(t, []string{"aws_api_gateway_deployment.this.id"}, refs(attr(t, stage, "deployment_id")), "the same deployment as the public stage: the same routes and validation")
+	methods := m.block(t, "resource", "aws_api_gateway_method_settings", "candidate")
+	assert.Equal(t, []string{"aws_api_gateway_stage.candidate.stage_name"}, refs(attr(t, methods, "stage_name")))
+	limits := eval(t, m.local(t, "candidate_throttling"), nil).AsValueMap()
+	assert.Equal(t, []string{"local.candidate_throttling.rate_limit"}, refs(attr(t, one(t, methods, "settings"), "throttling_rate_limit")))
+	rate, _ := limits["rate_limit"].AsBigFloat().Float64()
+	assert.LessOrEqual(t, rate, 10.0, "the candidate stage carries the smoke test only")
 }
 
 func TestFunctionWritesOnlyItsOwnLogGroup(t *testing.T) {

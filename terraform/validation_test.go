@@ -145,6 +145,22 @@ func TestServiceValidations(t *testing.T) {
 		validationCase{"api", `{integration_timeout_ms = 30000}`, "api.integration_timeout_ms must be a whole number of milliseconds from 50 to 29000"},
 		validationCase{"api", `{integration_timeout_ms = 49}`, "from 50 to 29000"},
 
+		validationCase{"api", `{stage_name = "candidate"}`, `api.stage_name must not be "candidate"`},
+	)
+	cases = append(cases, rolloutValidationCases...)
+	cases = append(cases,
+		validationCase{"alarms", `{}`, ""},
+		validationCase{"alarms", `{errors = 0, throttles = 3, api_5xx = 100000, duration_percent = 100, latency_p99_ms = 29000, missing_dumps_percent = 0}`, ""},
+		validationCase{"alarms", `{errors = -1}`, "alarms.errors, alarms.throttles and alarms.api_5xx must be whole numbers from 0 to 100000"},
+		validationCase{"alarms", `{api_5xx = 1.5}`, "must be whole numbers from 0 to 100000"},
+		validationCase{"alarms", `{duration_percent = 0}`, "alarms.duration_percent must be from 1 to 100"},
+		validationCase{"alarms", `{duration_percent = 120}`, "alarms.duration_percent must be from 1 to 100"},
+		validationCase{"alarms", `{latency_p99_ms = 0}`, "alarms.latency_p99_ms must be a whole number of milliseconds from 1 to 29000"},
+		validationCase{"alarms", `{missing_dumps_percent = 100}`, "alarms.missing_dumps_percent must be from 0"},
+		validationCase{"alarms", `{email = "oncall@example.com", https_endpoint = "https://hooks.example.com/alarms"}`, ""},
+		validationCase{"alarms", `{email = "oncall"}`, "alarms.email must be an email address"},
+		validationCase{"alarms", `{https_endpoint = "http://hooks.example.com/alarms"}`, "alarms.https_endpoint must be an https:// URL"},
+
 		validationCase{"log_retention_days", "14", ""},
 		validationCase{"log_retention_days", "3653", ""},
 		validationCase{"log_retention_days", "0", "log_retention_days must be one of CloudWatch Logs' values"},
@@ -152,6 +168,26 @@ func TestServiceValidations(t *testing.T) {
 		validationCase{"log_retention_days", "4000", "must be one of CloudWatch Logs' values"},
 	)
 	checkValidations(t, "terraform/service", cases)
+}
+
+// rolloutValidationCases are the rollout settings the plan must accept or
+// refuse; the local stack (internal/envconfig) must refuse the same ones
+// with the same messages (TestLocalStackRefusesWhatThePlanRefuses).
+var rolloutValidationCases = []validationCase{
+	{"rollout", `{}`, ""},
+	{"rollout", `{strategy = "all_at_once"}`, ""},
+	{"rollout", `{strategy = "canary", percent = 1, interval_seconds = 1}`, ""},
+	{"rollout", `{strategy = "canary", percent = 99, interval_seconds = 3600}`, ""},
+	{"rollout", `{strategy = "linear", percent = 10, interval_seconds = 400}`, ""},
+	{"rollout", `{strategy = "blue_green"}`, "The rollout.strategy must be all_at_once, canary or linear."},
+	{"rollout", `{percent = 0}`, "The rollout.percent must be a whole number from 1 to 99"},
+	{"rollout", `{percent = 100}`, "The rollout.percent must be a whole number from 1 to 99"},
+	{"rollout", `{percent = 12.5}`, "The rollout.percent must be a whole number from 1 to 99"},
+	{"rollout", `{interval_seconds = 0}`, "The rollout.interval_seconds must be a whole number of seconds from 1 to 3600"},
+	{"rollout", `{interval_seconds = -5}`, "The rollout.interval_seconds must be a whole number of seconds from 1 to 3600"},
+	{"rollout", `{interval_seconds = 3601}`, "The rollout.interval_seconds must be a whole number of seconds from 1 to 3600"},
+	{"rollout", `{strategy = "linear", percent = 10, interval_seconds = 401}`, "A linear rollout must finish within 3600 seconds"},
+	{"rollout", `{strategy = "linear", percent = 0}`, "The rollout.percent must be a whole number from 1 to 99"},
 }
 
 // The rule that the key's hex digest and the sha256 are one SHA-256 does
@@ -223,6 +259,8 @@ func TestServiceDefaults(t *testing.T) {
 		"function":           `{memory_size = 128, timeout = 10, architecture = "arm64", log_level = "INFO"}`,
 		"dump":               `{fields = {event_id = "body.event_id", type = "body.type"}, redact_keys = ["password", "token", "secret", "authorization", "cookie", "api-key", "api_key", "apikey", "x-api-key", "x-amz-security-token", "accesskey", "access_key"], max_value_bytes = 8192, max_event_bytes = 65536}`,
 		"api":                `{stage_name = "v1", throttling_rate_limit = 50, throttling_burst_limit = 100, integration_timeout_ms = 29000, xray_tracing = false}`,
+		"rollout":            `{strategy = "canary", percent = 10, interval_seconds = 300}`,
+		"alarms":             `{errors = 0, throttles = 0, duration_percent = 80, api_5xx = 0, latency_p99_ms = 2000, missing_dumps_percent = 1, email = null, https_endpoint = null}`,
 		"log_retention_days": `30`,
 	} {
 		t.Run(name, func(t *testing.T) {

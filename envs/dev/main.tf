@@ -62,5 +62,20 @@ module "service" {
     xray_tracing           = false
   }
 
+  # dev follows every merge: no canary, but the new version still passes
+  # the smoke test before it takes the traffic, and after.
+  rollout = {
+    strategy = "all_at_once"
+  }
+
+  alarms = {
+    errors                = 5
+    throttles             = 5
+    duration_percent      = 80
+    api_5xx               = 5
+    latency_p99_ms        = 3000
+    missing_dumps_percent = 1
+  }
+
   log_retention_days = 14
 }

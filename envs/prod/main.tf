@@ -59,5 +59,20 @@ module "service" {
     xray_tracing           = true
   }
 
+  rollout = {
+    strategy         = "canary"
+    percent          = 10
+    interval_seconds = 300
+  }
+
+  alarms = {
+    errors                = 0
+    throttles             = 0
+    duration_percent      = 80
+    api_5xx               = 0
+    latency_p99_ms        = 2000
+    missing_dumps_percent = 1
+  }
+
   log_retention_days = 90
 }

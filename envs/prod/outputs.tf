@@ -3,6 +3,11 @@ output "api_url" {
   value       = module.service.api_url
 }
 
+output "candidate_api_url" {
+  description = "Base URL of the candidate stage, which serves the version under rollout."
+  value       = module.service.candidate_api_url
+}
+
 output "function_name" {
   description = "Name of the Lambda function."
   value       = module.service.function_name

@@ -51,6 +51,10 @@ type Config struct {
 	Dump Dump
 	// API is the module input "api", defaults applied.
 	API API
+	// Rollout is the module input "rollout", defaults applied.
+	Rollout Rollout
+	// Alarms is the module input "alarms", defaults applied.
+	Alarms Alarms
 	// LogRetentionDays is the module input "log_retention_days".
 	LogRetentionDays int
 	// Tags is the module input "tags".
@@ -80,6 +84,37 @@ type API struct {
 	ThrottlingBurstLimit int     `cty:"throttling_burst_limit"`
 	IntegrationTimeoutMs int     `cty:"integration_timeout_ms"`
 	XRayTracing          bool    `cty:"xray_tracing"`
+}
+
+// Rollout is the module's "rollout" object: how scripts/rollout.sh moves
+// the live alias to a new version.
+type Rollout struct {
+	// Strategy is all_at_once, canary or linear.
+	Strategy string `cty:"strategy"`
+	// Percent is the canary's share, or each linear step, in percent.
+	Percent int `cty:"percent"`
+	// IntervalSeconds is how long each share runs.
+	IntervalSeconds int `cty:"interval_seconds"`
+}
+
+// The rollout strategies of Rollout.Strategy.
+const (
+	AllAtOnce = "all_at_once"
+	Canary    = "canary"
+	Linear    = "linear"
+)
+
+// Alarms is the module's "alarms" object: the thresholds of the env's
+// alarms and the subscriptions of their topic.
+type Alarms struct {
+	Errors              int     `cty:"errors"`
+	Throttles           int     `cty:"throttles"`
+	DurationPercent     float64 `cty:"duration_percent"`
+	API5XX              int     `cty:"api_5xx"`
+	LatencyP99Ms        int     `cty:"latency_p99_ms"`
+	MissingDumpsPercent float64 `cty:"missing_dumps_percent"`
+	Email               *string `cty:"email"`
+	HTTPSEndpoint       *string `cty:"https_endpoint"`
 }
 
 // Envs returns the envs under root/envs: the directories holding a main.tf.
@@ -282,6 +317,8 @@ func (c *Config) decode(module *hcl.Block, args map[string]*hcl.Attribute, vars 
 		"function":           &c.Function,
 		"dump":               &c.Dump,
 		"api":                &c.API,
+		"rollout":            &c.Rollout,
+		"alarms":             &c.Alarms,
 		"log_retention_days": &c.LogRetentionDays,
 		"tags":               &c.Tags,
 	}
@@ -378,13 +415,27 @@ func (c *Config) FunctionARN(region, accountID string) string {
 	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", region, accountID, c.Name)
 }
 
+// The aliases and stages the service module creates (aliases.tf, api.tf):
+// the public stage invokes the live alias, the candidate stage the
+// candidate alias, each through the stage variable AliasStageVariable that
+// qualifies the integration's function ARN.
+const (
+	LiveAlias          = "live"
+	CandidateAlias     = "candidate"
+	CandidateStage     = "candidate"
+	AliasStageVariable = "lambda_alias"
+)
+
+// AlarmPrefix starts the name of every alarm of the env: "<name>/".
+func (c *Config) AlarmPrefix() string { return c.Name + "/" }
+
 // APIVars returns the OpenAPI template's variables as Terraform sets them
 // for this env in region and account (the local stack uses account
 // 000000000000).
 func (c *Config) APIVars(region, accountID string) apispec.Vars {
 	return apispec.Vars{
 		Title:          c.Name,
-		InvokeARN:      fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", region, c.FunctionARN(region, accountID)),
+		InvokeARN:      fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s:${stageVariables.%s}/invocations", region, c.FunctionARN(region, accountID), AliasStageVariable),
 		CredentialsARN: fmt.Sprintf("arn:aws:iam::%s:role/%s", accountID, c.APIGatewayRoleName()),
 		TimeoutMillis:  c.API.IntegrationTimeoutMs,
 	}

@@ -48,7 +48,7 @@ func TestEveryEnvLoads(t *testing.T) {
 			doc, err := apispec.Load(cfg.APIVars(cfg.Region, "000000000000"))
 			require.NoError(t, err)
 			integ := doc.Paths.Value("/events").Post.Extensions["x-amazon-apigateway-integration"].(map[string]any)
-			assert.Contains(t, integ["uri"], ":function:request-dump-"+env+"/invocations")
+			assert.Contains(t, integ["uri"], ":function:request-dump-"+env+":${stageVariables.lambda_alias}/invocations", "the integration invokes the alias its stage names")
 		})
 	}
 }
@@ -363,7 +363,7 @@ func TestLoadRejects(t *testing.T) {
 		{
 			name:   "unknown argument",
 			mainTF: edit("log_retention_days = 14", "log_retention_days = 14\n  retention = 1"),
-			want:   []string{`unsupported argument "retention"`, "main.tf:66"},
+			want:   []string{`unsupported argument "retention"`, "main.tf:81"},
 		},
 		{
 			name:   "non-literal argument",

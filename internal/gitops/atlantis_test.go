@@ -110,7 +110,7 @@ func (c atlantisCfg) check(t *testing.T) error {
 		name := path.Base(dir)
 		env, isEnv := strings.CutPrefix(dir, "envs/")
 		if p.GetName() != name {
-			fail("project for %s is named %q, want %q (`atlantis apply -p %s` targets it; for an env the run step passes the name to scripts/smoke.sh)", dir, p.GetName(), name, name)
+			fail("project for %s is named %q, want %q (`atlantis apply -p %s` targets it)", dir, p.GetName(), name, name)
 		}
 		if p.Workspace != "default" {
 			fail("project %s uses workspace %q; the roots keep their state in the default workspace", name, p.Workspace)
@@ -191,27 +191,32 @@ func checkAccountWorkflow(w valid.Workflow) error {
 }
 
 // checkEnvWorkflow checks that the workflow plans with init and plan, and
-// that its apply stage applies and then runs scripts/smoke.sh for env. The run
-// step is executed the way Atlantis runs it (its shell, in the project dir,
-// with the variables Atlantis sets) against a stand-in smoke.sh that
-// records its arguments.
+// that its apply stage applies and then runs scripts/rollout.sh for the
+// env it applied (the rollout with its gate: the smoke tests and the
+// alarms). The run step is executed the way Atlantis runs it (its shell, in
+// the project dir, with the variables Atlantis sets) against a stand-in
+// rollout.sh that records its arguments and Go settings, in an environment
+// that a pull request's go.work and GOFLAGS could have shaped, and with a
+// project name that is not the env: the env must come from the directory
+// applied (REPO_REL_DIR), which atlantis.yaml cannot rename, and the
+// rollout must be compiled from go.mod and go.sum alone.
 func checkEnvWorkflow(t *testing.T, w valid.Workflow, env string) error {
 	if got := stepNames(w.Plan); !slices.Equal(got, []string{"init", "plan"}) {
 		return fmt.Errorf("plan steps are %v, want [init plan]", got)
 	}
 	steps := w.Apply.Steps
 	if got := stepNames(w.Apply); len(got) != 2 || got[0] != "apply" || got[1] != "run" {
-		return fmt.Errorf("apply steps are %v, want [apply run] with the run step calling scripts/smoke.sh", got)
+		return fmt.Errorf("apply steps are %v, want [apply run] with the run step calling scripts/rollout.sh", got)
 	}
 	run := steps[1]
 
 	sandbox := t.TempDir()
 	dir := filepath.Join(sandbox, "envs", env)
-	record := filepath.Join(sandbox, "smoke-args")
+	record := filepath.Join(sandbox, "rollout-args")
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	require.NoError(t, os.MkdirAll(filepath.Join(sandbox, "scripts"), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(sandbox, "scripts", "smoke.sh"),
-		[]byte("#!/bin/sh\nprintf '%s\\n' \"$@\" > \""+record+"\"\n"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(sandbox, "scripts", "rollout.sh"),
+		[]byte("#!/bin/sh\nprintf 'GOWORK=%s GOFLAGS=%s\\n' \"${GOWORK-}\" \"${GOFLAGS-}\" > \""+record+"\"\nprintf '%s\\n' \"$@\" >> \""+record+"\"\n"), 0o755))
 
 	shell, args := "sh", []string{"-c"}
 	if run.RunShell != nil {
@@ -220,17 +225,22 @@ func checkEnvWorkflow(t *testing.T, w valid.Workflow, env string) error {
 	cmd := exec.Command(shell, append(args, run.RunCommand)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
-		"DIR="+dir, "REPO_REL_DIR=envs/"+env, "PROJECT_NAME="+env, "WORKSPACE=default",
-		"PLANFILE="+filepath.Join(dir, env+"-default.tfplan"))
+		"DIR="+dir, "REPO_REL_DIR=envs/"+env, "PROJECT_NAME=project-"+env, "WORKSPACE=default",
+		"PLANFILE="+filepath.Join(dir, env+"-default.tfplan"),
+		"GOWORK="+filepath.Join(sandbox, "go.work"), "GOFLAGS=-mod=mod")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("run step %q failed in a stand-in checkout: %v\n%s", run.RunCommand, err, out)
 	}
 	got, err := os.ReadFile(record)
 	if err != nil {
-		return fmt.Errorf("run step %q did not call scripts/smoke.sh", run.RunCommand)
+		return fmt.Errorf("run step %q did not call scripts/rollout.sh", run.RunCommand)
 	}
-	if args := strings.Fields(string(got)); !slices.Equal(args, []string{env}) {
-		return fmt.Errorf("run step %q calls scripts/smoke.sh with %q, want [%s]", run.RunCommand, args, env)
+	lines := strings.Split(strings.TrimSpace(string(got)), "\n")
+	if lines[0] != "GOWORK=off GOFLAGS=-mod=readonly" {
+		return fmt.Errorf("run step %q runs scripts/rollout.sh with %s, want GOWORK=off GOFLAGS=-mod=readonly (a go.work or GOFLAGS from the pull request must not change what runs with the env's credentials)", run.RunCommand, lines[0])
+	}
+	if args := lines[1:]; !slices.Equal(args, []string{env}) {
+		return fmt.Errorf("run step %q calls scripts/rollout.sh with %q, want [%s] (the env of the directory applied, envs/%s)", run.RunCommand, args, env, env)
 	}
 	return nil
 }
@@ -530,10 +540,12 @@ func TestAtlantisConfigChecksCanFail(t *testing.T) {
 		{"shipped configs on the fixture tree", realRepoCfg, realGlobalCfg, ""},
 		{"unknown key", bad("unknown-key.yaml"), realGlobalCfg, "field when_modifed not found"},
 		{"custom workflow in the repo", bad("custom-workflow.yaml"), realGlobalCfg, "not allowed to define custom workflows"},
-		{"default workflow without smoke", bad("default-workflow.yaml"), realGlobalCfg, "workflow 'default' is not allowed"},
+		{"default workflow without rollout", bad("default-workflow.yaml"), realGlobalCfg, "workflow 'default' is not allowed"},
 		{"server does not allow the workflow key", realRepoCfg, bad("repos-no-workflow-override.yaml"), "not allowed to set 'workflow' key"},
-		{"smoke test for the wrong env", realRepoCfg, bad("repos-smoke-dev-only.yaml"), `calls scripts/smoke.sh with ["dev"], want [stg]`},
-		{"apply without smoke", realRepoCfg, bad("repos-apply-only.yaml"), "want [apply run]"},
+		{"rollout of the wrong env", realRepoCfg, bad("repos-rollout-dev-only.yaml"), `calls scripts/rollout.sh with ["dev"], want [stg]`},
+		{"env from the project name", realRepoCfg, bad("repos-rollout-project-name.yaml"), `calls scripts/rollout.sh with ["project-prod"], want [prod] (the env of the directory applied, envs/prod)`},
+		{"rollout compiled with the pull request's go.work", realRepoCfg, bad("repos-rollout-go-settings.yaml"), "runs scripts/rollout.sh with GOWORK="},
+		{"apply without rollout", realRepoCfg, bad("repos-apply-only.yaml"), "want [apply run]"},
 		{"missing prod project", bad("missing-prod.yaml"), realGlobalCfg, "envs/prod has 0 projects"},
 		{"missing account-level project", bad("missing-global.yaml"), realGlobalCfg, "global has 0 projects"},
 		{"project for a module", bad("extra-project.yaml"), realGlobalCfg, "dir terraform/service is not a Terraform root"},

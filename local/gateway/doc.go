@@ -82,6 +82,10 @@
 //     requests that come many at once.
 //   - Throttling (WithThrottle): a token bucket per method, as the stage's
 //     default method throttling; 429 {"message":"Too Many Requests"}.
+//   - Stage variables in the integration uri: ${stageVariables.<name>}
+//     takes the stage's value (WithStageVariables), so one document serves
+//     stages that invoke different aliases; a function ARN qualified by an
+//     alias or version invokes that one (WithFunctions).
 //   - Access logging (WithAccessLog): the stage's format rendered with the
 //     same $context variables, "-" for a value that is not available.
 //

@@ -99,8 +99,11 @@ func WithAccountID(id string) Option {
 	return func(c *config) { c.accountID = id }
 }
 
-// WithFunctions provides the functions the integrations call, by function
-// name: the name in the function ARN inside the integration's invoke ARN.
+// WithFunctions provides the functions the integrations call, by the name
+// in the function ARN inside the integration's invoke ARN (after its
+// ${stageVariables.*} are resolved): "name:qualifier" serves the
+// integrations that name that alias or version, and takes precedence over
+// "name", which serves the function whatever the qualifier.
 func WithFunctions(functions map[string]Function) Option {
 	return func(c *config) { c.functions = functions }
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -95,26 +96,56 @@ func TestNewRejects(t *testing.T) {
 }
 
 func TestFunctionName(t *testing.T) {
-	tests := []struct{ uri, want string }{
-		{"arn:aws:apigateway:ap-northeast-1:lambda:path/2015-03-31/functions/arn:aws:lambda:ap-northeast-1:123456789012:function:request-dump-dev/invocations", "request-dump-dev"},
-		{"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:fn:live/invocations", "fn"},
-		{"arn:aws-cn:apigateway:cn-north-1:lambda:path/2015-03-31/functions/arn:aws-cn:lambda:cn-north-1:123456789012:function:fn/invocations", "fn"},
+	tests := []struct{ uri, name, qualifier string }{
+		{"arn:aws:apigateway:ap-northeast-1:lambda:path/2015-03-31/functions/arn:aws:lambda:ap-northeast-1:123456789012:function:request-dump-dev/invocations", "request-dump-dev", ""},
+		{"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:fn:live/invocations", "fn", "live"},
+		{"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:fn:7/invocations", "fn", "7"},
+		{"arn:aws-cn:apigateway:cn-north-1:lambda:path/2015-03-31/functions/arn:aws-cn:lambda:cn-north-1:123456789012:function:fn/invocations", "fn", ""},
 	}
 	for _, tt := range tests {
-		got, err := functionName(tt.uri)
+		name, qualifier, err := functionName(tt.uri)
 		require.NoError(t, err, tt.uri)
-		assert.Equal(t, tt.want, got)
+		assert.Equal(t, tt.name, name)
+		assert.Equal(t, tt.qualifier, qualifier)
 	}
 	for _, bad := range []string{
 		"",
 		"arn:aws:lambda:us-east-1:123456789012:function:fn",
 		"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:/invocations",
 		"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:fn",
+		"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:fn:/invocations",
+		"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:fn:a:b/invocations",
 		"https://example.com/2015-03-31/functions/x/invocations",
 	} {
-		_, err := functionName(bad)
+		_, _, err := functionName(bad)
 		assert.Error(t, err, bad)
 	}
+}
+
+// The integration uri may name the alias through a stage variable, as the
+// service module's does: each stage then invokes the alias it sets, and a
+// stage that does not set the variable is refused when it is compiled.
+func TestStageVariableQualifiesTheIntegration(t *testing.T) {
+	doc := loadDoc(t, "api.yaml")
+	integ := doc.Paths.Value("/events").Post.Extensions[extIntegration].(map[string]any)
+	integ["uri"] = strings.Replace(integ["uri"].(string), "function:events-fn/", "function:events-fn:${stageVariables.lambda_alias}/", 1)
+	live, candidate, bare := &fakeFunction{}, &fakeFunction{}, newFixtureFunctions()
+	functions := func() Option {
+		return WithFunctions(map[string]Function{
+			"events-fn:live": live, "events-fn:candidate": candidate,
+			"events-fn": bare.events, "items-fn": bare.items, "files-fn": bare.files, "slow-fn": bare.slow, "things": bare.things,
+		})
+	}
+	for alias, fn := range map[string]*fakeFunction{"live": live, "candidate": candidate} {
+		srv := serve(t, doc, functions(), WithStageVariables(map[string]string{"lambda_alias": alias}))
+		before := fn.calls()
+		require.Equal(t, 200, do(t, srv, call{method: "POST", path: "/events", header: hdr("Content-Type", "application/json", "X-Tenant", "t1"), body: readTestdata(t, "event-body.json")}).status)
+		assert.Equal(t, before+1, fn.calls(), "the stage with lambda_alias=%s invokes events-fn:%s", alias, alias)
+	}
+	assert.Zero(t, bare.events.calls(), "a qualified provider wins over the bare name")
+
+	_, err := New(doc, WithStage("dev"), functions())
+	assert.ErrorContains(t, err, "names stage variable lambda_alias, which stage dev does not set (WithStageVariables)")
 }
 
 // TestAPIID: the default API id is shaped like AWS's, stable for a title,

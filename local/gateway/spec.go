@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/http"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -187,11 +188,22 @@ func (sc *specCompiler) method(node *resource, item *openapi3.PathItem, httpMeth
 	if integ.HTTPMethod != "" && !strings.EqualFold(integ.HTTPMethod, http.MethodPost) {
 		return nil, fmt.Errorf("gateway: %s: integration httpMethod %q: Lambda is invoked with POST", where, integ.HTTPMethod)
 	}
-	name, err := functionName(integ.URI)
+	uri, err := substituteStageVariables(integ.URI, sc.cfg.stage, sc.cfg.stageVariables)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %s: %w", where, err)
 	}
-	fn, ok := sc.cfg.functions[name]
+	name, qualifier, err := functionName(uri)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %s: %w", where, err)
+	}
+	// A provider keyed name:qualifier serves that alias or version only;
+	// one keyed by the bare name serves the function whatever the qualifier.
+	fn, ok := sc.cfg.functions[name+":"+qualifier]
+	if ok && qualifier != "" {
+		name += ":" + qualifier
+	} else {
+		fn, ok = sc.cfg.functions[name]
+	}
 	if !ok || fn == nil {
 		known := make([]string, 0, len(sc.cfg.functions))
 		for k := range sc.cfg.functions {
@@ -369,25 +381,54 @@ func (r *refResolver) schema(s *openapi3.SchemaRef) error {
 	return nil
 }
 
-// functionName returns the function an invoke ARN names:
+var stageVariableRE = regexp.MustCompile(`\$\{stageVariables\.([^}]*)\}`)
+
+// substituteStageVariables resolves ${stageVariables.<name>} in an
+// integration uri with the stage's variables, as API Gateway does when it
+// calls the integration. The stage's variables are fixed when New is
+// called, so an unset one is refused here rather than answered 500 later.
+func substituteStageVariables(uri, stage string, vars map[string]string) (string, error) {
+	var missing []string
+	out := stageVariableRE.ReplaceAllStringFunc(uri, func(m string) string {
+		name := stageVariableRE.FindStringSubmatch(m)[1]
+		v, ok := vars[name]
+		if !ok {
+			missing = append(missing, name)
+		}
+		return v
+	})
+	if len(missing) > 0 {
+		return "", fmt.Errorf("integration uri %q names stage variable %s, which stage %s does not set (WithStageVariables)", uri, strings.Join(missing, ", "), stage)
+	}
+	return out, nil
+}
+
+// functionName returns the function and the qualifier (alias or version,
+// "" when none) a Lambda invoke ARN names:
 // arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations.
-func functionName(uri string) (string, error) {
+func functionName(uri string) (name, qualifier string, err error) {
 	const prefix, suffix = "/2015-03-31/functions/", "/invocations"
 	bad := fmt.Errorf("integration uri %q: want a Lambda invoke ARN, arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations", uri)
 	_, rest, ok := strings.Cut(uri, ":lambda:path"+prefix)
 	if !ok || !strings.HasPrefix(uri, "arn:") {
-		return "", bad
+		return "", "", bad
 	}
 	fnARN, ok := strings.CutSuffix(rest, suffix)
 	if !ok {
-		return "", bad
+		return "", "", bad
 	}
 	// arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>]
 	parts := strings.Split(fnARN, ":")
-	if len(parts) < 7 || parts[0] != "arn" || parts[2] != "lambda" || parts[5] != "function" || parts[6] == "" {
-		return "", bad
+	if len(parts) < 7 || len(parts) > 8 || parts[0] != "arn" || parts[2] != "lambda" || parts[5] != "function" || parts[6] == "" {
+		return "", "", bad
 	}
-	return parts[6], nil
+	if len(parts) == 8 {
+		if parts[7] == "" {
+			return "", "", bad
+		}
+		qualifier = parts[7]
+	}
+	return parts[6], qualifier, nil
 }
 
 // extension decodes doc extension key into dst, leaving dst as it is when

@@ -127,7 +127,7 @@ func (f *Function) launch() (*env, error) {
 	token := "\x00fence-" + randomHex(16)
 	e := &env{
 		f:          f,
-		stream:     streamName(time.Now()),
+		stream:     streamName(time.Now(), f.spec.Version),
 		url:        "http://" + ports[0] + "/2015-03-31/functions/function/invocations",
 		out:        out,
 		fenceW:     w,
@@ -455,9 +455,10 @@ func freePorts(n int) ([]string, error) {
 	return addrs, nil
 }
 
-// streamName is Lambda's log stream name for an environment started at t.
-func streamName(t time.Time) string {
-	return t.UTC().Format("2006/01/02") + "/[$LATEST]" + randomHex(16)
+// streamName is Lambda's log stream name for an environment of version
+// started at t.
+func streamName(t time.Time, version string) string {
+	return t.UTC().Format("2006/01/02") + "/[" + version + "]" + randomHex(16)
 }
 
 func randomHex(n int) string {

@@ -186,7 +186,7 @@ func baseEnvironment(s Spec, group, taskDir string) []string {
 		"AWS_REGION=" + s.Region,
 		"AWS_DEFAULT_REGION=" + s.Region,
 		"AWS_LAMBDA_FUNCTION_NAME=" + s.FunctionName,
-		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+		"AWS_LAMBDA_FUNCTION_VERSION=" + s.Version,
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + strconv.Itoa(s.MemorySize),
 		// RIE reads the timeout from here.
 		"AWS_LAMBDA_FUNCTION_TIMEOUT=" + strconv.Itoa(int(s.Timeout/time.Second)),

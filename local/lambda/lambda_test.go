@@ -677,3 +677,20 @@ func TestALineOfLambdasLargestEventIsOneEvent(t *testing.T) {
 	assert.Len(t, got[1], largest)
 	assert.Equal(t, "L\n", got[2])
 }
+
+// A published version names itself where Lambda names it: the runtime's
+// AWS_LAMBDA_FUNCTION_VERSION, the START line and the log stream.
+func TestPublishedVersionNamesItself(t *testing.T) {
+	f, sink := deploy(t, lambda.Spec{Code: testZip, Version: "7"})
+	res := invoke(t, f, "v-1", `{"action":"env"}`)
+	var env map[string]string
+	require.NoError(t, json.Unmarshal(res.Payload, &env))
+	assert.Equal(t, "7", env["AWS_LAMBDA_FUNCTION_VERSION"])
+	assert.Regexp(t, `^\d{4}/\d{2}/\d{2}/\[7\][0-9a-f]{32}$`, res.LogStream)
+	assert.Equal(t, "START RequestId: v-1 Version: 7\n", sink.invocationLog(res.LogStream, "v-1")[0])
+
+	for _, bad := range []string{"0", "07", "live", "$latest"} {
+		_, err := lambda.New(lambda.Spec{FunctionName: "f", Code: testZip, Version: bad}, newSink())
+		assert.ErrorContains(t, err, "want $LATEST or a published version number", "version %q", bad)
+	}
+}

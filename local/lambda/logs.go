@@ -53,12 +53,13 @@ func (r report) billed() int64 {
 // formatter writes the platform lines and filters the application lines of
 // one log format.
 type formatter struct {
-	json  bool
-	level int // minimum application level, JSON only
+	json    bool
+	level   int    // minimum application level, JSON only
+	version string // $LATEST or the published version
 }
 
 func newFormatter(spec Spec) formatter {
-	return formatter{json: spec.LogFormat == "JSON", level: logLevels[spec.LogLevel]}
+	return formatter{json: spec.LogFormat == "JSON", level: logLevels[spec.LogLevel], version: spec.Version}
 }
 
 // timestamp is the time format of Lambda's JSON records and timeout line.
@@ -66,10 +67,10 @@ const timestamp = "2006-01-02T15:04:05.000Z"
 
 func (f formatter) start(id string, at time.Time) string {
 	if f.json {
-		return fmt.Sprintf(`{"time":%q,"type":"platform.start","record":{"requestId":%q,"version":"$LATEST"}}`,
-			at.UTC().Format(timestamp), id)
+		return fmt.Sprintf(`{"time":%q,"type":"platform.start","record":{"requestId":%q,"version":%q}}`,
+			at.UTC().Format(timestamp), id, f.version)
 	}
-	return "START RequestId: " + id + " Version: $LATEST\n"
+	return "START RequestId: " + id + " Version: " + f.version + "\n"
 }
 
 // end is the END line; the JSON format has no record for it.

@@ -63,6 +63,10 @@ type Spec struct {
 	LogLevel string
 	// Region is the function's region; "" means us-east-1.
 	Region string
+	// Version is the published version the function runs, "1", "2", …;
+	// "" means $LATEST. Lambda names it in AWS_LAMBDA_FUNCTION_VERSION, the
+	// START line (or platform.start record) and the log stream names.
+	Version string
 	// MaxConcurrency caps the execution environments (RIE processes) run
 	// at once on this machine; 0 means DefaultMaxConcurrency. Requests
 	// beyond it wait for an environment (see Function.Invoke).
@@ -90,6 +94,7 @@ const accountConcurrency = 1000
 
 var (
 	functionNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	versionRE      = regexp.MustCompile(`^[1-9][0-9]{0,9}$`)
 	envKeyRE       = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]*$`)
 	logLevels      = map[string]int{"TRACE": 0, "DEBUG": 1, "INFO": 2, "WARN": 3, "ERROR": 4, "FATAL": 5}
 )
@@ -123,6 +128,12 @@ func (s Spec) normalize() (Spec, error) {
 	}
 	if s.MemorySize == 0 {
 		s.MemorySize = 128
+	}
+	switch {
+	case s.Version == "":
+		s.Version = "$LATEST"
+	case s.Version != "$LATEST" && !versionRE.MatchString(s.Version):
+		bad("version %q: want $LATEST or a published version number (1, 2, ...)", s.Version)
 	}
 	if s.MemorySize < 128 || s.MemorySize > 10240 {
 		bad("memory size %d MB: Lambda takes 128 to 10240 MB", s.MemorySize)

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/acme/request-dump/local/lambda/versions"
 )
 
 // The control API, under /_local/, is the stack's own: what Terraform does
@@ -46,6 +48,10 @@ type DeploymentStatus struct {
 	Environments int    `json:"execution_environments"`
 	Invocations  int64  `json:"invocations"`
 	ColdStarts   int64  `json:"cold_starts"`
+	// CandidateAPIURL is the candidate stage's URL; Versions what each
+	// published version served.
+	CandidateAPIURL string                  `json:"candidate_api_url"`
+	Versions        []versions.VersionStats `json:"versions"`
 }
 
 func (s *Stack) health(base string) Health {
@@ -53,16 +59,20 @@ func (s *Stack) health(base string) Health {
 	defer s.mu.RUnlock()
 	h := Health{Status: "ready", Region: s.cfg.Region, Deployments: []DeploymentStatus{}}
 	for _, d := range s.apis {
-		st := d.function.Stats()
-		h.Deployments = append(h.Deployments, DeploymentStatus{
-			Env:          d.Spec.Env,
-			FunctionName: d.Spec.Name,
-			APIURL:       d.APIURL(base),
-			Artifact:     "s3://" + d.Spec.Artifact.Bucket + "/" + d.Spec.Artifact.Key,
-			Environments: st.Environments,
-			Invocations:  st.Invocations,
-			ColdStarts:   st.ColdStarts,
-		})
+		st := DeploymentStatus{
+			Env:             d.Spec.Env,
+			FunctionName:    d.Spec.Name,
+			APIURL:          d.APIURL(base),
+			Artifact:        "s3://" + d.Spec.Artifact.Bucket + "/" + d.Spec.Artifact.Key,
+			CandidateAPIURL: d.CandidateAPIURL(base),
+			Versions:        s.lambda.Stats(d.Spec.Name),
+		}
+		for _, v := range st.Versions {
+			st.Environments += v.Environments
+			st.Invocations += v.Invocations
+			st.ColdStarts += v.ColdStarts
+		}
+		h.Deployments = append(h.Deployments, st)
 	}
 	sort.Slice(h.Deployments, func(i, j int) bool { return h.Deployments[i].FunctionName < h.Deployments[j].FunctionName })
 	return h

@@ -10,13 +10,16 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/acme/request-dump/internal/apispec"
 	"github.com/acme/request-dump/internal/envconfig"
 	"github.com/acme/request-dump/internal/pointer"
+	"github.com/acme/request-dump/local/cloudwatch"
 	"github.com/acme/request-dump/local/gateway"
 	"github.com/acme/request-dump/local/lambda"
+	"github.com/acme/request-dump/local/lambda/versions"
 )
 
 // Spec is one env's deployment onto the local stack: what Terraform's
@@ -45,6 +48,20 @@ type Spec struct {
 	AccessLogFormat      string  `json:"access_log_format"`
 	// OpenAPI is the REST API's body: the rendered OpenAPI template.
 	OpenAPI string `json:"openapi"`
+	// LiveDescription and CandidateDescription are the descriptions
+	// Terraform gives the live and candidate aliases.
+	LiveDescription      string `json:"live_description"`
+	CandidateDescription string `json:"candidate_description"`
+	// Alarms are the env's CloudWatch alarms and MetricFilters the metric
+	// filters they read, as terraform/service/alarms.tf defines them.
+	Alarms        []cloudwatch.MetricAlarm  `json:"alarms"`
+	MetricFilters []cloudwatch.MetricFilter `json:"metric_filters"`
+	// KeepLive deploys as `terraform apply` does: the version it publishes
+	// goes to the candidate alias (the candidate stage) only, and the live
+	// alias, which the public stage serves, stays where it is until
+	// scripts/rollout.sh moves it. Without it the live alias moves to the
+	// new version too, which is what a local edit-and-try loop wants.
+	KeepLive bool `json:"keep_live"`
 }
 
 // SpecFor resolves an env, as internal/envconfig read it from envs/<env>,
@@ -60,6 +77,15 @@ func SpecFor(cfg *envconfig.Config) (Spec, error) {
 	if err != nil {
 		return Spec{}, err
 	}
+	liveDescription, err := cfg.LiveDescription()
+	if err != nil {
+		return Spec{}, err
+	}
+	candidateDescription, err := cfg.CandidateDescription()
+	if err != nil {
+		return Spec{}, err
+	}
+	topic := fmt.Sprintf("arn:aws:sns:%s:%s:%s-alarms", cfg.Region, AccountID, cfg.Name)
 	return Spec{
 		Env:                  cfg.Env,
 		Name:                 cfg.Name,
@@ -78,6 +104,10 @@ func SpecFor(cfg *envconfig.Config) (Spec, error) {
 		AccessLogGroup:       group,
 		AccessLogFormat:      format,
 		OpenAPI:              string(doc),
+		LiveDescription:      liveDescription,
+		CandidateDescription: candidateDescription,
+		Alarms:               alarmsFor(cfg, topic),
+		MetricFilters:        metricFilters(cfg),
 	}, nil
 }
 
@@ -87,11 +117,20 @@ type Deployment struct {
 	// api_url, stay the same across deploys and restarts.
 	APIID string
 	Spec  Spec
+	// Version is the function version the deploy published (or found
+	// unchanged), which the candidate alias names.
+	Version string
 }
 
 // APIURL is the stage's invoke URL on the edge endpoint at baseURL.
 func (d *Deployment) APIURL(baseURL string) string {
 	return baseURL + "/restapis/" + d.APIID + "/" + d.Spec.Stage + "/_user_request_"
+}
+
+// CandidateAPIURL is the candidate stage's invoke URL, which serves the
+// candidate alias.
+func (d *Deployment) CandidateAPIURL(baseURL string) string {
+	return baseURL + "/restapis/" + d.APIID + "/" + envconfig.CandidateStage + "/_user_request_"
 }
 
 // LogGroupName is the function's log group.
@@ -101,12 +140,13 @@ func (d *Deployment) LogGroupName() string { return "/aws/lambda/" + d.Spec.Name
 // -json`, with endpoint_url added for clients of the local stack.
 func (d *Deployment) Outputs(baseURL string) Outputs {
 	return Outputs{
-		"api_url":         stringOutput(d.APIURL(baseURL)),
-		"function_name":   stringOutput(d.Spec.Name),
-		"log_group_name":  stringOutput(d.LogGroupName()),
-		"artifact_bucket": stringOutput(d.Spec.Artifact.Bucket),
-		"region":          stringOutput(d.Spec.Region),
-		"endpoint_url":    stringOutput(baseURL),
+		"api_url":           stringOutput(d.APIURL(baseURL)),
+		"candidate_api_url": stringOutput(d.CandidateAPIURL(baseURL)),
+		"function_name":     stringOutput(d.Spec.Name),
+		"log_group_name":    stringOutput(d.LogGroupName()),
+		"artifact_bucket":   stringOutput(d.Spec.Artifact.Bucket),
+		"region":            stringOutput(d.Spec.Region),
+		"endpoint_url":      stringOutput(baseURL),
 	}
 }
 
@@ -124,8 +164,7 @@ func stringOutput(v string) Output { return Output{Type: "string", Value: v} }
 
 type deployment struct {
 	Deployment
-	function *lambda.Function
-	gateway  http.Handler
+	gateways map[string]http.Handler // by stage
 }
 
 // Deploy deploys spec, replacing an earlier deployment of the same name.
@@ -146,18 +185,9 @@ func (s *Stack) Deploy(ctx context.Context, spec Spec) (*Deployment, error) {
 		}
 	}
 	s.mu.Lock()
-	old := s.apis[d.APIID]
 	s.apis[d.APIID] = d
 	s.mu.Unlock()
-	if old != nil {
-		// In-flight requests finish on the old version, as during a Lambda update.
-		go func() {
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(old.Spec.Timeout+1)*time.Second)
-			defer cancel()
-			_ = old.function.Shutdown(ctx)
-		}()
-	}
-	s.log.Info("deployed", "env", spec.Env, "function", spec.Name, "api_id", d.APIID, "stage", spec.Stage, "artifact", "s3://"+spec.Artifact.Bucket+"/"+spec.Artifact.Key)
+	s.log.Info("deployed", "env", spec.Env, "function", spec.Name, "version", d.Version, "api_id", d.APIID, "stage", spec.Stage, "artifact", "s3://"+spec.Artifact.Bucket+"/"+spec.Artifact.Key)
 	return &d.Deployment, nil
 }
 
@@ -179,9 +209,80 @@ func (s *Stack) deploy(spec Spec) (*deployment, error) {
 		return nil, fmt.Errorf("deploy %s: REST API body: %w", spec.Env, err)
 	}
 
-	fn, err := lambda.New(lambda.Spec{
+	// The REST API: one deployment, two stages, each invoking the alias its
+	// stage variable names; the integration may call those two aliases only,
+	// as the API Gateway role may.
+	id := gateway.APIID(spec.Name)
+	functions := map[string]gateway.Function{}
+	for _, alias := range []string{envconfig.LiveAlias, envconfig.CandidateAlias} {
+		functions[spec.Name+":"+alias] = aliasFunction{s.lambda, spec.Name, alias}
+	}
+	stages := []struct {
+		name, alias string
+		rate        float64
+		burst       int
+	}{
+		{spec.Stage, envconfig.LiveAlias, spec.ThrottlingRateLimit, spec.ThrottlingBurstLimit},
+		{envconfig.CandidateStage, envconfig.CandidateAlias, CandidateThrottleRate, CandidateThrottleBurst},
+	}
+	gateways := map[string]http.Handler{}
+	for _, st := range stages {
+		gwOpts := []gateway.Option{
+			gateway.WithAPIID(id),
+			gateway.WithAccountID(AccountID),
+			gateway.WithStage(st.name),
+			gateway.WithStageVariables(map[string]string{envconfig.AliasStageVariable: st.alias}),
+			gateway.WithFunctions(functions),
+		}
+		if st.rate > 0 {
+			gwOpts = append(gwOpts, gateway.WithThrottle(st.rate, st.burst))
+		}
+		if spec.AccessLogGroup != "" {
+			if err := s.logs.EnsureGroup(spec.AccessLogGroup, spec.LogRetentionDays); err != nil {
+				return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
+			}
+			gwOpts = append(gwOpts, gateway.WithAccessLog(s.logs, spec.AccessLogGroup, id+"/"+st.name, spec.AccessLogFormat))
+		}
+		gw, err := gateway.New(doc, gwOpts...)
+		if err != nil {
+			return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
+		}
+		gateways[st.name] = stageMetrics(s.metrics, spec.Name, st.name, gw)
+	}
+
+	// As aws_cloudwatch_log_group does before the function first logs.
+	if err := s.logs.EnsureGroup(versions.LogGroup(spec.Name), spec.LogRetentionDays); err != nil {
+		return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
+	}
+	if err := s.filters.SetFilters(spec.MetricFilters...); err != nil {
+		return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
+	}
+	if err := s.metrics.PutAlarms(spec.Alarms...); err != nil {
+		return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
+	}
+	var stale []string
+	for _, name := range s.metrics.AlarmNames(spec.Name + "/") {
+		if !slices.ContainsFunc(spec.Alarms, func(a cloudwatch.MetricAlarm) bool { return a.Name == name }) {
+			stale = append(stale, name)
+		}
+	}
+	s.metrics.DeleteAlarms(stale...)
+
+	version, err := s.updateFunction(spec, obj.Body)
+	if err != nil {
+		return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
+	}
+	return &deployment{Deployment: Deployment{APIID: id, Spec: spec, Version: version}, gateways: gateways}, nil
+}
+
+// updateFunction does what Terraform's aws_lambda_function (publish =
+// true) and aws_lambda_alias resources do: update $LATEST, publish it,
+// point the candidate alias at the version, and create the live alias on
+// the first version, leaving it alone afterwards (unless !spec.KeepLive).
+func (s *Stack) updateFunction(spec Spec, code []byte) (string, error) {
+	err := s.lambda.Update(lambda.Spec{
 		FunctionName:   spec.Name,
-		Code:           obj.Body,
+		Code:           code,
 		MemorySize:     spec.MemorySize,
 		Timeout:        time.Duration(spec.Timeout) * time.Second,
 		Environment:    spec.Environment,
@@ -190,52 +291,54 @@ func (s *Stack) deploy(spec Spec) (*deployment, error) {
 		Region:         spec.Region,
 		MaxConcurrency: s.cfg.MaxConcurrency,
 		Emulator:       s.cfg.Emulator,
-	}, s.logs, lambda.WithLogger(s.log))
+	})
 	if err != nil {
-		return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
+		return "", err
 	}
-	// As aws_cloudwatch_log_group does before the function first logs.
-	if err := s.logs.EnsureGroup(fn.LogGroup(), spec.LogRetentionDays); err != nil {
-		fn.Close()
-		return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
+	published, err := s.lambda.Publish(spec.Name, "")
+	if err != nil {
+		return "", err
 	}
-
-	id := gateway.APIID(spec.Name)
-	gwOpts := []gateway.Option{
-		gateway.WithAPIID(id),
-		gateway.WithAccountID(AccountID),
-		gateway.WithStage(spec.Stage),
-		gateway.WithFunctions(map[string]gateway.Function{spec.Name: function{fn}}),
-	}
-	if spec.ThrottlingRateLimit > 0 {
-		gwOpts = append(gwOpts, gateway.WithThrottle(spec.ThrottlingRateLimit, spec.ThrottlingBurstLimit))
-	}
-	if spec.AccessLogGroup != "" {
-		if err := s.logs.EnsureGroup(spec.AccessLogGroup, spec.LogRetentionDays); err != nil {
-			fn.Close()
-			return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
+	version := published.Version
+	for _, a := range []struct {
+		name, description string
+		move              bool
+	}{
+		{envconfig.CandidateAlias, spec.CandidateDescription, true},
+		{envconfig.LiveAlias, spec.LiveDescription, !spec.KeepLive},
+	} {
+		_, err := s.lambda.GetAlias(spec.Name, a.name)
+		var verr *versions.Error
+		switch {
+		case errors.As(err, &verr) && verr.Status == http.StatusNotFound:
+			_, err = s.lambda.CreateAlias(spec.Name, a.name, version, a.description, nil)
+		case err == nil && a.move:
+			_, err = s.lambda.UpdateAlias(spec.Name, a.name, versions.AliasUpdate{
+				FunctionVersion: &version, Description: &a.description, Weights: map[string]float64{},
+			})
 		}
-		gwOpts = append(gwOpts, gateway.WithAccessLog(s.logs, spec.AccessLogGroup, id+"/"+spec.Stage, spec.AccessLogFormat))
+		if err != nil {
+			return "", err
+		}
 	}
-	gw, err := gateway.New(doc, gwOpts...)
-	if err != nil {
-		fn.Close()
-		return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
-	}
-	return &deployment{Deployment: Deployment{APIID: id, Spec: spec}, function: fn, gateway: gw}, nil
+	return version, nil
 }
 
-// function adapts a local Lambda function to the gateway's integration.
-type function struct{ fn *lambda.Function }
+// aliasFunction is the gateway's integration with one alias of a function.
+type aliasFunction struct {
+	svc             *versions.Service
+	name, qualifier string
+}
 
-func (f function) Invoke(ctx context.Context, requestID string, payload []byte) (gateway.Result, error) {
-	res, err := f.fn.Invoke(ctx, requestID, payload)
+func (f aliasFunction) Invoke(ctx context.Context, requestID string, payload []byte) (gateway.Result, error) {
+	res, err := f.svc.Invoke(ctx, f.name, f.qualifier, requestID, payload)
 	if err != nil {
 		var se *lambda.ServiceError
-		if errors.As(err, &se) {
-			if se.StatusCode == http.StatusRequestEntityTooLarge {
-				return gateway.Result{}, fmt.Errorf("%w: %w", gateway.ErrRequestTooLarge, err)
-			}
+		var ve *versions.Error
+		switch {
+		case errors.As(err, &se) && se.StatusCode == http.StatusRequestEntityTooLarge:
+			return gateway.Result{}, fmt.Errorf("%w: %w", gateway.ErrRequestTooLarge, err)
+		case errors.As(err, &se), errors.As(err, &ve):
 			return gateway.Result{}, fmt.Errorf("%w: %w", gateway.ErrInvokeRejected, err)
 		}
 		return gateway.Result{}, err

@@ -1,15 +1,9 @@
 package stack_test
 
 import (
-	"archive/zip"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,7 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/acme/request-dump/internal/envconfig"
-	"github.com/acme/request-dump/internal/repo"
 	"github.com/acme/request-dump/local/stacktest"
 )
 
@@ -28,27 +21,9 @@ import (
 // deployment package.
 func faultZip(t *testing.T) []byte {
 	t.Helper()
-	root, err := repo.Root()
+	code, err := stacktest.BuildZip("./local/stack/testdata/faultfn", "")
 	require.NoError(t, err)
-	bin := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin, "./local/stack/testdata/faultfn")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	exe, err := os.ReadFile(bin)
-	require.NoError(t, err)
-
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
-	h.SetMode(0o755)
-	w, err := zw.CreateHeader(h)
-	require.NoError(t, err)
-	_, err = w.Write(exe)
-	require.NoError(t, err)
-	require.NoError(t, zw.Close())
-	return buf.Bytes()
+	return code
 }
 
 // TestFaultsGetAWSAnswers deploys dev with a function that fails on

@@ -6,6 +6,8 @@
 //
 // The edge routes by what AWS clients send: X-Amz-Target Logs_20140328.* to
 // CloudWatch Logs, /restapis/<id>/<stage>/_user_request_/… to API Gateway,
+// /2015-03-31/functions/… to Lambda (versions, aliases, Invoke),
+// /service/GraniteServiceVersion20100801/… to CloudWatch (DescribeAlarms),
 // /_local/… to the stack's own control API, everything else to S3
 // (path-style). Before that it refuses what a web page could send it
 // (guard.go): a Host that is not loopback, a cross-site request to anything
@@ -25,7 +27,10 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/acme/request-dump/internal/envconfig"
+	"github.com/acme/request-dump/local/cloudwatch"
 	"github.com/acme/request-dump/local/lambda"
+	"github.com/acme/request-dump/local/lambda/versions"
 	"github.com/acme/request-dump/local/logs"
 	"github.com/acme/request-dump/local/s3"
 )
@@ -72,6 +77,13 @@ type Stack struct {
 	logsAPI http.Handler
 	// token authorizes control API calls; each start has its own.
 	token string
+	// lambda holds the functions, their versions and aliases; the
+	// functions log through filters (the metric filters) into logs, and
+	// both report to metrics, the local CloudWatch.
+	lambda        *versions.Service
+	filters       *cloudwatch.FilterSink
+	metrics       *cloudwatch.Store
+	cloudwatchAPI http.Handler
 
 	mu   sync.RWMutex
 	apis map[string]*deployment // by API id
@@ -119,14 +131,27 @@ func New(cfg Config) (*Stack, error) {
 		store.Close()
 		return nil, err
 	}
+	metrics := cloudwatch.NewStore()
+	filters, err := cloudwatch.NewFilterSink(store, metrics)
+	if err != nil {
+		objects.Close()
+		store.Close()
+		return nil, err
+	}
 	s := &Stack{
 		cfg:     cfg,
 		log:     log,
 		s3:      objects,
 		logs:    store,
 		logsAPI: logs.New(store, logs.WithRegion(cfg.Region), logs.WithAccount(AccountID)),
-		apis:    map[string]*deployment{},
-		token:   token,
+		lambda: versions.New(filters,
+			versions.WithRegion(cfg.Region), versions.WithAccount(AccountID), versions.WithLogger(log),
+			versions.WithLambdaOptions(lambda.WithLogger(log)), versions.WithObserver(observeLambda(metrics))),
+		filters:       filters,
+		metrics:       metrics,
+		cloudwatchAPI: cloudwatch.NewAPI(metrics, cfg.Region, AccountID),
+		apis:          map[string]*deployment{},
+		token:         token,
 	}
 	if err := s.redeploy(); err != nil {
 		s.Close()
@@ -151,6 +176,10 @@ func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.logsAPI.ServeHTTP(w, r)
 	case api:
 		s.serveAPI(w, r)
+	case strings.HasPrefix(r.URL.Path, versions.PathPrefix):
+		s.lambda.ServeHTTP(w, r)
+	case strings.HasPrefix(r.URL.Path, cloudwatch.PathPrefix):
+		s.cloudwatchAPI.ServeHTTP(w, r)
 	case strings.HasPrefix(r.URL.Path, "/_local/"):
 		if !s.authorizeControl(w, r) {
 			s.serveControl(w, r)
@@ -171,12 +200,16 @@ func (s *Stack) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.mu.RLock()
 	d := s.apis[parts[0]]
 	s.mu.RUnlock()
-	if d == nil || d.Spec.Stage != parts[1] {
+	var gw http.Handler
+	if d != nil {
+		gw = d.gateways[parts[1]]
+	}
+	if gw == nil {
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": fmt.Sprintf("no stage %q of REST API %q is deployed; deployed: %s", parts[1], parts[0], s.deployedList())})
 		return
 	}
 	prefix := "/restapis/" + parts[0] + "/" + parts[1] + "/_user_request_"
-	http.StripPrefix(prefix, d.gateway).ServeHTTP(w, r)
+	http.StripPrefix(prefix, gw).ServeHTTP(w, r)
 }
 
 func (s *Stack) deployedList() string {
@@ -187,49 +220,36 @@ func (s *Stack) deployedList() string {
 	}
 	var names []string
 	for id, d := range s.apis {
-		names = append(names, id+"/"+d.Spec.Stage+" ("+d.Spec.Name+")")
+		names = append(names, id+"/"+d.Spec.Stage+" and "+id+"/"+envconfig.CandidateStage+" ("+d.Spec.Name+")")
 	}
 	sort.Strings(names)
 	return strings.Join(names, ", ")
 }
 
 // Environments lists the running execution environments of a deployed
-// function, for diagnostics and fault tests; nil when it is not deployed.
+// function's live version, for diagnostics and fault tests; nil when it is
+// not deployed.
 func (s *Stack) Environments(function string) []lambda.Environment {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	for _, d := range s.apis {
-		if d.Spec.Name == function {
-			return d.function.Environments()
-		}
-	}
-	return nil
+	return s.lambda.Environments(function, envconfig.LiveAlias)
+}
+
+// Versions returns what each published version of function served.
+func (s *Stack) Versions(function string) []versions.VersionStats {
+	return s.lambda.Stats(function)
 }
 
 // Close stops every function and flushes the stores.
 func (s *Stack) Close() error {
 	s.mu.Lock()
-	apis := s.apis
 	s.apis = map[string]*deployment{}
 	s.mu.Unlock()
-	var errs []error
-	for _, d := range apis {
-		errs = append(errs, d.function.Close())
-	}
-	errs = append(errs, s.logs.Close(), s.s3.Close())
-	return errors.Join(errs...)
+	return errors.Join(s.lambda.Close(), s.logs.Close(), s.s3.Close())
 }
 
 // Shutdown stops taking invocations, lets those in flight finish (or ctx
 // end), then closes the stack.
 func (s *Stack) Shutdown(ctx context.Context) error {
-	s.mu.RLock()
-	var wg sync.WaitGroup
-	for _, d := range s.apis {
-		wg.Go(func() { _ = d.function.Shutdown(ctx) })
-	}
-	s.mu.RUnlock()
-	wg.Wait()
+	_ = s.lambda.Shutdown(ctx)
 	return s.Close()
 }
 

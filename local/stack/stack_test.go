@@ -12,7 +12,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -96,7 +99,7 @@ func TestRequestReachesTheFunctionAndItsDumpTheLogs(t *testing.T) {
 	streams, err := stacktest.Logs(env.URL).DescribeLogStreams(context.Background(), &cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: aws.String(group)})
 	require.NoError(t, err)
 	require.Len(t, streams.LogStreams, 1)
-	assert.Regexp(t, `^\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}$`, aws.ToString(streams.LogStreams[0].LogStreamName))
+	assert.Regexp(t, `^\d{4}/\d{2}/\d{2}/\[1\][0-9a-f]{32}$`, aws.ToString(streams.LogStreams[0].LogStreamName), "the public stage invokes the live alias, on version 1")
 
 	// The stage's access log, in the format the Terraform stage configures.
 	access := filter(t, env.URL, "/aws/apigateway/request-dump-dev/access", `{ $.requestId = "`+answer.RequestID+`" }`)
@@ -226,6 +229,9 @@ func TestControlAPI(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, h.Deployments, 1)
 	assert.Equal(t, out["api_url"].Value, h.Deployments[0].APIURL)
+	assert.Equal(t, out["candidate_api_url"].Value, h.Deployments[0].CandidateAPIURL)
+	require.Len(t, h.Deployments[0].Versions, 1)
+	assert.Equal(t, []string{"candidate", "live"}, h.Deployments[0].Versions[0].Aliases, "the first version: both aliases on it")
 
 	resp, err = http.Get(url + "/restapis/nosuchapi0/dev/_user_request_/events")
 	require.NoError(t, err)
@@ -279,4 +285,70 @@ func TestRedeployReplacesTheFunction(t *testing.T) {
 	dumps := filter(t, env.URL, env.Outputs["log_group_name"].Value, `{ $.fields.event_id = "redeployed" }`)
 	require.Len(t, dumps, 1)
 	assert.Contains(t, dumps[0], `"kind":"t"`)
+}
+
+// A deploy with KeepLive does what `terraform apply` does: it publishes a
+// version that only the candidate alias, and so the candidate stage,
+// serves; the public stage stays on the live alias's version until the
+// alias moves (what scripts/rollout.sh does, with the real SDK client).
+func TestKeepLiveDeploysAsTerraformApplies(t *testing.T) {
+	env := stacktest.Start(t)
+	assert.Equal(t, "1", env.Deployment.Version)
+	lambdaClient := stacktest.Lambda(env.URL)
+	ctx := context.Background()
+
+	spec := devSpec(t)
+	spec.Artifact = env.Config.Artifact
+	spec.Environment["DUMP_FIELDS"] = "event_id=body.event_id,kind=body.type"
+	spec.KeepLive = true
+	d, err := env.Stack.Deploy(ctx, spec)
+	require.NoError(t, err)
+	assert.Equal(t, "2", d.Version, "a configuration change publishes a version")
+	outputs := d.Outputs(env.URL)
+	assert.Equal(t, env.Outputs["api_url"].Value, outputs["api_url"].Value)
+	candidateURL := outputs["candidate_api_url"].Value
+	assert.Regexp(t, `/restapis/[a-z0-9]{10}/candidate/_user_request_$`, candidateURL)
+
+	dumped := func(url, id string) string {
+		t.Helper()
+		status, body := post(t, url+"/events", `{"event_id":"`+id+`","type":"t"}`)
+		require.Equal(t, http.StatusOK, status, string(body))
+		dumps := filter(t, env.URL, env.Outputs["log_group_name"].Value, `{ $.fields.event_id = "`+id+`" }`)
+		require.Len(t, dumps, 1)
+		return dumps[0]
+	}
+	assert.NotContains(t, dumped(env.Outputs["api_url"].Value, "public-1"), `"kind"`, "the public stage still serves version 1")
+	assert.Contains(t, dumped(candidateURL, "candidate-1"), `"kind":"t"`, "the candidate stage serves version 2")
+
+	live, err := lambdaClient.GetAlias(ctx, &awslambda.GetAliasInput{FunctionName: aws.String("request-dump-dev"), Name: aws.String("live")})
+	require.NoError(t, err)
+	assert.Equal(t, "1", aws.ToString(live.FunctionVersion))
+	desc, err := env.Config.LiveDescription()
+	require.NoError(t, err)
+	assert.Equal(t, desc, aws.ToString(live.Description), "the description Terraform gives it")
+	candidate, err := lambdaClient.GetAlias(ctx, &awslambda.GetAliasInput{FunctionName: aws.String("request-dump-dev"), Name: aws.String("candidate")})
+	require.NoError(t, err)
+	assert.Equal(t, "2", aws.ToString(candidate.FunctionVersion))
+
+	_, err = lambdaClient.UpdateAlias(ctx, &awslambda.UpdateAliasInput{FunctionName: aws.String("request-dump-dev"), Name: aws.String("live"), FunctionVersion: aws.String("2"), RevisionId: live.RevisionId})
+	require.NoError(t, err)
+	assert.Contains(t, dumped(env.Outputs["api_url"].Value, "public-2"), `"kind":"t"`, "moving live moves the public stage")
+
+	versions := env.Stack.Versions("request-dump-dev")
+	require.Len(t, versions, 2)
+	assert.EqualValues(t, 1, versions[0].Invocations, "version 1 served the first public request")
+	assert.EqualValues(t, 2, versions[1].Invocations)
+	assert.Equal(t, []string{"candidate", "live"}, versions[1].Aliases)
+
+	alarms, err := stacktest.CloudWatch(env.URL).DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNamePrefix: aws.String("request-dump-dev/")})
+	require.NoError(t, err)
+	var names []string
+	for _, a := range alarms.MetricAlarms {
+		names = append(names, aws.ToString(a.AlarmName))
+		assert.Equal(t, cwtypes.StateValueOk, a.StateValue, "%s: no errors, every request dumped", aws.ToString(a.AlarmName))
+	}
+	assert.Equal(t, []string{
+		"request-dump-dev/api-5xx", "request-dump-dev/api-latency-p99", "request-dump-dev/function-duration",
+		"request-dump-dev/function-errors", "request-dump-dev/function-throttles", "request-dump-dev/missing-dumps",
+	}, names, "the alarms of terraform/service/alarms.tf")
 }

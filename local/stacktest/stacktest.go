@@ -5,6 +5,7 @@
 package stacktest
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
@@ -23,7 +24,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/stretchr/testify/require"
@@ -102,6 +105,30 @@ func Start(t testing.TB, opts ...Option) *Env {
 	return &Env{Stack: st, URL: url, Config: cfg, Deployment: d, Outputs: d.Outputs(url), Zip: code}
 }
 
+// Apply deploys code (the env's own zip when nil) onto the env as
+// `terraform apply` does (stack.Spec.KeepLive): it publishes a version for
+// the candidate alias and leaves the live alias where it is. edit, when not
+// nil, changes the spec first (a bad setting, say).
+func (e *Env) Apply(t testing.TB, code []byte, edit func(*stack.Spec)) *stack.Deployment {
+	t.Helper()
+	if code == nil {
+		code = e.Zip
+	}
+	cfg := *e.Config
+	cfg.Artifact = Upload(t, e.URL, cfg.Artifact.Bucket, cfg.Env, code)
+	spec, err := stack.SpecFor(&cfg)
+	require.NoError(t, err)
+	spec.KeepLive = true
+	if edit != nil {
+		edit(&spec)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := e.Stack.Deploy(ctx, spec)
+	require.NoError(t, err)
+	return d
+}
+
 // NewStack starts an empty stack for t on httptest's 127.0.0.1:0, keeping
 // its data in dataDir ("" in memory) and with buckets created, and stops it
 // when t ends. It returns the stack and its edge endpoint.
@@ -156,6 +183,26 @@ func Logs(endpoint string) *cloudwatchlogs.Client {
 	})
 }
 
+// Lambda returns a Lambda client for the stack at endpoint.
+func Lambda(endpoint string) *lambda.Client {
+	return lambda.New(lambda.Options{
+		Region:       stack.DefaultRegion,
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		HTTPClient:   sdkhttp.New(),
+	})
+}
+
+// CloudWatch returns a CloudWatch client for the stack at endpoint.
+func CloudWatch(endpoint string) *cloudwatch.Client {
+	return cloudwatch.New(cloudwatch.Options{
+		Region:       stack.DefaultRegion,
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		HTTPClient:   sdkhttp.New(),
+	})
+}
+
 // AWSCLI returns a runner of the AWS CLI against the stack at endpoint, as
 // a developer runs it with --endpoint-url: throwaway credentials, no config
 // files, JSON output. A failed command fails t with its output. The CLI is
@@ -182,6 +229,55 @@ func AWSCLI(t testing.TB, endpoint string) func(args ...string) []byte {
 		require.NoError(t, err, "aws %s: %s", strings.Join(args, " "), stderr.Bytes())
 		return out
 	}
+}
+
+// BuildZip builds the Go main package pkg (a path relative to the
+// repository root, e.g. ./local/lambda/testdata/testfn) for this machine,
+// with ldflags if not empty, and packages it as a deployment zip: one
+// bootstrap, mode 0755. A test function, say.
+func BuildZip(pkg, ldflags string) ([]byte, error) {
+	root, err := repo.Root()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "stacktest-zip-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "bootstrap")
+	args := []string{"build", "-tags", "lambda.norpc", "-o", bin}
+	if ldflags != "" {
+		args = append(args, "-ldflags", ldflags)
+	}
+	cmd := exec.Command("go", append(args, pkg)...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+	}
+	exe, err := os.ReadFile(bin)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
+	h.SetMode(0o755)
+	w, err := zw.CreateHeader(h)
+	if err == nil {
+		_, err = w.Write(exe)
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	return buf.Bytes(), err
+}
+
+// BrokenZip builds brokenfn, the function with fault (error-on:<type> or
+// no-dump-on:<type>), for this machine.
+func BrokenZip(fault string) ([]byte, error) {
+	return BuildZip("./local/stacktest/brokenfn", "-X main.fault="+fault)
 }
 
 var build struct {

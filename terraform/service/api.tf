@@ -1,9 +1,23 @@
 locals {
+  # The integration invokes the alias its stage names in this stage
+  # variable: live on the public stage, candidate on the candidate stage.
+  # One REST API body serves both stages, so the alias cannot be written
+  # into the URI itself.
+  alias_variable = "lambda_alias"
+  invoke_arn     = "arn:${data.aws_arn.function.partition}:apigateway:${data.aws_arn.function.region}:lambda:path/2015-03-31/functions/${aws_lambda_function.this.arn}:$${stageVariables.${local.alias_variable}}/invocations"
+
+  # The candidate stage only carries the rollout's smoke test: a low
+  # throttle keeps it from being a second way in to the service.
+  candidate_throttling = {
+    rate_limit  = 10
+    burst_limit = 20
+  }
+
   # The OpenAPI document, as internal/apispec renders it for the local
   # stack: apispec.Vars has exactly these keys (a test checks).
   openapi = templatefile("${path.module}/openapi.yaml.tftpl", {
     title           = var.name
-    invoke_arn      = aws_lambda_function.this.invoke_arn
+    invoke_arn      = local.invoke_arn
     credentials_arn = aws_iam_role.api_gateway.arn
     timeout_ms      = var.api.integration_timeout_ms
   })
@@ -59,6 +73,10 @@ resource "aws_api_gateway_stage" "this" {
   stage_name           = var.api.stage_name
   xray_tracing_enabled = var.api.xray_tracing
 
+  variables = {
+    (local.alias_variable) = aws_lambda_alias.live.name
+  }
+
   # Access logs need the account's API Gateway CloudWatch role
   # (aws_api_gateway_account, set once per account and region in global/).
   access_log_settings {
@@ -99,5 +117,41 @@ resource "aws_api_gateway_method_settings" "this" {
     logging_level        = "OFF"
     caching_enabled      = false
     cache_data_encrypted = true
+  }
+}
+
+# The version under rollout, on its own stage of the same deployment: the
+# rollout's smoke test reaches exactly that version through API Gateway,
+# with the same routes, validation and integration as the public stage.
+resource "aws_api_gateway_stage" "candidate" {
+  rest_api_id          = aws_api_gateway_rest_api.this.id
+  deployment_id        = aws_api_gateway_deployment.this.id
+  stage_name           = "candidate"
+  xray_tracing_enabled = var.api.xray_tracing
+
+  variables = {
+    (local.alias_variable) = aws_lambda_alias.candidate.name
+  }
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.access.arn
+    format          = aws_api_gateway_stage.this.access_log_settings[0].format
+  }
+
+  tags = var.tags
+}
+
+resource "aws_api_gateway_method_settings" "candidate" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  stage_name  = aws_api_gateway_stage.candidate.stage_name
+  method_path = "*/*"
+
+  settings {
+    throttling_rate_limit  = local.candidate_throttling.rate_limit
+    throttling_burst_limit = local.candidate_throttling.burst_limit
+    metrics_enabled        = true
+    logging_level          = "OFF"
+    caching_enabled        = false
+    cache_data_encrypted   = true
   }
 }

@@ -10,6 +10,10 @@ resource "aws_lambda_function" "this" {
   s3_key           = data.aws_s3_object.artifact.key
   source_code_hash = var.artifact.sha256
 
+  # Every change of code or configuration becomes a numbered, immutable
+  # version; API Gateway calls the aliases in aliases.tf, never $LATEST.
+  publish = true
+
   runtime       = "provided.al2023"
   handler       = "bootstrap"
   architectures = [var.function.architecture]

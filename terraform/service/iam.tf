@@ -59,7 +59,8 @@ data "aws_iam_policy_document" "api_gateway_assume" {
 }
 
 # The integration's credentials: API Gateway invokes the function as this
-# role, which may invoke this one function and nothing else.
+# role, which may invoke this function's two aliases and nothing else (not
+# $LATEST, not a version by number, not the unqualified function).
 resource "aws_iam_role" "api_gateway" {
   name               = "${var.name}-api-gateway"
   description        = "Role the ${var.name} REST API assumes to invoke its function."
@@ -70,7 +71,7 @@ resource "aws_iam_role" "api_gateway" {
 data "aws_iam_policy_document" "api_gateway_invoke" {
   statement {
     actions   = ["lambda:InvokeFunction"]
-    resources = [aws_lambda_function.this.arn]
+    resources = [aws_lambda_alias.live.arn, aws_lambda_alias.candidate.arn]
   }
 }
 

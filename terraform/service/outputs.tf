@@ -8,6 +8,11 @@ output "rest_api_id" {
   value       = aws_api_gateway_rest_api.this.id
 }
 
+output "candidate_api_url" {
+  description = "Base URL of the candidate stage, which serves the version under rollout; the rollout smoke-tests it there."
+  value       = aws_api_gateway_stage.candidate.invoke_url
+}
+
 output "stage_name" {
   description = "Name of the stage."
   value       = aws_api_gateway_stage.this.stage_name
@@ -51,4 +56,31 @@ output "function_role_arn" {
 output "api_gateway_role_arn" {
   description = "ARN of the role API Gateway assumes to invoke the function."
   value       = aws_iam_role.api_gateway.arn
+}
+
+output "live_alias_arn" {
+  description = "ARN of the live alias, which the public stage invokes."
+  value       = aws_lambda_alias.live.arn
+}
+
+output "alarm_topic_arn" {
+  description = "ARN of the SNS topic every alarm of the env notifies."
+  value       = aws_sns_topic.alarms.arn
+}
+
+output "alarm_names" {
+  description = "Names of the env's alarms (all start with \"<name>/\"), which the rollout watches."
+  value = sort([for a in [
+    aws_cloudwatch_metric_alarm.errors,
+    aws_cloudwatch_metric_alarm.throttles,
+    aws_cloudwatch_metric_alarm.duration,
+    aws_cloudwatch_metric_alarm.api_5xx,
+    aws_cloudwatch_metric_alarm.latency,
+    aws_cloudwatch_metric_alarm.missing_dumps,
+  ] : a.alarm_name])
+}
+
+output "rollout" {
+  description = "The rollout settings, defaults applied, that scripts/rollout.sh applies to this env (it reads them from the env root, as the local stack does)."
+  value       = var.rollout
 }

@@ -185,6 +185,11 @@ variable "api" {
   }
 
   validation {
+    condition     = var.api.stage_name != "candidate"
+    error_message = "The api.stage_name must not be \"candidate\": the module serves the version under rollout on a stage of that name."
+  }
+
+  validation {
     condition     = var.api.throttling_rate_limit > 0 && var.api.throttling_rate_limit <= 10000
     error_message = "The api.throttling_rate_limit must be more than 0 and at most 10000 requests per second (the default account quota)."
   }
@@ -197,6 +202,87 @@ variable "api" {
   validation {
     condition     = floor(var.api.integration_timeout_ms) == var.api.integration_timeout_ms && var.api.integration_timeout_ms >= 50 && var.api.integration_timeout_ms <= 29000
     error_message = "The api.integration_timeout_ms must be a whole number of milliseconds from 50 to 29000."
+  }
+}
+
+variable "rollout" {
+  description = "How scripts/rollout.sh moves the live alias to a newly published version after apply: all_at_once (smoke-test the new version, then 100 %), canary (percent of the traffic for interval_seconds, then 100 %) or linear (percent more every interval_seconds). Each share runs while the env's alarms are watched; an alarm or a failed smoke test puts the traffic back on the previous version."
+  type = object({
+    strategy         = optional(string, "canary")
+    percent          = optional(number, 10)
+    interval_seconds = optional(number, 300)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = contains(["all_at_once", "canary", "linear"], var.rollout.strategy)
+    error_message = "The rollout.strategy must be all_at_once, canary or linear."
+  }
+
+  validation {
+    condition     = floor(var.rollout.percent) == var.rollout.percent && var.rollout.percent >= 1 && var.rollout.percent <= 99
+    error_message = "The rollout.percent must be a whole number from 1 to 99: the share of the traffic, in percent, the new version takes during the canary or adds at each linear step."
+  }
+
+  validation {
+    condition     = floor(var.rollout.interval_seconds) == var.rollout.interval_seconds && var.rollout.interval_seconds >= 1 && var.rollout.interval_seconds <= 3600
+    error_message = "The rollout.interval_seconds must be a whole number of seconds from 1 to 3600: how long each share runs while the alarms are watched."
+  }
+
+  validation {
+    # The rollout runs inside the Atlantis apply: its shares, one after the
+    # other, must fit in an hour. A linear rollout of p % has ceil(100/p) - 1
+    # shares below 100 %. Terraform's || does not short-circuit, so a
+    # percent of 0 (which the rule above reports) must not fail this one.
+    condition     = try(var.rollout.strategy != "linear" || (ceil(100 / var.rollout.percent) - 1) * var.rollout.interval_seconds <= 3600, true)
+    error_message = "A linear rollout must finish within 3600 seconds: (ceil(100 / rollout.percent) - 1) steps of rollout.interval_seconds each. Take bigger steps or a shorter interval."
+  }
+}
+
+variable "alarms" {
+  description = "The env's CloudWatch alarms, each watched by scripts/rollout.sh and notifying one SNS topic: an alarm fires when its value over one minute is above the threshold. errors, throttles and api_5xx count per minute; duration_percent is the function's p99 duration as a percentage of its timeout; latency_p99_ms is API Gateway's p99 latency; missing_dumps_percent is the share of invocations that wrote no dump line. email and https_endpoint subscribe to the topic."
+  type = object({
+    errors                = optional(number, 0)
+    throttles             = optional(number, 0)
+    duration_percent      = optional(number, 80)
+    api_5xx               = optional(number, 0)
+    latency_p99_ms        = optional(number, 2000)
+    missing_dumps_percent = optional(number, 1)
+    email                 = optional(string)
+    https_endpoint        = optional(string)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for n in [var.alarms.errors, var.alarms.throttles, var.alarms.api_5xx] : floor(n) == n && n >= 0 && n <= 100000])
+    error_message = "The alarms.errors, alarms.throttles and alarms.api_5xx must be whole numbers from 0 to 100000: how many per minute are tolerated (0: any one fires the alarm)."
+  }
+
+  validation {
+    condition     = var.alarms.duration_percent >= 1 && var.alarms.duration_percent <= 100
+    error_message = "The alarms.duration_percent must be from 1 to 100: the function's p99 duration, in percent of its timeout, above which the alarm fires."
+  }
+
+  validation {
+    condition     = floor(var.alarms.latency_p99_ms) == var.alarms.latency_p99_ms && var.alarms.latency_p99_ms >= 1 && var.alarms.latency_p99_ms <= 29000
+    error_message = "The alarms.latency_p99_ms must be a whole number of milliseconds from 1 to 29000 (API Gateway's longest integration timeout)."
+  }
+
+  validation {
+    condition     = var.alarms.missing_dumps_percent >= 0 && var.alarms.missing_dumps_percent < 100
+    error_message = "The alarms.missing_dumps_percent must be from 0 (any missing dump line fires the alarm) up to, not including, 100."
+  }
+
+  validation {
+    condition     = var.alarms.email == null || can(regex("^[^@[:space:]]+@[^@[:space:]]+[.][^@[:space:]]+$", var.alarms.email))
+    error_message = "The alarms.email must be an email address (user@example.com), or left out."
+  }
+
+  validation {
+    condition     = var.alarms.https_endpoint == null || can(regex("^https://[^[:space:]/]+", var.alarms.https_endpoint))
+    error_message = "The alarms.https_endpoint must be an https:// URL (SNS confirms the subscription there), or left out."
   }
 }
 

@@ -24,6 +24,7 @@ func deploy(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	tokenFile := tokenFileFlag(fs, "read")
 	zipFile := fs.String("zip", "", "deploy the build in `FILE` (uploaded to the env's prefix, e.g. a build for this machine) instead of the artifact envs/<env>/"+pointer.FileName+" names")
 	outputs := fs.String("outputs", "", "write the env's outputs, in `terraform output -json` shape, to `FILE`")
+	keepLive := fs.Bool("keep-live", false, "deploy as terraform apply does: publish a version for the candidate alias (the candidate stage) only and leave the live alias, which the public stage serves, to scripts/rollout.sh --local; without it the live alias moves to the new version at once")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -49,6 +50,7 @@ func deploy(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	spec.KeepLive = *keepLive
 	fmt.Fprintf(stderr, "local-aws: deploying %s (function %s, artifact s3://%s/%s) to %s\n", *env, spec.Name, spec.Artifact.Bucket, spec.Artifact.Key, *endpoint)
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
@@ -72,6 +74,6 @@ func deploy(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := os.WriteFile(*outputs, data, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "local-aws: %s deployed; api_url %s; outputs in %s\n", *env, out["api_url"].Value, *outputs)
+	fmt.Fprintf(stderr, "local-aws: %s deployed; api_url %s, candidate_api_url %s; outputs in %s\n", *env, out["api_url"].Value, out["candidate_api_url"].Value, *outputs)
 	return nil
 }

@@ -132,10 +132,14 @@ func (w *window) read(ctx context.Context, client *cloudwatchlogs.Client, group,
 	return nil
 }
 
-// shortStream shortens 2026/11/24/[$LATEST]<32 hex> to its first hex digits,
-// enough to tell execution environments apart.
+// shortStream shortens 2026/11/24/[<version>]<32 hex> to the version and
+// the first hex digits, [3]0e36d99d: enough to tell execution environments,
+// and the versions of a canary, apart.
 func shortStream(s string) string {
 	if i := strings.LastIndexByte(s, ']'); i >= 0 && len(s) >= i+9 {
+		if j := strings.LastIndexByte(s[:i], '['); j >= 0 {
+			return s[j : i+9]
+		}
 		return s[i+1 : i+9]
 	}
 	return s

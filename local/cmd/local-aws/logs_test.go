@@ -50,3 +50,9 @@ func TestFollowWindow(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(out.String(), "\n"))
 	assert.Contains(t, out.String(), " s late, same second\n", "an event ingested late within the window")
 }
+
+func TestShortStreamKeepsTheVersion(t *testing.T) {
+	assert.Equal(t, "[3]0e36d99d", shortStream("2026/12/04/[3]0e36d99ddd7eb26e3956d8b447100c8a"), "a canary's versions stay apart")
+	assert.Equal(t, "[$LATEST]0e36d99d", shortStream("2026/12/04/[$LATEST]0e36d99ddd7eb26e3956d8b447100c8a"))
+	assert.Equal(t, "short", shortStream("short"))
+}

@@ -3,6 +3,7 @@ package terraform
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -33,6 +34,9 @@ func TestFunctionCodeComesFromTheArtifactPointer(t *testing.T) {
 	assert.Equal(t, []string{"data.aws_s3_object.artifact.bucket"}, refs(attr(t, fn, "s3_bucket")))
 	assert.Equal(t, []string{"data.aws_s3_object.artifact.key"}, refs(attr(t, fn, "s3_key")))
 	assert.Equal(t, "var.artifact.sha256", m.source(attr(t, fn, "source_code_hash")), "source_code_hash is the pointer's base64 SHA-256")
+	assert.Equal(t, "var.artifact.sha256", m.source(attr(t, fn, "code_sha256")), "code_sha256, compared with what Lambda runs, is the pointer's base64 SHA-256")
+	assert.Equal(t, []string{"data.aws_s3_object.artifact.version_id"}, refs(attr(t, fn, "s3_object_version")),
+		"Lambda takes the object version the plan checked, not whatever is at the key at apply time")
 	assert.Equal(t, "provided.al2023", eval(t, attr(t, fn, "runtime"), nil).AsString())
 	assert.Equal(t, "bootstrap", eval(t, attr(t, fn, "handler"), nil).AsString())
 	arch := eval(t, attr(t, fn, "architectures"), map[string]cty.Value{"var": obj(map[string]cty.Value{
@@ -100,12 +104,27 @@ func TestFunctionWaitsForEveryPolicyOfItsRole(t *testing.T) {
 	assert.Equal(t, "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess", policyARN.AsString(), "write-only X-Ray access")
 }
 
+// postcondition returns the postcondition of body's lifecycle whose
+// condition reads self.<attribute>.
+func postcondition(t *testing.T, body *hclsyntax.Body, attribute string) *hclsyntax.Body {
+	t.Helper()
+	var found []*hclsyntax.Body
+	for _, p := range nested(one(t, body, "lifecycle"), "postcondition") {
+		if slices.Contains(refs(attr(t, p, "condition")), "self."+attribute) {
+			found = append(found, p)
+		}
+	}
+	require.Len(t, found, 1, "one postcondition on self.%s", attribute)
+	return found[0]
+}
+
 func TestPlanFailsOnAMissingOrChangedArtifact(t *testing.T) {
 	m := load(t, "terraform/service")
 	object := m.block(t, "data", "aws_s3_object", "artifact")
 	assert.Equal(t, "ENABLED", eval(t, attr(t, object, "checksum_mode"), nil).AsString(), "S3 returns ChecksumSHA256 only with checksum mode on")
 	assert.Contains(t, refs(attr(t, object, "depends_on")), "data.aws_s3_objects.artifact")
-	checksum := one(t, one(t, object, "lifecycle"), "postcondition")
+	checksum := postcondition(t, object, "checksum_sha256")
+	version := postcondition(t, object, "version_id")
 
 	listing := m.block(t, "data", "aws_s3_objects", "artifact")
 	assert.Equal(t, []string{"var.artifact.key"}, refs(attr(t, listing, "prefix")))
@@ -140,10 +159,15 @@ func TestPlanFailsOnAMissingOrChangedArtifact(t *testing.T) {
 		{"object missing", "exists", "dev", obj(map[string]cty.Value{"keys": cty.ListValEmpty(cty.String)}), false,
 			[]string{"s3://acme-request-dump-artifacts/" + devPointer.Key + " does not exist", "envs/dev/artifact.auto.tfvars.json"}},
 		{"only a longer key with the same prefix", "exists", "dev", obj(map[string]cty.Value{"keys": cty.ListVal([]cty.Value{cty.StringVal(devPointer.Key + ".bak")})}), false, nil},
+		{"object version", "version", "dev", obj(map[string]cty.Value{"version_id": cty.StringVal("3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY")}), true, nil},
+		{"no version: bucket never versioned", "version", "dev", obj(map[string]cty.Value{"version_id": cty.StringVal("")}), false,
+			[]string{"s3://acme-request-dump-artifacts/" + devPointer.Key + " has no object version", "must have versioning enabled"}},
+		{"no version: null", "version", "dev", obj(map[string]cty.Value{"version_id": cty.NullVal(cty.String)}), false, []string{"has no object version"}},
+		{"no version: versioning suspended", "version", "dev", obj(map[string]cty.Value{"version_id": cty.StringVal("null")}), false, []string{"has no object version"}},
 		{"key under the env's prefix", "prefix", "dev", cty.NilVal, true, nil},
 		{"key under another env's prefix", "prefix", "stg", cty.NilVal, false, []string{"outside the stg/ prefix", "Promote the artifact into stg/"}},
 	}
-	rules := map[string]*hclsyntax.Body{"checksum": checksum, "exists": exists, "prefix": prefix}
+	rules := map[string]*hclsyntax.Body{"checksum": checksum, "version": version, "exists": exists, "prefix": prefix}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rule := rules[tt.check]

@@ -27,4 +27,13 @@ resource "aws_api_gateway_account" "this" {
   cloudwatch_role_arn = aws_iam_role.api_gateway_cloudwatch.arn
 
   depends_on = [aws_iam_role_policy_attachment.api_gateway_cloudwatch]
+
+  # From provider 6.0, destroying this resource resets the account's API
+  # Gateway settings, which removes the CloudWatch role from the region and
+  # silently stops the access logs of every env's stage. A plan that would
+  # destroy or replace it fails instead (docs/runbook.md, section 7, says
+  # how to retire it deliberately).
+  lifecycle {
+    prevent_destroy = true
+  }
 }

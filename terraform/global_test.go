@@ -174,6 +174,9 @@ func TestAPIGatewayAccountCanWriteAccessLogs(t *testing.T) {
 	g := load(t, "global")
 	account := g.block(t, "resource", "aws_api_gateway_account", "this")
 	assert.Equal(t, []string{"aws_iam_role.api_gateway_cloudwatch.arn"}, refs(attr(t, account, "cloudwatch_role_arn")))
+	// Provider 6 resets the account settings on destroy, which would turn
+	// off every env's access logs.
+	assert.True(t, eval(t, attr(t, one(t, account, "lifecycle"), "prevent_destroy"), nil).True(), "the account settings cannot be destroyed by a plan")
 	attach := g.block(t, "resource", "aws_iam_role_policy_attachment", "api_gateway_cloudwatch")
 	assert.Equal(t, "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs", eval(t, attr(t, attach, "policy_arn"), nil).AsString())
 	assert.Equal(t, []string{"module.artifacts.bucket"}, refs(attr(t, g.block(t, "module", "github_oidc"), "artifact_bucket")))

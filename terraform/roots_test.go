@@ -134,6 +134,44 @@ func TestEveryEnvRootIsWiredTheSame(t *testing.T) {
 	}
 }
 
+// Every root's provider refuses credentials of an account other than the
+// ones its allowed_account_ids variable names, and the variable accepts only
+// account ids.
+func TestEveryRootGuardsItsAccount(t *testing.T) {
+	var accounts []string
+	for _, rel := range roots {
+		t.Run(rel, func(t *testing.T) {
+			c := load(t, rel)
+			provider := c.block(t, "provider", "aws")
+			assert.Equal(t, "var.allowed_account_ids", c.source(attr(t, provider, "allowed_account_ids")))
+			vars, err := envconfig.LoadVariables(c.dir)
+			require.NoError(t, err)
+			v, ok := vars["allowed_account_ids"]
+			require.True(t, ok, "%s declares allowed_account_ids", rel)
+			require.NotEqual(t, cty.NilVal, v.Default)
+			if accounts == nil {
+				accounts = strs(t, v.Default)
+			}
+			assert.Equal(t, accounts, strs(t, v.Default), "every root names the same account: global/ holds what the envs use")
+			for given, want := range map[string]string{
+				`["123456789012"]`:                 "",
+				`["123456789012", "210987654321"]`: "",
+				`[]`:                               "one or more distinct AWS account ids of 12 digits",
+				`["12345678901"]`:                  "one or more distinct AWS account ids of 12 digits",
+				`["12345678901a"]`:                 "one or more distinct AWS account ids of 12 digits",
+				`["123456789012", "123456789012"]`: "one or more distinct AWS account ids of 12 digits",
+			} {
+				_, err := vars.Value("allowed_account_ids", literal(t, given))
+				if want == "" {
+					assert.NoError(t, err, given)
+					continue
+				}
+				assert.ErrorContains(t, err, want, given)
+			}
+		})
+	}
+}
+
 func TestModulesFollowTheLayout(t *testing.T) {
 	root, err := repo.Root()
 	require.NoError(t, err)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -420,4 +421,86 @@ func TestRunReportsOffLoopbackTarget(t *testing.T) {
 	assert.Empty(t, report.Checks)
 	assert.Contains(t, out.String(), "smoke: FAIL: no check ran: smoke: "+why)
 	assert.NotContains(t, out.String(), "0/0 checks passed")
+}
+
+// TestSuiteRetriesTheFirstPOSTOn5xx puts a proxy in front of the API that
+// answers 500, as API Gateway does right after a first deploy until IAM has
+// propagated the invoke role's policy: the suite retries its first POST
+// within its window and says so; a 5xx that outlasts the window fails
+// check 1 with the retries listed.
+func TestSuiteRetriesTheFirstPOSTOn5xx(t *testing.T) {
+	target, deployed := deploy(t, "dev", nil)
+	upstream := target.APIURL
+	client := &http.Client{Transport: &http.Transport{Proxy: nil}}
+	for _, tc := range []struct {
+		name    string
+		fail    int // POSTs to /events answered 500 before the API is reached
+		window  time.Duration
+		passed  bool
+		phrases []string
+	}{
+		{"propagated within the window", 2, 3 * time.Second, true, []string{"retried 2 time(s) on 5xx over ", "(500 after ", "a first deploy answers 5xx until IAM has propagated the invoke role's policy"}},
+		{"still failing after the window", 1 << 30, 300 * time.Millisecond, false, []string{"got 500, want 2xx", "; retried ", "time(s) on 5xx over ", "the API answered 5xx for the whole retry window (300ms)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var posts atomic.Int64
+			proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/events") && posts.Add(1) <= int64(tc.fail) {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusInternalServerError)
+					_, _ = io.WriteString(w, `{"message": "Internal server error"}`)
+					return
+				}
+				req, err := http.NewRequestWithContext(r.Context(), r.Method, upstream+r.URL.RequestURI(), r.Body)
+				if !assert.NoError(t, err) {
+					return
+				}
+				req.Header = r.Header.Clone()
+				resp, err := client.Do(req)
+				if !assert.NoError(t, err) {
+					return
+				}
+				defer resp.Body.Close()
+				maps.Copy(w.Header(), resp.Header)
+				w.WriteHeader(resp.StatusCode)
+				_, _ = io.Copy(w, resp.Body)
+			}))
+			t.Cleanup(proxy.Close)
+			broken := target
+			broken.APIURL = proxy.URL
+
+			var out bytes.Buffer
+			suite, err := New(broken, deployed.Config, WithTimeout(DefaultLocalTimeout), WithFirstCallRetry(tc.window), WithOutput(&out))
+			require.NoError(t, err)
+			rec := &recorder{}
+			start := time.Now()
+			report := suite.Run(rec)
+			t.Logf("report:\n%s", out.String())
+			check := report.Check(CheckAccepted)
+			assert.Equal(t, tc.passed, check.Passed, "check 1: %v", check.Failures)
+			text := check.Detail + strings.Join(check.Failures, "\n")
+			for _, p := range tc.phrases {
+				assert.Contains(t, text, p)
+			}
+			if tc.passed {
+				assert.True(t, report.Passed(), "the other checks pass once the first POST got through: %v", rec.errors)
+				assert.Contains(t, out.String(), "retried 2 time(s) on 5xx", "the report says the first POST was retried")
+				return
+			}
+			assert.Less(t, report.Elapsed, tc.window+2*DefaultLocalTimeout+5*time.Second, "the retries stop at the window")
+			assert.WithinDuration(t, start.Add(report.Elapsed), time.Now(), time.Second)
+		})
+	}
+}
+
+// TestFirstCallRetryDefaults: only AWS, where IAM propagates, gets a retry
+// window; a negative window is refused.
+func TestFirstCallRetryDefaults(t *testing.T) {
+	local := Target{APIURL: "http://127.0.0.1:1/v1", FunctionName: "request-dump-dev", LogGroupName: "/aws/lambda/request-dump-dev", Region: "ap-northeast-1", EndpointURL: "http://127.0.0.1:1"}
+	assert.Zero(t, local.DefaultFirstCallRetry())
+	onAWS := local
+	onAWS.EndpointURL = ""
+	assert.Equal(t, DefaultAWSFirstCallRetry, onAWS.DefaultFirstCallRetry())
+	_, err := New(local, load(t, "dev", nil), WithFirstCallRetry(-time.Second))
+	assert.ErrorContains(t, err, "first-call retry window -1s is negative")
 }

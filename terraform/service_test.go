@@ -261,6 +261,8 @@ func TestOpenAPIChangesReachTheStage(t *testing.T) {
 	assert.True(t, triggers(`{"openapi":"3.0.1"}`).RawEquals(triggers(`{"openapi":"3.0.1"}`)), "the same body keeps the deployment")
 	assert.False(t, triggers(`{"openapi":"3.0.1"}`).RawEquals(triggers(`{"openapi":"3.0.1","paths":{}}`)), "a body change must make a new deployment")
 	assert.True(t, eval(t, attr(t, one(t, deployment, "lifecycle"), "create_before_destroy"), nil).True())
+	assert.Contains(t, refs(attr(t, deployment, "depends_on")), "aws_iam_role_policy.api_gateway_invoke",
+		"no deployment reaches the stage before the role it invokes the function with may do so")
 	assert.NotContains(t, deployment.Attributes, "stage_name", "the stage is its own resource")
 
 	stage := m.block(t, "resource", "aws_api_gateway_stage", "this")

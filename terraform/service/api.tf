@@ -48,6 +48,12 @@ resource "aws_api_gateway_deployment" "this" {
     body = sha1(aws_api_gateway_rest_api.this.body)
   }
 
+  # The stage serves a deployment at once, and its integration invokes the
+  # function as the API Gateway role: the role's policy exists first. IAM
+  # may still take seconds to propagate it on a first deploy, which the
+  # smoke test's first-call retry allows for.
+  depends_on = [aws_iam_role_policy.api_gateway_invoke]
+
   lifecycle {
     create_before_destroy = true
   }

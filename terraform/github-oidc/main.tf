@@ -56,7 +56,9 @@ resource "aws_iam_role" "this" {
 
 # Write only the env's own prefix. Read it too, plus the prefixes promotion
 # copies from (a copy into stg/ reads the object in dev/). Listing is
-# limited to the same prefixes and lets a missing object answer 404, not 403.
+# limited to the same prefixes; a HEAD of a missing key carries no s3:prefix,
+# so S3 may still answer it 403 rather than 404, which cmd/artifact takes
+# for "missing" (its writes are conditional, so that never overwrites).
 # These are the calls cmd/artifact and the smoke suite make, and no more.
 data "aws_iam_policy_document" "this" {
   for_each = var.environments

@@ -2,6 +2,8 @@
 # region (aws_api_gateway_account is a singleton, not a per-API setting), so
 # it is set here once rather than in the service module, where each env
 # would overwrite the others'.
+data "aws_partition" "current" {}
+
 data "aws_iam_policy_document" "api_gateway_assume" {
   statement {
     actions = ["sts:AssumeRole"]
@@ -20,7 +22,7 @@ resource "aws_iam_role" "api_gateway_cloudwatch" {
 
 resource "aws_iam_role_policy_attachment" "api_gateway_cloudwatch" {
   role       = aws_iam_role.api_gateway_cloudwatch.name
-  policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 }
 
 resource "aws_api_gateway_account" "this" {

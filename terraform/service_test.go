@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/zclconf/go-cty/cty"
+	"gopkg.in/yaml.v3"
 
 	"github.com/acme/request-dump/internal/apispec"
 	"github.com/acme/request-dump/internal/pointer"
@@ -211,6 +212,13 @@ func TestRESTAPIBodyIsTheTemplateApispecRenders(t *testing.T) {
 
 	api := m.block(t, "resource", "aws_api_gateway_rest_api", "this")
 	assert.Equal(t, "jsonencode(yamldecode(local.openapi))", m.source(attr(t, api, "body")))
+	var info struct {
+		Info struct{ Description string } `yaml:"info"`
+	}
+	require.NoError(t, yaml.Unmarshal(want, &info))
+	require.NotEmpty(t, info.Info.Description)
+	assert.Equal(t, info.Info.Description, eval(t, attr(t, api, "description"), nil).AsString(),
+		"the REST API's description is the OpenAPI document's, which it would otherwise overwrite")
 	assert.True(t, eval(t, attr(t, api, "fail_on_warnings"), nil).True())
 	body := eval(t, attr(t, api, "body"), map[string]cty.Value{"local": obj(map[string]cty.Value{"openapi": rendered})}).AsString()
 	fromBody, err := apispec.Parse([]byte(body))
@@ -336,6 +344,8 @@ func TestFunctionWritesOnlyItsOwnLogGroup(t *testing.T) {
 	for _, label := range []string{"this", "access"} {
 		g := m.block(t, "resource", "aws_cloudwatch_log_group", label)
 		assert.Equal(t, []string{"var.log_retention_days"}, refs(attr(t, g, "retention_in_days")), "log group %s has a retention", label)
+		assert.Equal(t, []string{"var.log_groups.kms_key_id"}, refs(attr(t, g, "kms_key_id")), "log group %s takes the optional KMS key", label)
+		assert.Equal(t, []string{"var.log_groups.skip_destroy"}, refs(attr(t, g, "skip_destroy")), "log group %s can be kept on destroy", label)
 	}
 }
 

@@ -53,6 +53,8 @@ type Config struct {
 	API API
 	// LogRetentionDays is the module input "log_retention_days".
 	LogRetentionDays int
+	// LogGroups is the module input "log_groups", defaults applied.
+	LogGroups LogGroups
 	// Tags is the module input "tags".
 	Tags map[string]string
 }
@@ -80,6 +82,14 @@ type API struct {
 	ThrottlingBurstLimit int     `cty:"throttling_burst_limit"`
 	IntegrationTimeoutMs int     `cty:"integration_timeout_ms"`
 	XRayTracing          bool    `cty:"xray_tracing"`
+}
+
+// LogGroups is the module's "log_groups" object: the KMS key and
+// skip_destroy of both log groups. They matter on AWS only: the local stack
+// neither encrypts its log groups nor outlives them.
+type LogGroups struct {
+	KMSKeyID    *string `cty:"kms_key_id"`
+	SkipDestroy bool    `cty:"skip_destroy"`
 }
 
 // Envs returns the envs under root/envs: the directories holding a main.tf.
@@ -283,6 +293,7 @@ func (c *Config) decode(module *hcl.Block, args map[string]*hcl.Attribute, vars 
 		"dump":               &c.Dump,
 		"api":                &c.API,
 		"log_retention_days": &c.LogRetentionDays,
+		"log_groups":         &c.LogGroups,
 		"tags":               &c.Tags,
 	}
 	for _, name := range vars.Names() {

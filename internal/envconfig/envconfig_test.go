@@ -168,6 +168,7 @@ func TestOmittedSettingsTakeTheModuleDefaults(t *testing.T) {
 		})
 	}
 	assert.Equal(t, 30, cfg.LogRetentionDays)
+	assert.Equal(t, LogGroups{}, cfg.LogGroups, "no KMS key, destroyed with the env")
 	// The function's own defaults (docs/architecture.md) are the module's.
 	assert.Equal(t, map[string]string{
 		"DUMP_FIELDS":          "event_id=body.event_id,type=body.type",

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -28,6 +29,22 @@ var (
 )
 
 const awsCredentialsAction = "aws-actions/configure-aws-credentials@"
+
+// node24Major is, for every action the workflows may use, the first major
+// version that runs on Node.js 24: GitHub's runners are dropping Node.js 20
+// (github.blog changelog, 2025-09-19), and an action on it stops running.
+// From each action's release notes: checkout v5.0.0, setup-go v6.0.0 ("Upgrade
+// Nodejs runtime from node20 to node 24"), cache v5.0.0 ("runs on the Node.js
+// 24 runtime"), configure-aws-credentials v6 (v5 still runs node20),
+// create-github-app-token v3.0.0 ("node 24 support"). An action that is not
+// listed must be checked and added before a workflow may use it.
+var node24Major = map[string]int{
+	"actions/checkout":                     5,
+	"actions/setup-go":                     6,
+	"actions/cache":                        5,
+	"aws-actions/configure-aws-credentials": 6,
+	"actions/create-github-app-token":      3,
+}
 
 // mapping returns the value of key in the YAML mapping n, or nil.
 func mapping(n *yaml.Node, key string) *yaml.Node {
@@ -208,8 +225,21 @@ func checkUses(n *yaml.Node) error {
 	if !pinnedUses.MatchString(ref) {
 		return fmt.Errorf("uses %q is not pinned to a full 40-hex commit SHA (owner/repo@<sha> # vX.Y.Z)", ref)
 	}
-	if !versionComment.MatchString(strings.TrimSpace(n.LineComment)) {
+	comment := strings.TrimSpace(n.LineComment)
+	if !versionComment.MatchString(comment) {
 		return fmt.Errorf("uses %q has no version comment (# vX.Y.Z) naming the tag the SHA came from", ref)
+	}
+	action, _, _ := strings.Cut(ref, "@")
+	if parts := strings.Split(action, "/"); len(parts) > 2 {
+		action = parts[0] + "/" + parts[1]
+	}
+	first, ok := node24Major[action]
+	if !ok {
+		return fmt.Errorf("uses %q: %s is not in node24Major; check which release of it runs on Node.js 24 and add it", ref, action)
+	}
+	major, _ := strconv.Atoi(strings.TrimPrefix(strings.FieldsFunc(comment, func(r rune) bool { return r == '.' || r == ' ' || r == '#' })[0], "v"))
+	if major < first {
+		return fmt.Errorf("uses %q (%s) runs on Node.js 20, which GitHub's runners no longer run: use %s v%d or later, pinned by SHA", ref, comment, action, first)
 	}
 	return nil
 }

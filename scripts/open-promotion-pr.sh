@@ -3,12 +3,12 @@
 # envs/<to>/artifact.auto.tfvars.json at the <from> artifact's content
 # address in the <to> prefix (offline; scripts/promote.sh copies the object),
 # commits only that file on branch promote/<to>-<hash>, pushes it and opens a
-# pull request with gh. A pull request opened with the workflow's
-# GITHUB_TOKEN starts no workflow run by itself, so it dispatches the pull
-# request workflow on the branch. Idempotent: a branch without a pull
-# request (an earlier run stopped after the push) gets it; an open pull
-# request gets its checks started again; a closed one is left alone. Needs
-# GH_TOKEN (or gh auth) and an origin.
+# pull request with gh. In CI GH_TOKEN and the push use a GitHub App's
+# installation token (promote-pair.yml), so the pull request starts its
+# checks like any other; one opened with a workflow's GITHUB_TOKEN would
+# start none. Idempotent: a branch without a pull request (an earlier run
+# stopped after the push) gets it; an open or closed one is left alone.
+# Needs GH_TOKEN (or gh auth) and an origin.
 set -euo pipefail
 
 usage() {
@@ -20,7 +20,6 @@ case $1 in -* | '') usage ;; esac
 case $2 in -* | '') usage ;; esac
 from=$1 to=$2
 base=${BASE_BRANCH:-main}
-workflow=${PR_WORKFLOW:-pull-request.yml}
 
 cd "$(dirname "$0")/.."
 path=envs/$to/artifact.auto.tfvars.json
@@ -55,12 +54,7 @@ if git ls-remote --exit-code --heads origin "$branch" >/dev/null; then
     echo "open-promotion-pr.sh: $branch already has a pull request: $prs" >&2
     if ! grep -q '^OPEN ' <<<"$prs"; then
       echo "  (a closed one stays closed: reopen it, or delete the branch on origin and run this again)" >&2
-      exit 0
     fi
-    # An earlier run may have stopped before starting its checks; another
-    # run of them is harmless.
-    echo "open-promotion-pr.sh: starting $workflow on $branch" >&2
-    gh workflow run "$workflow" --ref "$branch"
     exit 0
   fi
   echo "open-promotion-pr.sh: branch $branch is on origin without a pull request (an earlier run stopped after pushing it)" >&2
@@ -68,8 +62,10 @@ else
   if [ -z "$(git config user.email || true)" ]; then
     [ "${GITHUB_ACTIONS:-}" = true ] ||
       { echo "open-promotion-pr.sh: set git user.name and user.email first" >&2; exit 1; }
-    git config user.name "github-actions[bot]"
-    git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
+    # The App that pushes (APP_SLUG, from create-github-app-token) authors.
+    bot="${APP_SLUG:-github-actions}[bot]"
+    git config user.name "$bot"
+    git config user.email "$bot@users.noreply.github.com"
   fi
 
   echo "open-promotion-pr.sh: committing $path on $branch" >&2
@@ -84,5 +80,3 @@ body="Points \`$path\` at the artifact promoted from $from (\`$to/$hex.zip\`, co
 Only this file changes. Read the Atlantis plan, then comment \`atlantis apply -p $to\`; the apply runs the smoke tests for $to. Merging promotes $to to the next env."
 echo "open-promotion-pr.sh: opening the pull request $branch → $base" >&2
 gh pr create --base "$base" --head "$branch" --title "$title" --body "$body"
-echo "open-promotion-pr.sh: starting $workflow on $branch" >&2
-gh workflow run "$workflow" --ref "$branch"

@@ -85,7 +85,7 @@ func newSandbox(t *testing.T) *sandbox {
 	// gh is GitHub's CLI; the stand-in records what it was asked to do,
 	// keeps the pull requests it opened in .bin/prs (as "STATE url" lines,
 	// which `gh pr list` prints), and fails `gh pr create` while .bin/fail
-	// exists and `gh workflow run` while .bin/fail-dispatch exists.
+	// exists.
 	bin := filepath.Join(dir, ".bin")
 	ghLog := filepath.Join(dir, ".gh.log")
 	require.NoError(t, os.MkdirAll(bin, 0o755))
@@ -97,8 +97,7 @@ case "$1 $2" in
   [ ! -f "`+bin+`/fail" ] || { echo "gh: pull request create failed: GraphQL: GitHub Actions is not permitted to create or approve pull requests" >&2; exit 1; }
   echo "OPEN https://github.com/acme/request-dump/pull/1" >> "`+bin+`/prs"
   echo "https://github.com/acme/request-dump/pull/1" ;;
-"workflow run")
-  [ ! -f "`+bin+`/fail-dispatch" ] || { echo "gh: HTTP 403: Resource not accessible by integration" >&2; exit 1; } ;;
+*) echo "gh stand-in: unexpected command: $*" >&2; exit 1 ;;
 esac
 `), 0o755))
 
@@ -368,7 +367,6 @@ func TestScriptsCarryAnArtifactToProd(t *testing.T) {
 	gh, err := os.ReadFile(sb.ghLog)
 	require.NoError(t, err)
 	assert.Contains(t, string(gh), "pr create --base main --head "+branch+" --title Promote dev → stg")
-	assert.Contains(t, string(gh), "workflow run pull-request.yml --ref "+branch)
 	sb.git(t, "switch", "-q", "main")
 
 	code, out = sb.run(t, "open-promotion-pr.sh", "dev", "stg")
@@ -432,37 +430,11 @@ func TestOpenPromotionPRFinishesAnInterruptedRun(t *testing.T) {
 	gh, err := os.ReadFile(sb.ghLog)
 	require.NoError(t, err)
 	assert.Equal(t, 2, strings.Count(string(gh), "pr create --base main --head "+branch), "%s", gh)
-	assert.Equal(t, 1, strings.Count(string(gh), "workflow run pull-request.yml --ref "+branch), "%s", gh)
 	prs, err := os.ReadFile(filepath.Join(sb.dir, ".bin", "prs"))
 	require.NoError(t, err)
 	assert.Equal(t, "OPEN https://github.com/acme/request-dump/pull/1\n", string(prs))
 	assert.Empty(t, sb.git(t, "status", "--porcelain"))
 	assert.Equal(t, "main", sb.git(t, "branch", "--show-current"))
-}
-
-// TestOpenPromotionPRDispatchesAfterAFailedDispatch: when the pull request
-// was opened but its checks could not be started, running the script again
-// starts them instead of leaving the pull request without checks.
-func TestOpenPromotionPRDispatchesAfterAFailedDispatch(t *testing.T) {
-	sb, branch := interruptedPromotion(t, "fail-dispatch", "Resource not accessible by integration")
-	code, out := sb.run(t, "open-promotion-pr.sh", "dev", "stg")
-	require.Equal(t, 0, code, out)
-	assert.Contains(t, out, "already has a pull request: OPEN https://github.com/acme/request-dump/pull/1")
-	assert.Contains(t, out, "starting pull-request.yml on "+branch)
-	gh, err := os.ReadFile(sb.ghLog)
-	require.NoError(t, err)
-	assert.Equal(t, 1, strings.Count(string(gh), "pr create"), "%s", gh)
-	assert.Equal(t, 2, strings.Count(string(gh), "workflow run pull-request.yml --ref "+branch), "%s", gh)
-
-	// A closed promotion pull request was closed on purpose: left alone.
-	require.NoError(t, os.WriteFile(filepath.Join(sb.dir, ".bin", "prs"), []byte("CLOSED https://github.com/acme/request-dump/pull/1\n"), 0o644))
-	code, out = sb.run(t, "open-promotion-pr.sh", "dev", "stg")
-	require.Equal(t, 0, code, out)
-	assert.Contains(t, out, "a closed one stays closed: reopen it, or delete the branch on origin and run this again")
-	gh, err = os.ReadFile(sb.ghLog)
-	require.NoError(t, err)
-	assert.Equal(t, 2, strings.Count(string(gh), "workflow run pull-request.yml --ref "+branch), "%s", gh)
-	assert.Empty(t, sb.git(t, "status", "--porcelain"))
 }
 
 // TestScriptsRefuseMalformedPointers gives the scripts pointers that are

@@ -39,11 +39,11 @@ const awsCredentialsAction = "aws-actions/configure-aws-credentials@"
 // create-github-app-token v3.0.0 ("node 24 support"). An action that is not
 // listed must be checked and added before a workflow may use it.
 var node24Major = map[string]int{
-	"actions/checkout":                     5,
-	"actions/setup-go":                     6,
-	"actions/cache":                        5,
+	"actions/checkout":                      5,
+	"actions/setup-go":                      6,
+	"actions/cache":                         5,
 	"aws-actions/configure-aws-credentials": 6,
-	"actions/create-github-app-token":      3,
+	"actions/create-github-app-token":       3,
 }
 
 // mapping returns the value of key in the YAML mapping n, or nil.

@@ -99,6 +99,8 @@ func (c atlantisCfg) check(t *testing.T) error {
 		}
 	}
 	groups := map[string]int{}
+	dependsOn := map[string][]string{}
+	var accountRoots []string
 	lastAccountGroup := -1
 	for _, dir := range roots {
 		ps := byDir[dir]
@@ -123,10 +125,12 @@ func (c atlantisCfg) check(t *testing.T) error {
 		}
 		if isEnv {
 			groups[env] = p.ExecutionOrderGroup
+			dependsOn[env] = p.DependsOn
 			if err := checkEnvWorkflow(t, merged.Workflow, env); err != nil {
 				fail("project %s, workflow %q: %w", name, merged.Workflow.Name, err)
 			}
 		} else {
+			accountRoots = append(accountRoots, name)
 			lastAccountGroup = max(lastAccountGroup, p.ExecutionOrderGroup)
 			if err := checkAccountWorkflow(merged.Workflow); err != nil {
 				fail("project %s, workflow %q: %w", name, merged.Workflow.Name, err)
@@ -150,6 +154,16 @@ func (c atlantisCfg) check(t *testing.T) error {
 		}
 		if prev != "" && g <= groups[prev] {
 			fail("execution_order_group of %s (%d) is not after %s (%d): applies must go %s", env, g, prev, groups[prev], strings.Join(artifact.Order, " → "))
+		}
+		// Execution order groups order `atlantis apply` only; for
+		// `atlantis apply -p <env>`, depends_on is what makes Atlantis
+		// refuse an env whose predecessor's plan is not applied.
+		want := []string{prev}
+		if prev == "" {
+			want = accountRoots
+		}
+		if got := slices.Sorted(slices.Values(dependsOn[env])); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+			fail("project %s has depends_on %v, want %v: `atlantis apply -p %s` must be refused while %s has an unapplied plan in the same pull request", env, dependsOn[env], want, env, strings.Join(want, ", "))
 		}
 		prev = env
 	}
@@ -551,6 +565,8 @@ func TestAtlantisConfigChecksCanFail(t *testing.T) {
 		{"prod before stg", bad("wrong-order.yaml"), realGlobalCfg, "execution_order_group of prod (2) is not after stg (2)"},
 		{"account-level root after dev", bad("global-last.yaml"), realGlobalCfg, "execution_order_group of dev (1) is not after the account-level roots (5)"},
 		{"no abort on failure", bad("no-abort.yaml"), realGlobalCfg, "abort_on_execution_order_fail is off"},
+		{"prod can be applied before stg", bad("prod-without-depends-on.yaml"), realGlobalCfg, "project prod has depends_on [], want [stg]"},
+		{"stg waits for the wrong env", bad("stg-depends-on-prod.yaml"), realGlobalCfg, "project stg has depends_on [prod], want [dev]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

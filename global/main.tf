@@ -38,6 +38,25 @@ module "artifacts" {
   }
 }
 
+# The roles Atlantis plans and applies each env with: a read-only one and
+# one that changes only that env's service.
+module "atlantis_roles" {
+  source = "../terraform/atlantis-roles"
+
+  server_role_name = "atlantis"
+  artifact_bucket  = module.artifacts.bucket
+  state = {
+    bucket     = "acme-request-dump-tfstate"
+    lock_table = "acme-request-dump-tflock"
+  }
+
+  environments = {
+    dev  = { service_name = "request-dump-dev", state_key = "request-dump/dev/terraform.tfstate" }
+    stg  = { service_name = "request-dump-stg", state_key = "request-dump/stg/terraform.tfstate" }
+    prod = { service_name = "request-dump-prod", state_key = "request-dump/prod/terraform.tfstate" }
+  }
+}
+
 module "github_oidc" {
   source = "../terraform/github-oidc"
 

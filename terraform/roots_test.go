@@ -21,7 +21,7 @@ import (
 )
 
 var (
-	modules = []string{"terraform/service", "terraform/artifacts", "terraform/github-oidc"}
+	modules = []string{"terraform/service", "terraform/artifacts", "terraform/github-oidc", "terraform/atlantis-roles"}
 	roots   = []string{"envs/dev", "envs/stg", "envs/prod", "global"}
 )
 

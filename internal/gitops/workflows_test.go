@@ -417,3 +417,39 @@ func workflow(t *testing.T, path string) *yaml.Node {
 	require.Len(t, doc.Content, 1)
 	return doc.Content[0]
 }
+
+// TestDependabotCoversEveryRoot: Dependabot keeps the actions, the Go
+// modules and every Terraform root's provider (its constraint and lock
+// file) current; a root it does not list would keep its provider forever.
+func TestDependabotCoversEveryRoot(t *testing.T) {
+	root, err := repo.Root()
+	require.NoError(t, err)
+	data, err := os.ReadFile(filepath.Join(root, ".github", "dependabot.yml"))
+	require.NoError(t, err)
+	var cfg struct {
+		Version int `yaml:"version"`
+		Updates []struct {
+			Ecosystem   string   `yaml:"package-ecosystem"`
+			Directory   string   `yaml:"directory"`
+			Directories []string `yaml:"directories"`
+		} `yaml:"updates"`
+	}
+	require.NoError(t, yaml.Unmarshal(data, &cfg))
+	assert.Equal(t, 2, cfg.Version)
+	dirs := map[string][]string{}
+	for _, u := range cfg.Updates {
+		if u.Directory != "" {
+			dirs[u.Ecosystem] = append(dirs[u.Ecosystem], u.Directory)
+		}
+		dirs[u.Ecosystem] = append(dirs[u.Ecosystem], u.Directories...)
+	}
+	assert.Equal(t, []string{"/"}, dirs["github-actions"])
+	assert.Equal(t, []string{"/"}, dirs["gomod"])
+	roots, _, err := terraformDirs(root)
+	require.NoError(t, err)
+	var want []string
+	for _, r := range roots {
+		want = append(want, "/"+r)
+	}
+	assert.ElementsMatch(t, want, dirs["terraform"], "Dependabot's terraform ecosystem lists every root (where the lock files are)")
+}

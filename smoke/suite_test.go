@@ -274,38 +274,31 @@ func TestSuiteFailsAgainstBrokenDeployments(t *testing.T) {
 	}
 }
 
-// TestSuiteFailsOnADuplicatedDump puts a proxy in front of the API that
-// delivers every POST /events twice, as a retrying client or a function
-// that logs its dump twice would: the probe's event_id then matches two
-// events, and check 2 must fail while the others pass.
-func TestSuiteFailsOnADuplicatedDump(t *testing.T) {
-	target, deployed := deploy(t, "dev", nil)
-	upstream := target.APIURL
+// apiProxy starts a proxy in front of the API at upstream and returns its
+// URL. Each request goes to intercept first, with a function that sends it
+// upstream (again on every call); unless intercept answered it (true), the
+// proxy relays the upstream answer.
+func apiProxy(t *testing.T, upstream string, intercept func(w http.ResponseWriter, r *http.Request, forward func() (*http.Response, error)) bool) string {
+	t.Helper()
 	client := &http.Client{Transport: &http.Transport{Proxy: nil}}
-	forward := func(r *http.Request, body []byte) (*http.Response, error) {
-		req, err := http.NewRequestWithContext(r.Context(), r.Method, upstream+r.URL.RequestURI(), bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		req.Header = r.Header.Clone()
-		return client.Do(req)
-	}
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
-		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/events") {
-			first, err := forward(r, body)
+		forward := func() (*http.Response, error) {
+			req, err := http.NewRequestWithContext(r.Context(), r.Method, upstream+r.URL.RequestURI(), bytes.NewReader(body))
 			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadGateway)
-				return
+				return nil, err
 			}
-			_, _ = io.Copy(io.Discard, first.Body)
-			first.Body.Close()
+			req.Header = r.Header.Clone()
+			return client.Do(req)
 		}
-		resp, err := forward(r, body)
+		if intercept(w, r, forward) {
+			return
+		}
+		resp, err := forward()
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
@@ -316,7 +309,28 @@ func TestSuiteFailsOnADuplicatedDump(t *testing.T) {
 		_, _ = io.Copy(w, resp.Body)
 	}))
 	t.Cleanup(proxy.Close)
-	target.APIURL = proxy.URL
+	return proxy.URL
+}
+
+// TestSuiteFailsOnADuplicatedDump puts a proxy in front of the API that
+// delivers every POST /events twice, as a retrying client or a function
+// that logs its dump twice would: the probe's event_id then matches two
+// events, and check 2 must fail while the others pass.
+func TestSuiteFailsOnADuplicatedDump(t *testing.T) {
+	target, deployed := deploy(t, "dev", nil)
+	target.APIURL = apiProxy(t, target.APIURL, func(w http.ResponseWriter, r *http.Request, forward func() (*http.Response, error)) bool {
+		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/events") {
+			return false
+		}
+		first, err := forward()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return true
+		}
+		_, _ = io.Copy(io.Discard, first.Body)
+		first.Body.Close()
+		return false
+	})
 
 	report, text, rec := runSuite(t, target, deployed.Config, DefaultLocalTimeout)
 	require.False(t, report.Passed())
@@ -430,8 +444,6 @@ func TestRunReportsOffLoopbackTarget(t *testing.T) {
 // check 1 with the retries listed.
 func TestSuiteRetriesTheFirstPOSTOn5xx(t *testing.T) {
 	target, deployed := deploy(t, "dev", nil)
-	upstream := target.APIURL
-	client := &http.Client{Transport: &http.Transport{Proxy: nil}}
 	for _, tc := range []struct {
 		name    string
 		fail    int // POSTs to /events answered 500 before the API is reached
@@ -444,30 +456,16 @@ func TestSuiteRetriesTheFirstPOSTOn5xx(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var posts atomic.Int64
-			proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/events") && posts.Add(1) <= int64(tc.fail) {
-					w.Header().Set("Content-Type", "application/json")
-					w.WriteHeader(http.StatusInternalServerError)
-					_, _ = io.WriteString(w, `{"message": "Internal server error"}`)
-					return
-				}
-				req, err := http.NewRequestWithContext(r.Context(), r.Method, upstream+r.URL.RequestURI(), r.Body)
-				if !assert.NoError(t, err) {
-					return
-				}
-				req.Header = r.Header.Clone()
-				resp, err := client.Do(req)
-				if !assert.NoError(t, err) {
-					return
-				}
-				defer resp.Body.Close()
-				maps.Copy(w.Header(), resp.Header)
-				w.WriteHeader(resp.StatusCode)
-				_, _ = io.Copy(w, resp.Body)
-			}))
-			t.Cleanup(proxy.Close)
 			broken := target
-			broken.APIURL = proxy.URL
+			broken.APIURL = apiProxy(t, target.APIURL, func(w http.ResponseWriter, r *http.Request, _ func() (*http.Response, error)) bool {
+				if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/events") || posts.Add(1) > int64(tc.fail) {
+					return false
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusInternalServerError)
+				_, _ = io.WriteString(w, `{"message": "Internal server error"}`)
+				return true
+			})
 
 			var out bytes.Buffer
 			suite, err := New(broken, deployed.Config, WithTimeout(DefaultLocalTimeout), WithFirstCallRetry(tc.window), WithOutput(&out))

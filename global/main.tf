@@ -13,7 +13,8 @@ terraform {
 }
 
 provider "aws" {
-  region = "ap-northeast-1"
+  region              = "ap-northeast-1"
+  allowed_account_ids = var.allowed_account_ids
 
   default_tags {
     tags = {
@@ -34,6 +35,25 @@ module "artifacts" {
     noncurrent_days        = 30
     incomplete_upload_days = 7
     current_days           = { dev = 90 }
+  }
+}
+
+# The roles Atlantis plans and applies each env with: a read-only one and
+# one that changes only that env's service.
+module "atlantis_roles" {
+  source = "../terraform/atlantis-roles"
+
+  server_role_name = "atlantis"
+  artifact_bucket  = module.artifacts.bucket
+  state = {
+    bucket     = "acme-request-dump-tfstate"
+    lock_table = "acme-request-dump-tflock"
+  }
+
+  environments = {
+    dev  = { service_name = "request-dump-dev", state_key = "request-dump/dev/terraform.tfstate" }
+    stg  = { service_name = "request-dump-stg", state_key = "request-dump/stg/terraform.tfstate" }
+    prod = { service_name = "request-dump-prod", state_key = "request-dump/prod/terraform.tfstate" }
   }
 }
 

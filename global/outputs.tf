@@ -12,3 +12,13 @@ output "api_gateway_cloudwatch_role_arn" {
   description = "Role API Gateway writes access logs with."
   value       = aws_iam_role.api_gateway_cloudwatch.arn
 }
+
+output "atlantis_plan_role_arns" {
+  description = "Role Atlantis plans each env with (the role_arn of the profile request-dump-<env>-plan in atlantis/aws-config)."
+  value       = module.atlantis_roles.plan_role_arns
+}
+
+output "atlantis_apply_role_arns" {
+  description = "Role Atlantis applies and smoke-tests each env with (the role_arn of the profile request-dump-<env>-apply)."
+  value       = module.atlantis_roles.apply_role_arns
+}

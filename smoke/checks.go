@@ -37,13 +37,19 @@ type dumpLine struct {
 func (r *run) checkAccepted(t *checkT) string {
 	c := r.valid
 	require.NoErrorf(t, c.err, "POST %s", c.url)
-	require.Truef(t, c.accepted(), "POST %s with a valid event got %d, want 2xx; body: %s", c.url, c.status, c.body)
+	retries := c.retries()
+	if retries != "" && !c.accepted() {
+		retries = fmt.Sprintf("; %s: the API answered 5xx for the whole retry window (%s), longer than IAM takes to propagate the invoke role's policy on a first deploy", retries, r.firstRetry)
+	} else if retries != "" {
+		retries = "; " + retries + ": a first deploy answers 5xx until IAM has propagated the invoke role's policy"
+	}
+	require.Truef(t, c.accepted(), "POST %s with a valid event got %d, want 2xx; body: %s%s", c.url, c.status, c.body, retries)
 	require.NotEmptyf(t, c.apiRequestID, `the answer %s has no request_id (want {"request_id":"…","aws_request_id":"…"})`, c.body)
 	require.NotEmptyf(t, c.awsRequestID, `the answer %s has no aws_request_id (want {"request_id":"…","aws_request_id":"…"})`, c.body)
 	if h := c.header.Get("X-Amzn-Requestid"); h != "" {
 		assert.Equalf(t, h, c.apiRequestID, "the body's request_id is not the gateway's x-amzn-RequestId header")
 	}
-	return fmt.Sprintf("%d in %s; request_id %s, aws_request_id %s", c.status, ms(c.took), c.apiRequestID, c.awsRequestID)
+	return fmt.Sprintf("%d in %s; request_id %s, aws_request_id %s%s", c.status, ms(c.took), c.apiRequestID, c.awsRequestID, retries)
 }
 
 func (r *run) checkDump(t *checkT) string {

@@ -49,10 +49,11 @@ var checkNames = map[int]string{
 
 // Suite is the smoke test of one deployed env.
 type Suite struct {
-	target  Target
-	env     *envconfig.Config
-	timeout time.Duration
-	out     io.Writer
+	target     Target
+	env        *envconfig.Config
+	timeout    time.Duration
+	firstRetry time.Duration
+	out        io.Writer
 }
 
 // Option changes a Suite made by New.
@@ -62,6 +63,10 @@ type Option func(*Suite)
 // the target's DefaultTimeout).
 func WithTimeout(d time.Duration) Option { return func(s *Suite) { s.timeout = d } }
 
+// WithFirstCallRetry sets how long the first POST is retried while the API
+// answers 5xx (default: the target's DefaultFirstCallRetry); 0 sends it once.
+func WithFirstCallRetry(d time.Duration) Option { return func(s *Suite) { s.firstRetry = d } }
+
 // WithOutput writes the report to w when Run ends.
 func WithOutput(w io.Writer) Option { return func(s *Suite) { s.out = w } }
 
@@ -69,12 +74,15 @@ func WithOutput(w io.Writer) Option { return func(s *Suite) { s.out = w } }
 // expected dump fields and redact keys come from env). It refuses a target
 // that is not env's deployment, and an env whose dump cannot be found.
 func New(target Target, env *envconfig.Config, opts ...Option) (*Suite, error) {
-	s := &Suite{target: target, env: env, timeout: target.DefaultTimeout(), out: io.Discard}
+	s := &Suite{target: target, env: env, timeout: target.DefaultTimeout(), firstRetry: target.DefaultFirstCallRetry(), out: io.Discard}
 	for _, o := range opts {
 		o(s)
 	}
 	if s.timeout <= 0 {
 		return nil, fmt.Errorf("smoke: visibility timeout %v is not positive", s.timeout)
+	}
+	if s.firstRetry < 0 {
+		return nil, fmt.Errorf("smoke: first-call retry window %v is negative", s.firstRetry)
 	}
 	hint := "the outputs are not this env's"
 	if target.Local() {
@@ -164,6 +172,10 @@ type call struct {
 	took    time.Duration
 	// apiRequestID and awsRequestID are the ids an accepted call answers.
 	apiRequestID, awsRequestID string
+	// retried are the 5xx answers of earlier attempts of this call, and
+	// since is when the first attempt was sent (the first POST only).
+	retried []string
+	since   time.Time
 }
 
 func (c *call) accepted() bool { return c.err == nil && c.status >= 200 && c.status < 300 }
@@ -218,7 +230,7 @@ func (s *Suite) Run(t require.TestingT) *Report {
 		report.Write(s.out)
 	}()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*s.timeout+5*requestTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*s.timeout+5*requestTimeout+s.firstRetry)
 	defer cancel()
 	r.ctx = ctx
 	httpClient, logsClient, err := clients(ctx, s.target)
@@ -268,7 +280,9 @@ func (r *run) send() {
 	base := r.target.APIURL
 	events := base + "/events"
 	r.probe = newProbe(r.eventID("valid"), r.id, time.Now().UTC().Format(time.RFC3339Nano), r.env.Dump.Fields)
-	r.valid = r.do("valid", http.MethodPost, events, r.probe.eventID, r.probe.body, r.probe.headers, r.probe.query)
+	r.valid = r.doFirst(func() *call {
+		return r.do("valid", http.MethodPost, events, r.probe.eventID, r.probe.body, r.probe.headers, r.probe.query)
+	})
 
 	// Valid JSON, but type is missing: the model's required list rejects it.
 	badID := r.eventID("invalid")
@@ -329,6 +343,41 @@ func (r *run) do(label, method, url, eventID string, body []byte, headers, query
 		}
 	}
 	return c
+}
+
+// doFirst makes the first call, again with backoff while it answers 5xx,
+// for up to the suite's first-call retry window: on a first deploy API
+// Gateway may answer 500 until IAM has propagated the invoke role's policy.
+// The same request (the same event_id) is sent each time, so a 5xx that did
+// reach the function and dump shows as a second dump in check 2.
+func (r *run) doFirst(send func() *call) *call {
+	start := time.Now()
+	var retried []string
+	wait := max(r.firstRetry/30, 10*time.Millisecond)
+	for {
+		c := send()
+		if c.err != nil || c.status < 500 || time.Since(start)+wait > r.firstRetry {
+			c.retried, c.since = retried, start
+			return c
+		}
+		retried = append(retried, fmt.Sprintf("%d after %s", c.status, ms(time.Since(start))))
+		select {
+		case <-r.ctx.Done():
+			c.retried, c.since = retried, start
+			return c
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, max(r.firstRetry/6, 10*time.Millisecond))
+	}
+}
+
+// retries says how the first call was retried, for the report; "" when it
+// was sent once.
+func (c *call) retries() string {
+	if len(c.retried) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("retried %d time(s) on 5xx over %s (%s)", len(c.retried), ms(c.sent.Add(c.took).Sub(c.since)), strings.Join(c.retried, ", "))
 }
 
 // settle waits, within the visibility deadline, for the dumps of the probe

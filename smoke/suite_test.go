@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -273,38 +274,31 @@ func TestSuiteFailsAgainstBrokenDeployments(t *testing.T) {
 	}
 }
 
-// TestSuiteFailsOnADuplicatedDump puts a proxy in front of the API that
-// delivers every POST /events twice, as a retrying client or a function
-// that logs its dump twice would: the probe's event_id then matches two
-// events, and check 2 must fail while the others pass.
-func TestSuiteFailsOnADuplicatedDump(t *testing.T) {
-	target, deployed := deploy(t, "dev", nil)
-	upstream := target.APIURL
+// apiProxy starts a proxy in front of the API at upstream and returns its
+// URL. Each request goes to intercept first, with a function that sends it
+// upstream (again on every call); unless intercept answered it (true), the
+// proxy relays the upstream answer.
+func apiProxy(t *testing.T, upstream string, intercept func(w http.ResponseWriter, r *http.Request, forward func() (*http.Response, error)) bool) string {
+	t.Helper()
 	client := &http.Client{Transport: &http.Transport{Proxy: nil}}
-	forward := func(r *http.Request, body []byte) (*http.Response, error) {
-		req, err := http.NewRequestWithContext(r.Context(), r.Method, upstream+r.URL.RequestURI(), bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		req.Header = r.Header.Clone()
-		return client.Do(req)
-	}
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
-		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/events") {
-			first, err := forward(r, body)
+		forward := func() (*http.Response, error) {
+			req, err := http.NewRequestWithContext(r.Context(), r.Method, upstream+r.URL.RequestURI(), bytes.NewReader(body))
 			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadGateway)
-				return
+				return nil, err
 			}
-			_, _ = io.Copy(io.Discard, first.Body)
-			first.Body.Close()
+			req.Header = r.Header.Clone()
+			return client.Do(req)
 		}
-		resp, err := forward(r, body)
+		if intercept(w, r, forward) {
+			return
+		}
+		resp, err := forward()
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
@@ -315,7 +309,28 @@ func TestSuiteFailsOnADuplicatedDump(t *testing.T) {
 		_, _ = io.Copy(w, resp.Body)
 	}))
 	t.Cleanup(proxy.Close)
-	target.APIURL = proxy.URL
+	return proxy.URL
+}
+
+// TestSuiteFailsOnADuplicatedDump puts a proxy in front of the API that
+// delivers every POST /events twice, as a retrying client or a function
+// that logs its dump twice would: the probe's event_id then matches two
+// events, and check 2 must fail while the others pass.
+func TestSuiteFailsOnADuplicatedDump(t *testing.T) {
+	target, deployed := deploy(t, "dev", nil)
+	target.APIURL = apiProxy(t, target.APIURL, func(w http.ResponseWriter, r *http.Request, forward func() (*http.Response, error)) bool {
+		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/events") {
+			return false
+		}
+		first, err := forward()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return true
+		}
+		_, _ = io.Copy(io.Discard, first.Body)
+		first.Body.Close()
+		return false
+	})
 
 	report, text, rec := runSuite(t, target, deployed.Config, DefaultLocalTimeout)
 	require.False(t, report.Passed())
@@ -447,4 +462,70 @@ func TestSuiteTestsTheCandidateStage(t *testing.T) {
 	target.CandidateAPIURL = ""
 	_, err = target.Candidate()
 	assert.ErrorContains(t, err, "the outputs have no candidate_api_url")
+}
+
+// TestSuiteRetriesTheFirstPOSTOn5xx puts a proxy in front of the API that
+// answers 500, as API Gateway does right after a first deploy until IAM has
+// propagated the invoke role's policy: the suite retries its first POST
+// within its window and says so; a 5xx that outlasts the window fails
+// check 1 with the retries listed.
+func TestSuiteRetriesTheFirstPOSTOn5xx(t *testing.T) {
+	target, deployed := deploy(t, "dev", nil)
+	for _, tc := range []struct {
+		name    string
+		fail    int // POSTs to /events answered 500 before the API is reached
+		window  time.Duration
+		passed  bool
+		phrases []string
+	}{
+		{"propagated within the window", 2, 3 * time.Second, true, []string{"retried 2 time(s) on 5xx over ", "(500 after ", "a first deploy answers 5xx until IAM has propagated the invoke role's policy"}},
+		{"still failing after the window", 1 << 30, 300 * time.Millisecond, false, []string{"got 500, want 2xx", "; retried ", "time(s) on 5xx over ", "the API answered 5xx for the whole retry window (300ms)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var posts atomic.Int64
+			broken := target
+			broken.APIURL = apiProxy(t, target.APIURL, func(w http.ResponseWriter, r *http.Request, _ func() (*http.Response, error)) bool {
+				if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/events") || posts.Add(1) > int64(tc.fail) {
+					return false
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusInternalServerError)
+				_, _ = io.WriteString(w, `{"message": "Internal server error"}`)
+				return true
+			})
+
+			var out bytes.Buffer
+			suite, err := New(broken, deployed.Config, WithTimeout(DefaultLocalTimeout), WithFirstCallRetry(tc.window), WithOutput(&out))
+			require.NoError(t, err)
+			rec := &recorder{}
+			start := time.Now()
+			report := suite.Run(rec)
+			t.Logf("report:\n%s", out.String())
+			check := report.Check(CheckAccepted)
+			assert.Equal(t, tc.passed, check.Passed, "check 1: %v", check.Failures)
+			text := check.Detail + strings.Join(check.Failures, "\n")
+			for _, p := range tc.phrases {
+				assert.Contains(t, text, p)
+			}
+			if tc.passed {
+				assert.True(t, report.Passed(), "the other checks pass once the first POST got through: %v", rec.errors)
+				assert.Contains(t, out.String(), "retried 2 time(s) on 5xx", "the report says the first POST was retried")
+				return
+			}
+			assert.Less(t, report.Elapsed, tc.window+2*DefaultLocalTimeout+5*time.Second, "the retries stop at the window")
+			assert.WithinDuration(t, start.Add(report.Elapsed), time.Now(), time.Second)
+		})
+	}
+}
+
+// TestFirstCallRetryDefaults: only AWS, where IAM propagates, gets a retry
+// window; a negative window is refused.
+func TestFirstCallRetryDefaults(t *testing.T) {
+	local := Target{APIURL: "http://127.0.0.1:1/v1", FunctionName: "request-dump-dev", LogGroupName: "/aws/lambda/request-dump-dev", Region: "ap-northeast-1", EndpointURL: "http://127.0.0.1:1"}
+	assert.Zero(t, local.DefaultFirstCallRetry())
+	onAWS := local
+	onAWS.EndpointURL = ""
+	assert.Equal(t, DefaultAWSFirstCallRetry, onAWS.DefaultFirstCallRetry())
+	_, err := New(local, load(t, "dev", nil), WithFirstCallRetry(-time.Second))
+	assert.ErrorContains(t, err, "first-call retry window -1s is negative")
 }

@@ -28,6 +28,12 @@ const (
 	DefaultAWSTimeout   = 2 * time.Minute
 )
 
+// DefaultAWSFirstCallRetry is how long the first POST is retried on a 5xx
+// on AWS: right after a first deploy, API Gateway may answer 500 until IAM
+// has propagated the invoke role's policy, usually within seconds. The
+// local stack has no such delay and retries nothing.
+const DefaultAWSFirstCallRetry = time.Minute
+
 // TimeoutVar names the environment variable that overrides the default
 // visibility deadline, as a Go duration (e.g. 90s, 3m).
 const TimeoutVar = "SMOKE_TIMEOUT"
@@ -86,6 +92,15 @@ func (t Target) DefaultTimeout() time.Duration {
 		return DefaultLocalTimeout
 	}
 	return DefaultAWSTimeout
+}
+
+// DefaultFirstCallRetry is how long the suite retries its first POST on a
+// 5xx answer for the target: DefaultAWSFirstCallRetry on AWS, none locally.
+func (t Target) DefaultFirstCallRetry() time.Duration {
+	if t.Local() {
+		return 0
+	}
+	return DefaultAWSFirstCallRetry
 }
 
 // Timeout is the visibility deadline: SMOKE_TIMEOUT as getenv returns it,

@@ -1,7 +1,9 @@
 package terraform
 
 import (
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -174,8 +176,12 @@ func TestAPIGatewayAccountCanWriteAccessLogs(t *testing.T) {
 	g := load(t, "global")
 	account := g.block(t, "resource", "aws_api_gateway_account", "this")
 	assert.Equal(t, []string{"aws_iam_role.api_gateway_cloudwatch.arn"}, refs(attr(t, account, "cloudwatch_role_arn")))
+	// Provider 6 resets the account settings on destroy, which would turn
+	// off every env's access logs.
+	assert.True(t, eval(t, attr(t, one(t, account, "lifecycle"), "prevent_destroy"), nil).True(), "the account settings cannot be destroyed by a plan")
 	attach := g.block(t, "resource", "aws_iam_role_policy_attachment", "api_gateway_cloudwatch")
-	assert.Equal(t, "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs", eval(t, attr(t, attach, "policy_arn"), nil).AsString())
+	assert.Equal(t, "arn:aws-cn:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs", eval(t, attr(t, attach, "policy_arn"), partitionScope("aws-cn")).AsString(),
+		"the managed policy's ARN follows the partition")
 	assert.Equal(t, []string{"module.artifacts.bucket"}, refs(attr(t, g.block(t, "module", "github_oidc"), "artifact_bucket")))
 }
 
@@ -211,12 +217,13 @@ func TestDeployRolesReadOnlyTheirOwnLogGroup(t *testing.T) {
 				"data": obj(map[string]cty.Value{
 					"aws_partition":       obj(map[string]cty.Value{"current": obj(map[string]cty.Value{"partition": cty.StringVal("aws")})}),
 					"aws_caller_identity": obj(map[string]cty.Value{"current": obj(map[string]cty.Value{"account_id": cty.StringVal("123456789012")})}),
+					"aws_region":          obj(map[string]cty.Value{"current": obj(map[string]cty.Value{"region": cty.StringVal("ap-northeast-1")})}),
 				}),
 				"each": obj(map[string]cty.Value{"key": cty.StringVal(env), "value": obj(map[string]cty.Value{"log_group_names": groups})}),
 			}
-			group := "arn:aws:logs:*:123456789012:log-group:/aws/lambda/request-dump-" + env
+			group := "arn:aws:logs:ap-northeast-1:123456789012:log-group:/aws/lambda/request-dump-" + env
 			assert.Equal(t, []string{group, group + ":*"}, strs(t, eval(t, attr(t, content, "resources"), scope)),
-				"the group, and with the :* IAM suffix its streams; no other group")
+				"the group in the provider's region, and with the :* IAM suffix its streams; no other group, no other region")
 		})
 	}
 }
@@ -261,5 +268,28 @@ func TestDeployRolesReadOnlyTheirOwnState(t *testing.T) {
 			assert.Equal(t, []string{b["key"], "env:/"}, listPrefixes,
 				"list only the state key and the backend's workspace prefix, which terraform output lists")
 		})
+	}
+}
+
+// partitionScope is the data.aws_partition.current of a partition.
+func partitionScope(partition string) map[string]cty.Value {
+	return map[string]cty.Value{"data": obj(map[string]cty.Value{
+		"aws_partition": obj(map[string]cty.Value{"current": obj(map[string]cty.Value{"partition": cty.StringVal(partition)})}),
+	})}
+}
+
+// No ARN in the Terraform is written for the aws partition only: each one
+// takes the partition from data.aws_partition (or an ARN's own), so that
+// the modules and roots work in aws-cn and aws-us-gov too. Validation
+// patterns and messages may name arn:aws, as they match any partition.
+func TestNoHardCodedPartition(t *testing.T) {
+	literalARN := regexp.MustCompile(`(^|[^\\])"arn:aws:`)
+	for _, rel := range append(append([]string{}, modules...), roots...) {
+		c := load(t, rel)
+		for path, src := range c.srcs {
+			for i, line := range strings.Split(string(src), "\n") {
+				assert.False(t, literalARN.MatchString(line), "%s:%d: an ARN literal for the aws partition only: use data.aws_partition.current.partition\n%s", path, i+1, line)
+			}
+		}
 	}
 }

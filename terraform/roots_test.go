@@ -1,6 +1,7 @@
 package terraform
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -20,7 +21,7 @@ import (
 )
 
 var (
-	modules = []string{"terraform/service", "terraform/artifacts", "terraform/github-oidc"}
+	modules = []string{"terraform/service", "terraform/artifacts", "terraform/github-oidc", "terraform/atlantis-roles"}
 	roots   = []string{"envs/dev", "envs/stg", "envs/prod", "global"}
 )
 
@@ -129,6 +130,44 @@ func TestEveryEnvRootIsWiredTheSame(t *testing.T) {
 				reference = files
 			}
 			assert.Equal(t, reference, files)
+		})
+	}
+}
+
+// Every root's provider refuses credentials of an account other than the
+// ones its allowed_account_ids variable names, and the variable accepts only
+// account ids.
+func TestEveryRootGuardsItsAccount(t *testing.T) {
+	var accounts []string
+	for _, rel := range roots {
+		t.Run(rel, func(t *testing.T) {
+			c := load(t, rel)
+			provider := c.block(t, "provider", "aws")
+			assert.Equal(t, "var.allowed_account_ids", c.source(attr(t, provider, "allowed_account_ids")))
+			vars, err := envconfig.LoadVariables(c.dir)
+			require.NoError(t, err)
+			v, ok := vars["allowed_account_ids"]
+			require.True(t, ok, "%s declares allowed_account_ids", rel)
+			require.NotEqual(t, cty.NilVal, v.Default)
+			if accounts == nil {
+				accounts = strs(t, v.Default)
+			}
+			assert.Equal(t, accounts, strs(t, v.Default), "every root names the same account: global/ holds what the envs use")
+			for given, want := range map[string]string{
+				`["123456789012"]`:                 "",
+				`["123456789012", "210987654321"]`: "",
+				`[]`:                               "one or more distinct AWS account ids of 12 digits",
+				`["12345678901"]`:                  "one or more distinct AWS account ids of 12 digits",
+				`["12345678901a"]`:                 "one or more distinct AWS account ids of 12 digits",
+				`["123456789012", "123456789012"]`: "one or more distinct AWS account ids of 12 digits",
+			} {
+				_, err := vars.Value("allowed_account_ids", literal(t, given))
+				if want == "" {
+					assert.NoError(t, err, given)
+					continue
+				}
+				assert.ErrorContains(t, err, want, given)
+			}
 		})
 	}
 }
@@ -255,37 +294,84 @@ func keysOf[V any](m map[string]V) []string {
 }
 
 // Terraform 1.5.7 is what scripts/tools.sh installs and Atlantis runs; every
-// required_version must accept it, and every module and root must accept
-// the same AWS provider versions.
+// required_version must accept it. The roots all allow the same AWS provider
+// versions, within one major version; a module states only the lowest
+// version it needs (no upper bound: it would block a root's upgrade), which
+// every version the roots allow satisfies.
 func TestVersionConstraintsAgree(t *testing.T) {
 	tf157 := version.Must(version.NewVersion("1.5.7"))
-	var providerConstraint string
-	for _, rel := range append(append([]string{}, modules...), roots...) {
-		t.Run(rel, func(t *testing.T) {
-			c := load(t, rel)
-			var blocks []*hclsyntax.Body
-			for _, b := range c.blocks("terraform") {
-				if _, ok := b.Body.Attributes["required_version"]; ok {
-					blocks = append(blocks, b.Body)
-				}
+	// providerConstraint returns a module's or root's AWS provider
+	// constraint, having checked its required_version.
+	providerConstraint := func(t *testing.T, rel string) version.Constraints {
+		c := load(t, rel)
+		var blocks []*hclsyntax.Body
+		for _, b := range c.blocks("terraform") {
+			if _, ok := b.Body.Attributes["required_version"]; ok {
+				blocks = append(blocks, b.Body)
 			}
-			require.Len(t, blocks, 1, "one terraform block with required_version")
-			constraint, err := version.NewConstraint(eval(t, attr(t, blocks[0], "required_version"), nil).AsString())
-			require.NoError(t, err)
-			assert.True(t, constraint.Check(tf157), "required_version accepts Terraform 1.5.7")
+		}
+		require.Len(t, blocks, 1, "one terraform block with required_version")
+		constraint, err := version.NewConstraint(eval(t, attr(t, blocks[0], "required_version"), nil).AsString())
+		require.NoError(t, err)
+		assert.True(t, constraint.Check(tf157), "required_version accepts Terraform 1.5.7")
 
-			aws := eval(t, attr(t, one(t, blocks[0], "required_providers"), "aws"), nil)
-			assert.Equal(t, "hashicorp/aws", aws.GetAttr("source").AsString())
-			got := aws.GetAttr("version").AsString()
-			if providerConstraint == "" {
-				providerConstraint = got
+		aws := eval(t, attr(t, one(t, blocks[0], "required_providers"), "aws"), nil)
+		assert.Equal(t, "hashicorp/aws", aws.GetAttr("source").AsString())
+		constraints, err := version.NewConstraint(aws.GetAttr("version").AsString())
+		require.NoError(t, err)
+		return constraints
+	}
+
+	var rootConstraint string
+	var floor *version.Version
+	for _, rel := range roots {
+		t.Run(rel, func(t *testing.T) {
+			c := providerConstraint(t, rel)
+			if rootConstraint == "" {
+				rootConstraint = c.String()
 			}
-			assert.Equal(t, providerConstraint, got, "one AWS provider constraint everywhere")
-			c2, err := version.NewConstraint(got)
-			require.NoError(t, err)
-			for v, ok := range map[string]bool{"5.31.0": false, "5.32.0": true, "5.100.0": true, "6.20.0": true, "7.0.0": false} {
-				assert.Equal(t, ok, c2.Check(version.Must(version.NewVersion(v))), "aws %s", v)
-			}
+			assert.Equal(t, rootConstraint, c.String(), "one AWS provider constraint in every root")
+			lower, upper := bounds(t, c)
+			require.NotNil(t, lower, "%s: the AWS provider constraint %q has a lower bound", rel, c)
+			require.NotNil(t, upper, "%s: the AWS provider constraint %q caps the major version", rel, c)
+			assert.Equal(t, lower.Segments()[0]+1, upper.Segments()[0], "%s: %q allows one major version", rel, c)
+			assert.Equal(t, []int{lower.Segments()[0] + 1, 0, 0}, upper.Segments(), "%s: %q ends below the next major version", rel, c)
+			assert.True(t, c.Check(lower), "%s: %q allows its lower bound", rel, c)
+			floor = lower
 		})
 	}
+	require.NotNil(t, floor)
+	for _, rel := range modules {
+		t.Run(rel, func(t *testing.T) {
+			c := providerConstraint(t, rel)
+			lower, upper := bounds(t, c)
+			assert.NotNil(t, lower, "%s: %q states the lowest AWS provider version the module needs", rel, c)
+			assert.Nil(t, upper, "%s: %q has an upper bound; the roots cap the major version, a module only states its floor", rel, c)
+			assert.True(t, c.Check(floor), "%s: %q rejects %s, which the roots allow", rel, c, floor)
+		})
+	}
+}
+
+// bounds returns the lower (>=, >, ~>) and upper (<, <=, the ~> cap) bounds
+// of c; nil where there is none.
+func bounds(t *testing.T, c version.Constraints) (lower, upper *version.Version) {
+	t.Helper()
+	for _, term := range c {
+		fields := strings.Fields(term.String())
+		require.Len(t, fields, 2, "constraint term %q: write an operator, a space and the version", term)
+		op, ver := fields[0], version.Must(version.NewVersion(fields[1]))
+		switch op {
+		case ">=", ">":
+			lower = ver
+		case "<", "<=":
+			upper = ver
+		case "~>":
+			lower = ver
+			segs := ver.Segments()
+			upper = version.Must(version.NewVersion(fmt.Sprintf("%d.0.0", segs[0]+1)))
+		default:
+			t.Fatalf("constraint term %q: use >=, <, or ~>", term)
+		}
+	}
+	return lower, upper
 }

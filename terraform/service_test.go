@@ -3,6 +3,7 @@ package terraform
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/zclconf/go-cty/cty"
+	"gopkg.in/yaml.v3"
 
 	"github.com/acme/request-dump/internal/apispec"
 	"github.com/acme/request-dump/internal/envconfig"
@@ -34,6 +36,9 @@ func TestFunctionCodeComesFromTheArtifactPointer(t *testing.T) {
 	assert.Equal(t, []string{"data.aws_s3_object.artifact.bucket"}, refs(attr(t, fn, "s3_bucket")))
 	assert.Equal(t, []string{"data.aws_s3_object.artifact.key"}, refs(attr(t, fn, "s3_key")))
 	assert.Equal(t, "var.artifact.sha256", m.source(attr(t, fn, "source_code_hash")), "source_code_hash is the pointer's base64 SHA-256")
+	assert.Equal(t, "var.artifact.sha256", m.source(attr(t, fn, "code_sha256")), "code_sha256, compared with what Lambda runs, is the pointer's base64 SHA-256")
+	assert.Equal(t, []string{"data.aws_s3_object.artifact.version_id"}, refs(attr(t, fn, "s3_object_version")),
+		"Lambda takes the object version the plan checked, not whatever is at the key at apply time")
 	assert.Equal(t, "provided.al2023", eval(t, attr(t, fn, "runtime"), nil).AsString())
 	assert.Equal(t, "bootstrap", eval(t, attr(t, fn, "handler"), nil).AsString())
 	arch := eval(t, attr(t, fn, "architectures"), map[string]cty.Value{"var": obj(map[string]cty.Value{
@@ -101,12 +106,27 @@ func TestFunctionWaitsForEveryPolicyOfItsRole(t *testing.T) {
 	assert.Equal(t, "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess", policyARN.AsString(), "write-only X-Ray access")
 }
 
+// postcondition returns the postcondition of body's lifecycle whose
+// condition reads self.<attribute>.
+func postcondition(t *testing.T, body *hclsyntax.Body, attribute string) *hclsyntax.Body {
+	t.Helper()
+	var found []*hclsyntax.Body
+	for _, p := range nested(one(t, body, "lifecycle"), "postcondition") {
+		if slices.Contains(refs(attr(t, p, "condition")), "self."+attribute) {
+			found = append(found, p)
+		}
+	}
+	require.Len(t, found, 1, "one postcondition on self.%s", attribute)
+	return found[0]
+}
+
 func TestPlanFailsOnAMissingOrChangedArtifact(t *testing.T) {
 	m := load(t, "terraform/service")
 	object := m.block(t, "data", "aws_s3_object", "artifact")
 	assert.Equal(t, "ENABLED", eval(t, attr(t, object, "checksum_mode"), nil).AsString(), "S3 returns ChecksumSHA256 only with checksum mode on")
 	assert.Contains(t, refs(attr(t, object, "depends_on")), "data.aws_s3_objects.artifact")
-	checksum := one(t, one(t, object, "lifecycle"), "postcondition")
+	checksum := postcondition(t, object, "checksum_sha256")
+	version := postcondition(t, object, "version_id")
 
 	listing := m.block(t, "data", "aws_s3_objects", "artifact")
 	assert.Equal(t, []string{"var.artifact.key"}, refs(attr(t, listing, "prefix")))
@@ -141,10 +161,15 @@ func TestPlanFailsOnAMissingOrChangedArtifact(t *testing.T) {
 		{"object missing", "exists", "dev", obj(map[string]cty.Value{"keys": cty.ListValEmpty(cty.String)}), false,
 			[]string{"s3://acme-request-dump-artifacts/" + devPointer.Key + " does not exist", "envs/dev/artifact.auto.tfvars.json"}},
 		{"only a longer key with the same prefix", "exists", "dev", obj(map[string]cty.Value{"keys": cty.ListVal([]cty.Value{cty.StringVal(devPointer.Key + ".bak")})}), false, nil},
+		{"object version", "version", "dev", obj(map[string]cty.Value{"version_id": cty.StringVal("3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY")}), true, nil},
+		{"no version: bucket never versioned", "version", "dev", obj(map[string]cty.Value{"version_id": cty.StringVal("")}), false,
+			[]string{"s3://acme-request-dump-artifacts/" + devPointer.Key + " has no object version", "must have versioning enabled"}},
+		{"no version: null", "version", "dev", obj(map[string]cty.Value{"version_id": cty.NullVal(cty.String)}), false, []string{"has no object version"}},
+		{"no version: versioning suspended", "version", "dev", obj(map[string]cty.Value{"version_id": cty.StringVal("null")}), false, []string{"has no object version"}},
 		{"key under the env's prefix", "prefix", "dev", cty.NilVal, true, nil},
 		{"key under another env's prefix", "prefix", "stg", cty.NilVal, false, []string{"outside the stg/ prefix", "Promote the artifact into stg/"}},
 	}
-	rules := map[string]*hclsyntax.Body{"checksum": checksum, "exists": exists, "prefix": prefix}
+	rules := map[string]*hclsyntax.Body{"checksum": checksum, "version": version, "exists": exists, "prefix": prefix}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rule := rules[tt.check]
@@ -201,6 +226,13 @@ func TestRESTAPIBodyIsTheTemplateApispecRenders(t *testing.T) {
 
 	api := m.block(t, "resource", "aws_api_gateway_rest_api", "this")
 	assert.Equal(t, "jsonencode(yamldecode(local.openapi))", m.source(attr(t, api, "body")))
+	var info struct {
+		Info struct{ Description string } `yaml:"info"`
+	}
+	require.NoError(t, yaml.Unmarshal(want, &info))
+	require.NotEmpty(t, info.Info.Description)
+	assert.Equal(t, info.Info.Description, eval(t, attr(t, api, "description"), nil).AsString(),
+		"the REST API's description is the OpenAPI document's, which it would otherwise overwrite")
 	assert.True(t, eval(t, attr(t, api, "fail_on_warnings"), nil).True())
 	body := eval(t, attr(t, api, "body"), map[string]cty.Value{"local": obj(map[string]cty.Value{"openapi": rendered})}).AsString()
 	fromBody, err := apispec.Parse([]byte(body))
@@ -251,6 +283,8 @@ func TestOpenAPIChangesReachTheStage(t *testing.T) {
 	assert.True(t, triggers(`{"openapi":"3.0.1"}`).RawEquals(triggers(`{"openapi":"3.0.1"}`)), "the same body keeps the deployment")
 	assert.False(t, triggers(`{"openapi":"3.0.1"}`).RawEquals(triggers(`{"openapi":"3.0.1","paths":{}}`)), "a body change must make a new deployment")
 	assert.True(t, eval(t, attr(t, one(t, deployment, "lifecycle"), "create_before_destroy"), nil).True())
+	assert.Contains(t, refs(attr(t, deployment, "depends_on")), "aws_iam_role_policy.api_gateway_invoke",
+		"no deployment reaches the stage before the role it invokes the function with may do so")
 	assert.NotContains(t, deployment.Attributes, "stage_name", "the stage is its own resource")
 
 	stage := m.block(t, "resource", "aws_api_gateway_stage", "this")
@@ -383,6 +417,8 @@ func TestFunctionWritesOnlyItsOwnLogGroup(t *testing.T) {
 	for _, label := range []string{"this", "access"} {
 		g := m.block(t, "resource", "aws_cloudwatch_log_group", label)
 		assert.Equal(t, []string{"var.log_retention_days"}, refs(attr(t, g, "retention_in_days")), "log group %s has a retention", label)
+		assert.Equal(t, []string{"var.log_groups.kms_key_id"}, refs(attr(t, g, "kms_key_id")), "log group %s takes the optional KMS key", label)
+		assert.Equal(t, []string{"var.log_groups.skip_destroy"}, refs(attr(t, g, "skip_destroy")), "log group %s can be kept on destroy", label)
 	}
 }
 

@@ -161,6 +161,10 @@ func TestServiceValidations(t *testing.T) {
 		validationCase{"alarms", `{email = "oncall"}`, "alarms.email must be an email address"},
 		validationCase{"alarms", `{https_endpoint = "http://hooks.example.com/alarms"}`, "alarms.https_endpoint must be an https:// URL"},
 
+		validationCase{"log_groups", "{}", ""},
+		validationCase{"log_groups", `{kms_key_id = "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", skip_destroy = true}`, ""},
+		validationCase{"log_groups", `{kms_key_id = "arn:aws:kms:ap-northeast-1:123456789012:alias/logs"}`, "log_groups.kms_key_id must be a KMS key ARN"},
+		validationCase{"log_groups", `{kms_key_id = "1234abcd-12ab-34cd-56ef-1234567890ab"}`, "log_groups.kms_key_id must be a KMS key ARN"},
 		validationCase{"log_retention_days", "14", ""},
 		validationCase{"log_retention_days", "3653", ""},
 		validationCase{"log_retention_days", "0", "log_retention_days must be one of CloudWatch Logs' values"},

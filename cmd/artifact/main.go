@@ -2,8 +2,9 @@
 // artifact bucket and keeps each env's pointer (envs/<env>/artifact.auto.tfvars.json)
 // in step. The scripts in scripts/ (upload.sh, promote.sh, check-pointer.sh,
 // set-pointer.sh, verify-artifact.sh, promotions.sh, rollback.sh,
-// open-promotion-pr.sh, local-up.sh) call it; run it from inside the
-// repository. Every pointer it reads is parsed strictly (internal/pointer).
+// open-promotion-pr.sh, check-promotion.sh, local-up.sh) call it; run it
+// from inside the repository. Every pointer it reads is parsed strictly
+// (internal/pointer).
 package main
 
 import (
@@ -49,6 +50,9 @@ commands:
       print the env an artifact in <env> is promoted to (nothing for the last)
   bucket <env>
       print the artifact bucket the env's pointer names (after checking it)
+  check-promotion <env>
+      check that the env's pointer names the artifact the env before it names
+      (offline): what a promotion pull request must still hold when it merges
 
 S3 flags (upload, promote, verify, restore):
   --endpoint-url URL   S3 endpoint, e.g. the local stack http://127.0.0.1:4566
@@ -146,6 +150,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		nargs, do = 1, c.next
 	case "bucket":
 		nargs, do = 1, c.printBucket
+	case "check-promotion":
+		nargs, do = 1, c.checkPromotion
 	default:
 		return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 	}
@@ -476,4 +482,41 @@ func (c *cli) next(_ context.Context, pos []string) error {
 	}
 	_, err = fmt.Fprintln(c.stdout, next)
 	return err
+}
+
+func (c *cli) checkPromotion(_ context.Context, pos []string) error {
+	to := pos[0]
+	if err := c.env(to); err != nil {
+		return err
+	}
+	i := slices.Index(artifact.Order, to)
+	if i < 0 {
+		return argError{fmt.Errorf("env %q is not in the promotion order %s", to, strings.Join(artifact.Order, " → "))}
+	}
+	if i == 0 {
+		return argError{fmt.Errorf("%s is first in the promotion order %s: nothing is promoted into it", to, strings.Join(artifact.Order, " → "))}
+	}
+	from := artifact.Order[i-1]
+	src, err := pointer.Load(c.pointerPath(from), from)
+	if err != nil {
+		return err
+	}
+	dst, err := pointer.Load(c.pointerPath(to), to)
+	if err != nil {
+		return err
+	}
+	want, err := src.Digest()
+	if err != nil {
+		return err
+	}
+	got, err := dst.Digest()
+	if err != nil {
+		return err
+	}
+	if got != want {
+		return fmt.Errorf("%s names %s, but %s names %s: %s no longer runs the artifact this promotion brings to %s (it was rolled back, or moved on to a newer one). Close this pull request: the promotion of what %s runs now has its own",
+			c.rel(c.pointerPath(to)), dst.Key, c.rel(c.pointerPath(from)), src.Key, from, to, from)
+	}
+	fmt.Fprintf(c.log, "%s names the artifact %s runs (%s)\n", c.rel(c.pointerPath(to)), from, src.Key)
+	return nil
 }

@@ -41,11 +41,13 @@ type sandbox struct {
 	s3     *locals3.Server
 	client *s3.Client
 	ghLog  string
+	bin    string // the gh stand-in and its state
+	origin string // the bare repository that is origin
 }
 
 var scripts = []string{
 	"upload.sh", "promote.sh", "check-pointer.sh", "set-pointer.sh", "verify-artifact.sh",
-	"rollback.sh", "promotions.sh", "open-promotion-pr.sh",
+	"rollback.sh", "promotions.sh", "open-promotion-pr.sh", "check-promotion.sh",
 }
 
 func newSandbox(t *testing.T) *sandbox {
@@ -85,25 +87,17 @@ func newSandbox(t *testing.T) *sandbox {
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 
-	// gh is GitHub's CLI; the stand-in records what it was asked to do,
-	// keeps the pull requests it opened in .bin/prs (as "STATE url" lines,
-	// which `gh pr list` prints), and fails `gh pr create` while .bin/fail
-	// exists and `gh workflow run` while .bin/fail-dispatch exists.
+	// gh is GitHub's CLI; the stand-in (gh_test.go) is this test binary,
+	// keeping the pull requests in .bin/prs.json and every command line in
+	// .gh.log; `gh pr create` fails while .bin/fail exists.
 	bin := filepath.Join(dir, ".bin")
 	ghLog := filepath.Join(dir, ".gh.log")
+	origin := filepath.Join(t.TempDir(), "origin.git")
+	self, err := os.Executable()
+	require.NoError(t, err)
 	require.NoError(t, os.MkdirAll(bin, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(bin, "gh"), []byte(`#!/bin/sh
-echo "$*" >> "`+ghLog+`"
-case "$1 $2" in
-"pr list") cat "`+bin+`/prs" 2>/dev/null || true ;;
-"pr create")
-  [ ! -f "`+bin+`/fail" ] || { echo "gh: pull request create failed: GraphQL: GitHub Actions is not permitted to create or approve pull requests" >&2; exit 1; }
-  echo "OPEN https://github.com/acme/request-dump/pull/1" >> "`+bin+`/prs"
-  echo "https://github.com/acme/request-dump/pull/1" ;;
-"workflow run")
-  [ ! -f "`+bin+`/fail-dispatch" ] || { echo "gh: HTTP 403: Resource not accessible by integration" >&2; exit 1; } ;;
-esac
-`), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(bin, "gh"), []byte("#!/bin/sh\n"+
+		"exec env "+ghStateVar+"='"+bin+"' "+ghOriginVar+"='"+origin+"' "+ghLogVar+"='"+ghLog+"' '"+self+"' \"$@\"\n"), 0o755))
 
 	env := []string{
 		"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"),
@@ -133,7 +127,7 @@ esac
 	client, err := artifact.NewClient(context.Background(), hs.URL, "ap-northeast-1")
 	require.NoError(t, err)
 
-	sb := &sandbox{dir: dir, env: env, s3: srv, client: client, ghLog: ghLog}
+	sb := &sandbox{dir: dir, env: env, s3: srv, client: client, ghLog: ghLog, bin: bin, origin: origin}
 	sb.writeZip(t, "v1")
 	for _, env := range artifact.Order {
 		// Each env starts at an artifact of its own that is not in S3.
@@ -145,7 +139,6 @@ esac
 	sb.git(t, "config", "user.email", "test@example.com")
 	sb.git(t, "add", "-A")
 	sb.git(t, "commit", "-q", "-m", "initial")
-	origin := filepath.Join(t.TempDir(), "origin.git")
 	sb.git(t, "init", "-q", "--bare", origin)
 	sb.git(t, "remote", "add", "origin", origin)
 	sb.git(t, "push", "-q", "origin", "main")
@@ -362,26 +355,37 @@ func TestScriptsCarryAnArtifactToProd(t *testing.T) {
 	assert.Contains(t, out, "already holds these bytes")
 	sb.git(t, "checkout", "-q", "--", "envs/stg")
 
-	// The promotion pull request: one commit on its own branch, one file.
+	// The promotion pull request: one commit on its own branch, named by
+	// the commit that put the artifact into dev, one file.
 	code, out = sb.run(t, "open-promotion-pr.sh", "dev", "stg")
 	require.Equal(t, 0, code, out)
-	branch := "promote/stg-" + strings.TrimPrefix(stg.Key, "stg/")[:12]
+	branch := "promote/stg-" + sb.git(t, "rev-parse", "HEAD")[:12]
 	assert.Equal(t, "envs/stg/artifact.auto.tfvars.json", sb.git(t, "diff", "--name-only", "origin/main", "origin/"+branch))
 	assert.Equal(t, string(stg.Marshal()), sb.git(t, "show", "origin/"+branch+":envs/stg/artifact.auto.tfvars.json")+"\n")
 	gh, err := os.ReadFile(sb.ghLog)
 	require.NoError(t, err)
-	assert.Contains(t, string(gh), "pr create --base main --head "+branch+" --title Promote dev → stg")
-	assert.Contains(t, string(gh), "workflow run pull-request.yml --ref "+branch)
-	sb.git(t, "switch", "-q", "main")
+	assert.Contains(t, string(gh), "pr create --base main --head "+branch+" --title Promote dev → stg: artifact "+strings.TrimPrefix(stg.Key, "stg/")[:12])
+	assert.Equal(t, "main", sb.git(t, "branch", "--show-current"), "the script comes back to where it started")
+	assert.Empty(t, sb.git(t, "status", "--porcelain"))
 
 	code, out = sb.run(t, "open-promotion-pr.sh", "dev", "stg")
 	require.Equal(t, 0, code, out)
-	assert.Contains(t, out, "promote/stg-"+strings.TrimPrefix(stg.Key, "stg/")[:12]+" already has a pull request: OPEN https://github.com/acme/request-dump/pull/1")
+	assert.Contains(t, out, branch+" already has a pull request: OPEN https://github.com/acme/request-dump/pull/1")
+	assert.Len(t, sb.prs(t), 1, "no second pull request")
 	assert.Empty(t, sb.git(t, "status", "--porcelain"))
+
+	// A pull request for stg from a branch that is not a promotion is not
+	// checked; the promotion's branch is, in the checkout of its merge.
+	code, out = sb.run(t, "check-promotion.sh", "fix/typo")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "fix/typo is not a promotion branch")
 
 	// Merge the promotion; stg → prod is next, and a tampered stg object
 	// stops it.
-	sb.git(t, "merge", "-q", "--ff-only", "origin/"+branch)
+	sb.mergePR(t, 1)
+	code, out = sb.run(t, "check-promotion.sh", branch)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "envs/stg/artifact.auto.tfvars.json names the artifact dev runs")
 	code, out = sb.run(t, "promotions.sh", "HEAD~1", "HEAD")
 	require.Equal(t, 0, code, out)
 	assert.Contains(t, out, `[{"from":"stg","to":"prod"}]`)
@@ -398,74 +402,179 @@ func TestScriptsCarryAnArtifactToProd(t *testing.T) {
 	assert.False(t, sb.hasObject(pointer.Key("prod", digest)))
 }
 
-// interruptedPromotion uploads an artifact to dev, pushes its pointer, and
-// runs open-promotion-pr.sh dev stg with the gh stand-in failing the way
-// its file failFile (in .bin) selects, which must exit 1 saying want. It
-// returns the sandbox, back on main with the stand-in working again, and
-// the promotion branch.
-func interruptedPromotion(t *testing.T, failFile, want string) (*sandbox, string) {
+// prs returns the pull requests the gh stand-in holds.
+func (sb *sandbox) prs(t *testing.T) []pullRequest {
 	t.Helper()
-	sb := newSandbox(t)
-	zip := sb.writeZip(t, "v1")
-	code, out := sb.run(t, "upload.sh", "dev", "--write-pointer")
-	require.Equal(t, 0, code, out)
-	sb.git(t, "commit", "-q", "-am", "dev: artifact v1")
-	sb.git(t, "push", "-q", "origin", "main")
-	branch := "promote/stg-" + strings.TrimPrefix(pointer.Key("stg", pointer.Sum(zip)), "stg/")[:12]
+	prs, err := loadPRs(sb.bin)
+	require.NoError(t, err)
+	return prs
+}
 
-	fail := filepath.Join(sb.dir, ".bin", failFile)
-	require.NoError(t, os.WriteFile(fail, nil, 0o644))
-	code, out = sb.run(t, "open-promotion-pr.sh", "dev", "stg")
-	require.Equal(t, 1, code, out)
-	assert.Contains(t, out, want)
+// mergePR merges pull request n as GitHub would with a fast-forward: main
+// takes its branch (which must be on main's tip), on origin and here.
+func (sb *sandbox) mergePR(t *testing.T, n int) {
+	t.Helper()
+	prs := sb.prs(t)
+	require.GreaterOrEqual(t, len(prs), n)
+	pr := &prs[n-1]
+	require.Equal(t, "OPEN", pr.State, "#%d", n)
+	sb.git(t, "fetch", "-q", "origin")
 	sb.git(t, "switch", "-q", "main")
-	require.NoError(t, os.Remove(fail))
-	return sb, branch
+	sb.git(t, "merge", "-q", "--ff-only", "origin/"+pr.HeadRefName)
+	sb.git(t, "push", "-q", "origin", "main")
+	pr.State = "MERGED"
+	require.NoError(t, savePRs(sb.bin, prs))
+}
+
+// commitPointer uploads a build of content to env, commits its pointer on
+// main and pushes it, as a merge to main does, and returns the commit.
+func (sb *sandbox) commitPointer(t *testing.T, env, content string) string {
+	t.Helper()
+	sb.writeZip(t, content)
+	code, out := sb.run(t, "upload.sh", env, "--write-pointer")
+	require.Equal(t, 0, code, out)
+	sb.git(t, "commit", "-q", "-am", env+": "+content)
+	sb.git(t, "push", "-q", "origin", "main")
+	return sb.git(t, "rev-parse", "HEAD")
+}
+
+// promote copies env from's artifact into to and opens the promotion pull
+// request, as promote-pair.yml does, from a checkout of commit.
+func (sb *sandbox) promote(t *testing.T, from, to, commit string) (int, string) {
+	t.Helper()
+	sb.git(t, "switch", "-q", "--detach", commit)
+	defer sb.git(t, "switch", "-q", "main")
+	code, out := sb.run(t, "promote.sh", from, to)
+	require.Equal(t, 0, code, out)
+	sb.git(t, "checkout", "-q", "--", "envs/"+to)
+	return sb.run(t, "open-promotion-pr.sh", from, to)
+}
+
+// TestPromotionPullRequestsFollowTheSourceEnv: every change of an env's
+// artifact gets its own promotion branch and pull request, which closes the
+// ones it supersedes; a run for an artifact the env no longer runs opens
+// nothing; and a promotion that went stale cannot pass its check.
+func TestPromotionPullRequestsFollowTheSourceEnv(t *testing.T) {
+	sb := newSandbox(t)
+	a := sb.commitPointer(t, "dev", "A")
+	b := sb.commitPointer(t, "dev", "B")
+
+	// Two quick merges: the run for A starts after B landed, and is refused.
+	code, out := sb.promote(t, "dev", "stg", a)
+	require.Equal(t, 1, code, out)
+	assert.Contains(t, out, "NOT promoting: dev on main ("+b[:12]+") no longer names the artifact this checkout does")
+	assert.Contains(t, out, "the promotion run for that change promotes what dev runs now")
+	assert.Empty(t, sb.prs(t), "no pull request for an artifact dev has moved away from")
+
+	code, out = sb.promote(t, "dev", "stg", b)
+	require.Equal(t, 0, code, out)
+	prs := sb.prs(t)
+	require.Len(t, prs, 1)
+	assert.Equal(t, "promote/stg-"+b[:12], prs[0].HeadRefName)
+
+	// An open promotion for an older change of dev (a run that got in first)
+	// is closed by the newer one, and its branch deleted.
+	sb.git(t, "push", "-q", "origin", a+":refs/heads/promote/stg-"+a[:12])
+	prs = append(prs, pullRequest{Number: 2, State: "OPEN", HeadRefName: "promote/stg-" + a[:12], BaseRefName: "main", Title: "older", URL: "https://github.com/acme/request-dump/pull/2"})
+	require.NoError(t, savePRs(sb.bin, prs))
+	c := sb.commitPointer(t, "dev", "C")
+	code, out = sb.promote(t, "dev", "stg", c)
+	require.Equal(t, 0, code, out)
+	prs = sb.prs(t)
+	require.Len(t, prs, 3)
+	for i, want := range []string{"CLOSED", "CLOSED", "OPEN"} {
+		assert.Equal(t, want, prs[i].State, "#%d (%s)", prs[i].Number, prs[i].HeadRefName)
+	}
+	assert.Equal(t, "promote/stg-"+c[:12], prs[2].HeadRefName)
+	for _, pr := range prs[:2] {
+		require.Len(t, pr.Comments, 1)
+		assert.Contains(t, pr.Comments[0], "Superseded by https://github.com/acme/request-dump/pull/3: dev now runs artifact ")
+		assert.Empty(t, sb.git(t, "ls-remote", "--heads", "origin", pr.HeadRefName), "the superseded branch is deleted")
+	}
+	assert.Contains(t, out, "closing #1 (promote/stg-"+b[:12]+"): superseded by promote/stg-"+c[:12])
+
+	// stg takes C; then dev goes back to B's bytes (a revert): the same
+	// artifact as the closed pull request #1, yet a new branch and a new
+	// pull request, since a branch is named by the change, not the bytes.
+	sb.mergePR(t, 3)
+	sb.writeZip(t, "B")
+	code, out = sb.run(t, "upload.sh", "dev", "--write-pointer")
+	require.Equal(t, 0, code, out)
+	sb.git(t, "commit", "-q", "-am", "dev: back to B")
+	sb.git(t, "push", "-q", "origin", "main")
+	revert := sb.git(t, "rev-parse", "HEAD")
+	code, out = sb.promote(t, "dev", "stg", revert)
+	require.Equal(t, 0, code, out)
+	prs = sb.prs(t)
+	require.Len(t, prs, 4, "a pull request is opened: %s", out)
+	assert.Equal(t, "promote/stg-"+revert[:12], prs[3].HeadRefName)
+	assert.Equal(t, "OPEN", prs[3].State)
+
+	// prod's promotion of C goes stale once stg is rolled back to A: the
+	// promotion's check fails in the checkout of its merge with main.
+	sb.mergePR(t, 4)
+	code, out = sb.promote(t, "stg", "prod", sb.git(t, "rev-parse", "HEAD"))
+	require.Equal(t, 0, code, out)
+	prodPR := sb.prs(t)[4]
+	sb.git(t, "switch", "-q", "main")
+	sb.writePointer(t, "stg", pointer.New(bucket, "stg", pointer.Sum(sb.writeZip(t, "A"))))
+	sb.git(t, "commit", "-q", "-am", "Roll stg back to A")
+	sb.git(t, "push", "-q", "origin", "main")
+	sb.git(t, "fetch", "-q", "origin")
+	sb.git(t, "merge", "-q", "--no-edit", "origin/"+prodPR.HeadRefName)
+	code, out = sb.run(t, "check-promotion.sh", prodPR.HeadRefName)
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "but envs/stg/artifact.auto.tfvars.json names stg/")
+	assert.Contains(t, out, "stg no longer runs the artifact this promotion brings to prod")
+
+	code, out = sb.run(t, "check-promotion.sh", "promote/qa-0123")
+	assert.Equal(t, 2, code, out)
+	assert.Contains(t, out, `unknown env "qa"`)
+	code, out = sb.run(t, "check-promotion.sh", "promote/dev-0123")
+	assert.Equal(t, 2, code, out)
+	assert.Contains(t, out, "dev is first in the promotion order")
+	code, out = sb.run(t, "check-promotion.sh", "promote/stg")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "is not promote/<env>-<commit>")
 }
 
 // TestOpenPromotionPRFinishesAnInterruptedRun: when gh could not open the
 // pull request after the branch was pushed (GitHub refused, the API
 // failed), running the script again opens it instead of taking the pushed
-// branch for a pull request that exists.
+// branch for a pull request that exists; a pull request closed on purpose
+// stays closed.
 func TestOpenPromotionPRFinishesAnInterruptedRun(t *testing.T) {
-	sb, branch := interruptedPromotion(t, "fail", "GitHub Actions is not permitted to create or approve pull requests")
+	sb := newSandbox(t)
+	source := sb.commitPointer(t, "dev", "v1")
+	branch := "promote/stg-" + source[:12]
+
+	fail := filepath.Join(sb.bin, "fail")
+	require.NoError(t, os.WriteFile(fail, nil, 0o644))
 	code, out := sb.run(t, "open-promotion-pr.sh", "dev", "stg")
+	require.Equal(t, 1, code, out)
+	assert.Contains(t, out, "GitHub Actions is not permitted to create or approve pull requests")
+	assert.Equal(t, "main", sb.git(t, "branch", "--show-current"), "back where it started, even after a failure")
+	require.NoError(t, os.Remove(fail))
+
+	code, out = sb.run(t, "open-promotion-pr.sh", "dev", "stg")
 	require.Equal(t, 0, code, out)
 	assert.Contains(t, out, "branch "+branch+" is on origin without a pull request")
 	gh, err := os.ReadFile(sb.ghLog)
 	require.NoError(t, err)
 	assert.Equal(t, 2, strings.Count(string(gh), "pr create --base main --head "+branch), "%s", gh)
-	assert.Equal(t, 1, strings.Count(string(gh), "workflow run pull-request.yml --ref "+branch), "%s", gh)
-	prs, err := os.ReadFile(filepath.Join(sb.dir, ".bin", "prs"))
-	require.NoError(t, err)
-	assert.Equal(t, "OPEN https://github.com/acme/request-dump/pull/1\n", string(prs))
+	prs := sb.prs(t)
+	require.Len(t, prs, 1)
+	assert.Equal(t, "OPEN", prs[0].State)
+	assert.Equal(t, branch, prs[0].HeadRefName)
 	assert.Empty(t, sb.git(t, "status", "--porcelain"))
 	assert.Equal(t, "main", sb.git(t, "branch", "--show-current"))
-}
 
-// TestOpenPromotionPRDispatchesAfterAFailedDispatch: when the pull request
-// was opened but its checks could not be started, running the script again
-// starts them instead of leaving the pull request without checks.
-func TestOpenPromotionPRDispatchesAfterAFailedDispatch(t *testing.T) {
-	sb, branch := interruptedPromotion(t, "fail-dispatch", "Resource not accessible by integration")
-	code, out := sb.run(t, "open-promotion-pr.sh", "dev", "stg")
-	require.Equal(t, 0, code, out)
-	assert.Contains(t, out, "already has a pull request: OPEN https://github.com/acme/request-dump/pull/1")
-	assert.Contains(t, out, "starting pull-request.yml on "+branch)
-	gh, err := os.ReadFile(sb.ghLog)
-	require.NoError(t, err)
-	assert.Equal(t, 1, strings.Count(string(gh), "pr create"), "%s", gh)
-	assert.Equal(t, 2, strings.Count(string(gh), "workflow run pull-request.yml --ref "+branch), "%s", gh)
-
-	// A closed promotion pull request was closed on purpose: left alone.
-	require.NoError(t, os.WriteFile(filepath.Join(sb.dir, ".bin", "prs"), []byte("CLOSED https://github.com/acme/request-dump/pull/1\n"), 0o644))
+	prs[0].State = "CLOSED"
+	require.NoError(t, savePRs(sb.bin, prs))
 	code, out = sb.run(t, "open-promotion-pr.sh", "dev", "stg")
 	require.Equal(t, 0, code, out)
 	assert.Contains(t, out, "a closed one stays closed: reopen it, or delete the branch on origin and run this again")
-	gh, err = os.ReadFile(sb.ghLog)
-	require.NoError(t, err)
-	assert.Equal(t, 2, strings.Count(string(gh), "workflow run pull-request.yml --ref "+branch), "%s", gh)
-	assert.Empty(t, sb.git(t, "status", "--porcelain"))
+	assert.Len(t, sb.prs(t), 1, "no new pull request for the same change")
 }
 
 // TestScriptsRefuseMalformedPointers gives the scripts pointers that are

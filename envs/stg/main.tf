@@ -11,7 +11,8 @@ terraform {
 }
 
 provider "aws" {
-  region = "ap-northeast-1"
+  region              = "ap-northeast-1"
+  allowed_account_ids = var.allowed_account_ids
 
   default_tags {
     tags = {

@@ -225,13 +225,15 @@ func TestWritesNeverReplaceARacingWriter(t *testing.T) {
 	}
 }
 
-// TestUploadWithoutListPermission serves an S3 that answers 403 to HEAD on
-// a missing key, as S3 does for a role without s3:ListBucket: the upload
-// still goes through its conditional PUT.
-func TestUploadWithoutListPermission(t *testing.T) {
+// forbidMissing serves an S3 that answers 403 to HEAD on a missing key, as
+// S3 does for a role whose s3:ListBucket does not cover the request: the
+// deploy roles may list only with an s3:prefix condition, which a HEAD of a
+// key does not carry.
+func forbidMissing(t *testing.T) *s3.Client {
+	t.Helper()
 	srv, err := locals3.New("", locals3.WithBucket(bucket))
 	require.NoError(t, err)
-	forbidMissing := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodHead {
 			key := strings.TrimPrefix(r.URL.Path, "/"+bucket+"/")
 			if _, err := srv.Object(bucket, key); errors.Is(err, locals3.ErrNotFound) {
@@ -240,8 +242,13 @@ func TestUploadWithoutListPermission(t *testing.T) {
 			}
 		}
 		srv.ServeHTTP(w, r)
-	})
-	st, client, log := storeFor(serve(t, forbidMissing))
+	}))
+}
+
+// TestUploadWithoutListPermission: a 403 for the missing target is taken
+// for "missing", and the upload goes through its conditional PUT.
+func TestUploadWithoutListPermission(t *testing.T) {
+	st, client, log := storeFor(forbidMissing(t))
 	zip := []byte("function zip v1")
 	p, err := st.Upload(context.Background(), bucket, "dev", zip)
 	require.NoError(t, err)
@@ -251,6 +258,29 @@ func TestUploadWithoutListPermission(t *testing.T) {
 	err = st.Verify(context.Background(), pointer.New(bucket, "dev", pointer.Sum([]byte("never uploaded"))))
 	assert.ErrorIs(t, err, ErrMissing)
 	assert.ErrorContains(t, err, "s3:ListBucket")
+}
+
+// TestPromoteWithoutListPermission: promotion, too, takes a 403 for a
+// missing object: into a target that is not there yet it copies (the copy
+// stays conditional), and from a source that is not there it refuses with
+// the reason.
+func TestPromoteWithoutListPermission(t *testing.T) {
+	st, client, log := storeFor(forbidMissing(t))
+	zip := []byte("function zip v1")
+	dev, err := st.Upload(context.Background(), bucket, "dev", zip)
+	require.NoError(t, err)
+
+	stg, err := st.Promote(context.Background(), dev, "dev", bucket, "stg")
+	require.NoError(t, err)
+	assert.Equal(t, zip, get(t, client, stg.Key))
+	assert.Contains(t, log.String(), "copying")
+
+	gone := pointer.New(bucket, "dev", pointer.Sum([]byte("never uploaded")))
+	_, err = st.Promote(context.Background(), gone, "dev", bucket, "stg")
+	assert.ErrorIs(t, err, ErrMissing)
+	assert.ErrorContains(t, err, "not promoting dev → stg")
+	assert.ErrorContains(t, err, "403 Forbidden")
+	assert.NotContains(t, keys(t, client), pointer.Key("stg", pointer.Sum([]byte("never uploaded"))))
 }
 
 func TestUploadRejectsBadInput(t *testing.T) {

@@ -57,6 +57,8 @@ type Config struct {
 	Alarms Alarms
 	// LogRetentionDays is the module input "log_retention_days".
 	LogRetentionDays int
+	// LogGroups is the module input "log_groups", defaults applied.
+	LogGroups LogGroups
 	// Tags is the module input "tags".
 	Tags map[string]string
 }
@@ -115,6 +117,14 @@ type Alarms struct {
 	MissingDumpsPercent float64 `cty:"missing_dumps_percent"`
 	Email               *string `cty:"email"`
 	HTTPSEndpoint       *string `cty:"https_endpoint"`
+}
+
+// LogGroups is the module's "log_groups" object: the KMS key and
+// skip_destroy of both log groups. They matter on AWS only: the local stack
+// neither encrypts its log groups nor outlives them.
+type LogGroups struct {
+	KMSKeyID    *string `cty:"kms_key_id"`
+	SkipDestroy bool    `cty:"skip_destroy"`
 }
 
 // Envs returns the envs under root/envs: the directories holding a main.tf.
@@ -320,6 +330,7 @@ func (c *Config) decode(module *hcl.Block, args map[string]*hcl.Attribute, vars 
 		"rollout":            &c.Rollout,
 		"alarms":             &c.Alarms,
 		"log_retention_days": &c.LogRetentionDays,
+		"log_groups":         &c.LogGroups,
 		"tags":               &c.Tags,
 	}
 	for _, name := range vars.Names() {

@@ -3,6 +3,7 @@ package envconfig
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -167,6 +168,7 @@ func TestOmittedSettingsTakeTheModuleDefaults(t *testing.T) {
 		})
 	}
 	assert.Equal(t, 30, cfg.LogRetentionDays)
+	assert.Equal(t, LogGroups{}, cfg.LogGroups, "no KMS key, destroyed with the env")
 	// The function's own defaults (docs/architecture.md) are the module's.
 	assert.Equal(t, map[string]string{
 		"DUMP_FIELDS":          "event_id=body.event_id,type=body.type",
@@ -309,6 +311,15 @@ func TestLoadRejects(t *testing.T) {
 		require.Contains(t, devMain, old)
 		return strings.Replace(devMain, old, new, 1)
 	}
+	// line is the number of the first line of envs/dev/main.tf holding
+	// text, and at says "main.tf:<that line + below>", so that the expected
+	// positions follow edits of the file.
+	line := func(text string) int {
+		before, _, ok := strings.Cut(devMain, text)
+		require.True(t, ok, "envs/dev/main.tf has no %q", text)
+		return strings.Count(before, "\n") + 1
+	}
+	at := func(text string, below int) string { return "main.tf:" + strconv.Itoa(line(text)+below) }
 	tests := []struct {
 		name   string
 		mainTF string
@@ -318,12 +329,12 @@ func TestLoadRejects(t *testing.T) {
 		{
 			name:   "syntax error names file and line",
 			mainTF: edit("memory_size  = 128", "memory_size  = = 128"),
-			want:   []string{"main.tf:36"},
+			want:   []string{at("memory_size  = 128", 0)},
 		},
 		{
 			name:   "memory below Lambda's minimum",
 			mainTF: edit("memory_size  = 128", "memory_size  = 64"),
-			want:   []string{"main.tf:35", "function.memory_size must be a whole number of MB from 128 to 10240"},
+			want:   []string{at("function = {", 0), "function.memory_size must be a whole number of MB from 128 to 10240"},
 		},
 		{
 			name:   "timeout beyond API Gateway's",
@@ -358,12 +369,12 @@ func TestLoadRejects(t *testing.T) {
 		{
 			name:   "misspelt attribute",
 			mainTF: edit("memory_size  = 128", "memory       = 256"),
-			want:   []string{"main.tf:35", `attribute "memory" is not one the module declares (architecture, log_level, memory_size, timeout)`},
+			want:   []string{at("function = {", 0), `attribute "memory" is not one the module declares (architecture, log_level, memory_size, timeout)`},
 		},
 		{
 			name:   "unknown argument",
 			mainTF: edit("log_retention_days = 14", "log_retention_days = 14\n  retention = 1"),
-			want:   []string{`unsupported argument "retention"`, "main.tf:81"},
+			want:   []string{`unsupported argument "retention"`, at("log_retention_days = 14", 1)},
 		},
 		{
 			name:   "non-literal argument",
@@ -382,7 +393,7 @@ func TestLoadRejects(t *testing.T) {
 		},
 		{
 			name:   "no region",
-			mainTF: edit(`region = "ap-northeast-1"`+"\n\n", "\n"),
+			mainTF: edit(`region              = "ap-northeast-1"`+"\n", ""),
 			want:   []string{`no provider "aws" block with a literal region`},
 		},
 		{

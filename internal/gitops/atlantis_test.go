@@ -85,8 +85,10 @@ func (c atlantisCfg) check(t *testing.T) error {
 	// Atlantis reads atlantis.yaml from the pull request: if the server let it
 	// override apply_requirements, a pull request could drop approval and
 	// apply what it likes.
-	if slices.Contains(c.allowedOverrides(), valid.ApplyRequirementsKey) {
-		fail("the server-side config lets atlantis.yaml override apply_requirements, so a pull request could drop them; remove apply_requirements from allowed_overrides")
+	for _, key := range []string{valid.ApplyRequirementsKey, valid.ImportRequirementsKey} {
+		if slices.Contains(c.allowedOverrides(), key) {
+			fail("the server-side config lets atlantis.yaml override %s, so a pull request could drop them; remove %s from allowed_overrides", key, key)
+		}
 	}
 	if !c.repo.AbortOnExecutionOrderFail {
 		fail("abort_on_execution_order_fail is off: a failed apply or smoke test would not stop the applies of the next group")
@@ -99,6 +101,8 @@ func (c atlantisCfg) check(t *testing.T) error {
 		}
 	}
 	groups := map[string]int{}
+	dependsOn := map[string][]string{}
+	var accountRoots []string
 	lastAccountGroup := -1
 	for _, dir := range roots {
 		ps := byDir[dir]
@@ -120,13 +124,22 @@ func (c atlantisCfg) check(t *testing.T) error {
 			if !slices.Contains(merged.ApplyRequirements, req) {
 				fail("project %s: apply requirements %v lack %q", name, merged.ApplyRequirements, req)
 			}
+			// atlantis import changes state as apply does.
+			if !slices.Contains(merged.ImportRequirements, req) {
+				fail("project %s: import requirements %v lack %q", name, merged.ImportRequirements, req)
+			}
+		}
+		if err := checkProfiles(t, merged.Workflow, dir); err != nil {
+			fail("project %s, workflow %q: %w", name, merged.Workflow.Name, err)
 		}
 		if isEnv {
 			groups[env] = p.ExecutionOrderGroup
+			dependsOn[env] = p.DependsOn
 			if err := checkEnvWorkflow(t, merged.Workflow, env); err != nil {
 				fail("project %s, workflow %q: %w", name, merged.Workflow.Name, err)
 			}
 		} else {
+			accountRoots = append(accountRoots, name)
 			lastAccountGroup = max(lastAccountGroup, p.ExecutionOrderGroup)
 			if err := checkAccountWorkflow(merged.Workflow); err != nil {
 				fail("project %s, workflow %q: %w", name, merged.Workflow.Name, err)
@@ -151,6 +164,16 @@ func (c atlantisCfg) check(t *testing.T) error {
 		if prev != "" && g <= groups[prev] {
 			fail("execution_order_group of %s (%d) is not after %s (%d): applies must go %s", env, g, prev, groups[prev], strings.Join(artifact.Order, " → "))
 		}
+		// Execution order groups order `atlantis apply` only; for
+		// `atlantis apply -p <env>`, depends_on is what makes Atlantis
+		// refuse an env whose predecessor's plan is not applied.
+		want := []string{prev}
+		if prev == "" {
+			want = accountRoots
+		}
+		if got := slices.Sorted(slices.Values(dependsOn[env])); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+			fail("project %s has depends_on %v, want %v: `atlantis apply -p %s` must be refused while %s has an unapplied plan in the same pull request", env, dependsOn[env], want, env, strings.Join(want, ", "))
+		}
 		prev = env
 	}
 	return errors.Join(errs...)
@@ -169,12 +192,79 @@ func (c atlantisCfg) allowedOverrides() []string {
 	return keys
 }
 
+// stepNames returns the names of the stage's steps, without the env step
+// that picks the AWS profile (checkProfiles checks it).
 func stepNames(s valid.Stage) []string {
 	var n []string
-	for _, st := range s.Steps {
+	for _, st := range withoutProfile(s.Steps) {
 		n = append(n, st.StepName)
 	}
 	return n
+}
+
+// withoutProfile returns steps without the env step that sets AWS_PROFILE.
+func withoutProfile(steps []valid.Step) []valid.Step {
+	var out []valid.Step
+	for _, st := range steps {
+		if st.StepName != "env" || st.EnvVarName != "AWS_PROFILE" {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// checkProfiles checks that the plan stage runs Terraform with the root's
+// read-only profile and the apply stage (and the smoke test after it) with
+// its apply profile: one env step sets AWS_PROFILE before the stage's first
+// Terraform step, and, run as Atlantis runs it (its shell, in the project
+// dir, with Atlantis's variables), prints request-dump-<root>-plan or
+// request-dump-<root>-apply, where <root> is the dir's last element.
+func checkProfiles(t *testing.T, w valid.Workflow, dir string) error {
+	var errs []error
+	for stage, s := range map[string]valid.Stage{"plan": w.Plan, "apply": w.Apply} {
+		want := "request-dump-" + path.Base(dir) + "-" + stage
+		var profile *valid.Step
+		for i, st := range s.Steps {
+			if st.StepName == "env" && st.EnvVarName == "AWS_PROFILE" {
+				if profile != nil {
+					errs = append(errs, fmt.Errorf("%s stage sets AWS_PROFILE twice", stage))
+				}
+				profile = &s.Steps[i]
+				continue
+			}
+			if profile == nil && slices.Contains([]string{"init", "plan", "apply", "import", "state_rm"}, st.StepName) {
+				errs = append(errs, fmt.Errorf("%s stage runs %s before it sets AWS_PROFILE: it would use the server's own identity", stage, st.StepName))
+				break
+			}
+		}
+		if profile == nil {
+			errs = append(errs, fmt.Errorf("%s stage sets no AWS_PROFILE; want %s", stage, want))
+			continue
+		}
+		got := profile.EnvVarValue
+		if profile.RunCommand != "" {
+			sandbox := t.TempDir()
+			abs := filepath.Join(sandbox, dir)
+			require.NoError(t, os.MkdirAll(abs, 0o755))
+			shell, args := "sh", []string{"-c"}
+			if profile.RunShell != nil {
+				shell, args = profile.RunShell.Shell, profile.RunShell.ShellArgs
+			}
+			cmd := exec.Command(shell, append(args, profile.RunCommand)...)
+			cmd.Dir = abs
+			cmd.Env = append(os.Environ(), "DIR="+abs, "REPO_REL_DIR="+dir, "PROJECT_NAME="+path.Base(dir), "WORKSPACE=default")
+			out, err := cmd.Output()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s stage: AWS_PROFILE command %q failed: %v", stage, profile.RunCommand, err))
+				continue
+			}
+			got = strings.TrimSpace(string(out))
+		}
+		if got != want {
+			errs = append(errs, fmt.Errorf("%s stage sets AWS_PROFILE=%q for %s, want %q", stage, got, dir, want))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // checkAccountWorkflow checks an account-level root's workflow: a guard
@@ -204,7 +294,7 @@ func checkEnvWorkflow(t *testing.T, w valid.Workflow, env string) error {
 	if got := stepNames(w.Plan); !slices.Equal(got, []string{"init", "plan"}) {
 		return fmt.Errorf("plan steps are %v, want [init plan]", got)
 	}
-	steps := w.Apply.Steps
+	steps := withoutProfile(w.Apply.Steps)
 	if got := stepNames(w.Apply); len(got) != 2 || got[0] != "apply" || got[1] != "run" {
 		return fmt.Errorf("apply steps are %v, want [apply run] with the run step calling scripts/rollout.sh", got)
 	}
@@ -558,11 +648,16 @@ func TestAtlantisConfigChecksCanFail(t *testing.T) {
 		{"pattern reaches other roots", bad("broad-when-modified.yaml"), realGlobalCfg, "plans when another root's envs/stg/main.tf changes"},
 		{"env plans on account modules", bad("env-reaches-account-modules.yaml"), realGlobalCfg, "plans when terraform/github-oidc/main.tf changes, a module envs/dev does not call"},
 		{"missing undiverged", realRepoCfg, bad("repos-no-undiverged.yaml"), `lack "undiverged"`},
+		{"apply with the server's identity", realRepoCfg, bad("repos-apply-without-profile.yaml"), "apply stage runs apply before it sets AWS_PROFILE"},
+		{"plan with the apply role", realRepoCfg, bad("repos-plan-with-apply-profile.yaml"), `plan stage sets AWS_PROFILE="request-dump-dev-apply" for envs/dev, want "request-dump-dev-plan"`},
+		{"import without requirements", realRepoCfg, bad("repos-no-import-requirements.yaml"), `import requirements [] lack "approved"`},
 		{"pull request drops an apply requirement", bad("repo-sets-apply-requirements.yaml"), realGlobalCfg, "not allowed to set 'apply_requirements' key"},
 		{"server lets the repo override apply requirements", realRepoCfg, bad("repos-apply-override.yaml"), "a pull request could drop them"},
 		{"prod before stg", bad("wrong-order.yaml"), realGlobalCfg, "execution_order_group of prod (2) is not after stg (2)"},
 		{"account-level root after dev", bad("global-last.yaml"), realGlobalCfg, "execution_order_group of dev (1) is not after the account-level roots (5)"},
 		{"no abort on failure", bad("no-abort.yaml"), realGlobalCfg, "abort_on_execution_order_fail is off"},
+		{"prod can be applied before stg", bad("prod-without-depends-on.yaml"), realGlobalCfg, "project prod has depends_on [], want [stg]"},
+		{"stg waits for the wrong env", bad("stg-depends-on-prod.yaml"), realGlobalCfg, "project stg has depends_on [prod], want [dev]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

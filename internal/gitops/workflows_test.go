@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -28,6 +29,22 @@ var (
 )
 
 const awsCredentialsAction = "aws-actions/configure-aws-credentials@"
+
+// node24Major is, for every action the workflows may use, the first major
+// version that runs on Node.js 24: GitHub's runners are dropping Node.js 20
+// (github.blog changelog, 2025-09-19), and an action on it stops running.
+// From each action's release notes: checkout v5.0.0, setup-go v6.0.0 ("Upgrade
+// Nodejs runtime from node20 to node 24"), cache v5.0.0 ("runs on the Node.js
+// 24 runtime"), configure-aws-credentials v6 (v5 still runs node20),
+// create-github-app-token v3.0.0 ("node 24 support"). An action that is not
+// listed must be checked and added before a workflow may use it.
+var node24Major = map[string]int{
+	"actions/checkout":                      5,
+	"actions/setup-go":                      6,
+	"actions/cache":                         5,
+	"aws-actions/configure-aws-credentials": 6,
+	"actions/create-github-app-token":       3,
+}
 
 // mapping returns the value of key in the YAML mapping n, or nil.
 func mapping(n *yaml.Node, key string) *yaml.Node {
@@ -121,6 +138,17 @@ func checkWorkflowFile(root, path string) error {
 			if err := checkUses(uses); err != nil {
 				fail("job %s: %v", name, err)
 			}
+			// A job that calls a workflow of this repository reaches AWS
+			// when a job of that workflow does; the called workflow's own
+			// check holds those jobs to the environment and concurrency
+			// rules.
+			if local, ok := strings.CutPrefix(uses.Value, "./"); ok {
+				aws, err := reachesAWSIn(filepath.Join(root, local))
+				if err != nil {
+					fail("job %s: %v", name, err)
+				}
+				reachesAWS = aws
+			}
 		}
 		steps := mapping(job, "steps")
 		if steps != nil {
@@ -139,6 +167,12 @@ func checkWorkflowFile(root, path string) error {
 				}
 			}
 		}
+		if reachesAWS && mapping(job, "uses") != nil {
+			if !idToken {
+				fail("job %s: calls %s, which reaches AWS, without id-token: write; CI uses OIDC roles, never stored keys", name, mapping(job, "uses").Value)
+			}
+			continue
+		}
 		switch {
 		case idToken && !reachesAWS:
 			fail("job %s: id-token: write, but the job does not reach AWS (no %s step); drop it", name, strings.TrimSuffix(awsCredentialsAction, "@"))
@@ -155,6 +189,42 @@ func checkWorkflowFile(root, path string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// reachesAWSIn reports whether a job of the workflow at path, or of a
+// workflow of this repository it calls, uses configure-aws-credentials.
+func reachesAWSIn(path string) (bool, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false, fmt.Errorf("the called workflow: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) != 1 {
+		return false, fmt.Errorf("%s: not a YAML document", path)
+	}
+	jobs := mapping(doc.Content[0], "jobs")
+	if jobs == nil {
+		return false, nil
+	}
+	root := filepath.Dir(filepath.Dir(filepath.Dir(path)))
+	for i := 1; i < len(jobs.Content); i += 2 {
+		job := jobs.Content[i]
+		if uses := mapping(job, "uses"); uses != nil {
+			if local, ok := strings.CutPrefix(uses.Value, "./"); ok && filepath.Join(root, local) != path {
+				if aws, err := reachesAWSIn(filepath.Join(root, local)); err != nil || aws {
+					return aws, err
+				}
+			}
+		}
+		if steps := mapping(job, "steps"); steps != nil {
+			for _, step := range steps.Content {
+				if uses := mapping(step, "uses"); uses != nil && strings.HasPrefix(uses.Value, awsCredentialsAction) {
+					return true, nil
+				}
+			}
+		}
+	}
+	return false, nil
 }
 
 // triggeredByPullRequests reports whether the workflow's on: (a name, a
@@ -208,8 +278,21 @@ func checkUses(n *yaml.Node) error {
 	if !pinnedUses.MatchString(ref) {
 		return fmt.Errorf("uses %q is not pinned to a full 40-hex commit SHA (owner/repo@<sha> # vX.Y.Z)", ref)
 	}
-	if !versionComment.MatchString(strings.TrimSpace(n.LineComment)) {
+	comment := strings.TrimSpace(n.LineComment)
+	if !versionComment.MatchString(comment) {
 		return fmt.Errorf("uses %q has no version comment (# vX.Y.Z) naming the tag the SHA came from", ref)
+	}
+	action, _, _ := strings.Cut(ref, "@")
+	if parts := strings.Split(action, "/"); len(parts) > 2 {
+		action = parts[0] + "/" + parts[1]
+	}
+	first, ok := node24Major[action]
+	if !ok {
+		return fmt.Errorf("uses %q: %s is not in node24Major; check which release of it runs on Node.js 24 and add it", ref, action)
+	}
+	major, _ := strconv.Atoi(strings.TrimPrefix(strings.FieldsFunc(comment, func(r rune) bool { return r == '.' || r == ' ' || r == '#' })[0], "v"))
+	if major < first {
+		return fmt.Errorf("uses %q (%s) runs on Node.js 20, which GitHub's runners no longer run: use %s v%d or later, pinned by SHA", ref, comment, action, first)
 	}
 	return nil
 }
@@ -273,4 +356,100 @@ func firstLine(t *testing.T, path string) string {
 	s := bufio.NewScanner(f)
 	require.True(t, s.Scan())
 	return s.Text()
+}
+
+// TestPromotionPullRequestsUseAnAppToken: a pull request opened, or a
+// branch pushed, with a workflow's own GITHUB_TOKEN starts no workflow run,
+// so its checks never satisfy branch protection or Atlantis's mergeable,
+// and a dispatched run does not count either. The promotion pull request is
+// opened with a GitHub App's installation token, the workflow's own token
+// only reads, and nothing dispatches the pull request workflow.
+func TestPromotionPullRequestsUseAnAppToken(t *testing.T) {
+	root, err := repo.Root()
+	require.NoError(t, err)
+	doc := workflow(t, filepath.Join(root, ".github", "workflows", "promote-pair.yml"))
+	job := mapping(mapping(doc, "jobs"), "pull-request")
+	require.NotNil(t, job, "promote-pair.yml has a pull-request job")
+	perms := mapping(job, "permissions")
+	for i := 0; i+1 < len(perms.Content); i += 2 {
+		assert.Equal(t, "read", perms.Content[i+1].Value, "the workflow token's %s: the App's token writes", perms.Content[i].Value)
+	}
+
+	tokenStep := ""
+	var checkoutToken, ghToken string
+	for _, step := range mapping(job, "steps").Content {
+		uses := mapping(step, "uses")
+		switch {
+		case uses != nil && strings.HasPrefix(uses.Value, "actions/create-github-app-token@"):
+			tokenStep = mapping(step, "id").Value
+			with := mapping(step, "with")
+			assert.Equal(t, "write", mapping(with, "permission-contents").Value, "the App token pushes the promotion branch")
+			assert.Equal(t, "write", mapping(with, "permission-pull-requests").Value, "the App token opens and closes pull requests")
+			for i := 0; i < len(with.Content); i += 2 {
+				if k := with.Content[i].Value; strings.HasPrefix(k, "permission-") {
+					assert.Contains(t, []string{"permission-contents", "permission-pull-requests"}, k, "the App token asks for no more than it needs")
+				}
+			}
+		case uses != nil && strings.HasPrefix(uses.Value, "actions/checkout@"):
+			checkoutToken = mapping(mapping(step, "with"), "token").Value
+		case mapping(step, "run") != nil && strings.Contains(mapping(step, "run").Value, "scripts/open-promotion-pr.sh"):
+			ghToken = mapping(mapping(step, "env"), "GH_TOKEN").Value
+		}
+	}
+	require.NotEmpty(t, tokenStep, "the job makes an App token with actions/create-github-app-token")
+	want := "${{ steps." + tokenStep + ".outputs.token }}"
+	assert.Equal(t, want, checkoutToken, "the branch is pushed with the App's token")
+	assert.Equal(t, want, ghToken, "gh opens the pull request with the App's token")
+
+	pr := workflow(t, filepath.Join(root, ".github", "workflows", "pull-request.yml"))
+	assert.Nil(t, mapping(mapping(pr, "on"), "workflow_dispatch"), "dispatched runs do not count as the pull request's checks")
+	script, err := os.ReadFile(filepath.Join(root, "scripts", "open-promotion-pr.sh"))
+	require.NoError(t, err)
+	assert.NotContains(t, string(script), "gh workflow run", "the App's pull request starts its checks itself")
+}
+
+func workflow(t *testing.T, path string) *yaml.Node {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var doc yaml.Node
+	require.NoError(t, yaml.Unmarshal(data, &doc))
+	require.Len(t, doc.Content, 1)
+	return doc.Content[0]
+}
+
+// TestDependabotCoversEveryRoot: Dependabot keeps the actions, the Go
+// modules and every Terraform root's provider (its constraint and lock
+// file) current; a root it does not list would keep its provider forever.
+func TestDependabotCoversEveryRoot(t *testing.T) {
+	root, err := repo.Root()
+	require.NoError(t, err)
+	data, err := os.ReadFile(filepath.Join(root, ".github", "dependabot.yml"))
+	require.NoError(t, err)
+	var cfg struct {
+		Version int `yaml:"version"`
+		Updates []struct {
+			Ecosystem   string   `yaml:"package-ecosystem"`
+			Directory   string   `yaml:"directory"`
+			Directories []string `yaml:"directories"`
+		} `yaml:"updates"`
+	}
+	require.NoError(t, yaml.Unmarshal(data, &cfg))
+	assert.Equal(t, 2, cfg.Version)
+	dirs := map[string][]string{}
+	for _, u := range cfg.Updates {
+		if u.Directory != "" {
+			dirs[u.Ecosystem] = append(dirs[u.Ecosystem], u.Directory)
+		}
+		dirs[u.Ecosystem] = append(dirs[u.Ecosystem], u.Directories...)
+	}
+	assert.Equal(t, []string{"/"}, dirs["github-actions"])
+	assert.Equal(t, []string{"/"}, dirs["gomod"])
+	roots, _, err := terraformDirs(root)
+	require.NoError(t, err)
+	var want []string
+	for _, r := range roots {
+		want = append(want, "/"+r)
+	}
+	assert.ElementsMatch(t, want, dirs["terraform"], "Dependabot's terraform ecosystem lists every root (where the lock files are)")
 }

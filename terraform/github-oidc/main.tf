@@ -8,6 +8,9 @@ data "aws_partition" "current" {}
 
 data "aws_caller_identity" "current" {}
 
+# The provider's region (the region attribute is provider 6's).
+data "aws_region" "current" {}
+
 resource "aws_iam_openid_connect_provider" "github" {
   count = var.oidc_provider_arn == null ? 1 : 0
 
@@ -56,7 +59,9 @@ resource "aws_iam_role" "this" {
 
 # Write only the env's own prefix. Read it too, plus the prefixes promotion
 # copies from (a copy into stg/ reads the object in dev/). Listing is
-# limited to the same prefixes and lets a missing object answer 404, not 403.
+# limited to the same prefixes; a HEAD of a missing key carries no s3:prefix,
+# so S3 may still answer it 403 rather than 404, which cmd/artifact takes
+# for "missing" (its writes are conditional, so that never overwrites).
 # These are the calls cmd/artifact and the smoke suite make, and no more.
 data "aws_iam_policy_document" "this" {
   for_each = var.environments
@@ -87,15 +92,16 @@ data "aws_iam_policy_document" "this" {
   # FilterLogEvents is authorized on the log group; CloudWatch Logs documents
   # its IAM form as "<group ARN>:*", which also matches the group's streams
   # and no other group (names cannot contain ':'). The bare ARN is kept for
-  # the calls that check that form.
+  # the calls that check that form. The region is the provider's: the envs'
+  # log groups live there, not in every region of the account.
   dynamic "statement" {
     for_each = length(each.value.log_group_names) > 0 ? [1] : []
     content {
       sid     = "ReadSmokeTestLogs"
       actions = ["logs:FilterLogEvents"]
       resources = flatten([for name in each.value.log_group_names : [
-        "arn:${data.aws_partition.current.partition}:logs:*:${data.aws_caller_identity.current.account_id}:log-group:${name}",
-        "arn:${data.aws_partition.current.partition}:logs:*:${data.aws_caller_identity.current.account_id}:log-group:${name}:*",
+        "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:log-group:${name}",
+        "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:log-group:${name}:*",
       ]])
     }
   }

@@ -3,8 +3,9 @@ terraform {
 
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
-      version = ">= 5.32, < 7.0"
+      source = "hashicorp/aws"
+      # data "aws_region" has its region attribute from 6.0.
+      version = ">= 6.0"
     }
   }
 }

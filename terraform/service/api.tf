@@ -24,8 +24,11 @@ locals {
 }
 
 resource "aws_api_gateway_rest_api" "this" {
-  name        = var.name
-  description = "POST /events: dumps selected request fields to CloudWatch Logs."
+  name = var.name
+  # The OpenAPI document's info.description (a test holds them equal): with
+  # a body, a different description here would overwrite the document's
+  # on every apply.
+  description = "Accepts events and dumps selected request fields to CloudWatch Logs."
 
   # YAML in, canonical JSON out: a malformed template fails at plan time in
   # yamldecode, and edits that do not change the document (comments,
@@ -61,6 +64,12 @@ resource "aws_api_gateway_deployment" "this" {
   triggers = {
     body = sha1(aws_api_gateway_rest_api.this.body)
   }
+
+  # The stage serves a deployment at once, and its integration invokes the
+  # function as the API Gateway role: the role's policy exists first. IAM
+  # may still take seconds to propagate it on a first deploy, which the
+  # smoke test's first-call retry allows for.
+  depends_on = [aws_iam_role_policy.api_gateway_invoke]
 
   lifecycle {
     create_before_destroy = true

@@ -4,11 +4,19 @@ resource "aws_lambda_function" "this" {
   role          = aws_iam_role.function.arn
 
   # The zip comes from the artifact bucket as the env's pointer names it,
-  # through the data source so that its checks run first; the pointer's
-  # SHA-256 is what makes Terraform update the code when the zip changes.
-  s3_bucket        = data.aws_s3_object.artifact.bucket
-  s3_key           = data.aws_s3_object.artifact.key
-  source_code_hash = var.artifact.sha256
+  # through the data source so that its checks run first. The object
+  # version binds the apply to the very object the plan checked: Lambda
+  # fetches that version, not whatever a later write put at the key. The
+  # pointer's SHA-256 updates the code when the zip changes: as
+  # source_code_hash, which provider 5.51 and later keep in state only, and
+  # as code_sha256 (provider 6.27), which is compared with the SHA-256
+  # Lambda reports for the code it runs, so code changed out of band shows
+  # in the plan and is put back.
+  s3_bucket         = data.aws_s3_object.artifact.bucket
+  s3_key            = data.aws_s3_object.artifact.key
+  s3_object_version = data.aws_s3_object.artifact.version_id
+  source_code_hash  = var.artifact.sha256
+  code_sha256       = var.artifact.sha256
 
   # Every change of code or configuration becomes a numbered, immutable
   # version; API Gateway calls the aliases in aliases.tf, never $LATEST.

@@ -32,6 +32,13 @@ data "aws_s3_object" "artifact" {
   depends_on = [data.aws_s3_objects.artifact]
 
   lifecycle {
+    # The function takes this version of the object (s3_object_version), so
+    # an apply deploys exactly the bytes this plan checked below.
+    postcondition {
+      condition     = self.version_id != null && self.version_id != "" && self.version_id != "null"
+      error_message = "The artifact s3://${var.artifact.bucket}/${var.artifact.key} has no object version: the artifact bucket must have versioning enabled (terraform/artifacts enables it), so that the apply deploys exactly the object version this plan checked."
+    }
+
     # S3 keeps a SHA-256 of the whole object only when it was written in
     # one request with that algorithm; an upload in parts gets a checksum
     # of the parts' checksums ("<base64>-<parts>"), which never matches.

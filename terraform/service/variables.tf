@@ -298,6 +298,21 @@ variable "log_retention_days" {
   }
 }
 
+variable "log_groups" {
+  description = "Settings of both log groups (the function's and the stage's access log): kms_key_id, the ARN of a KMS key to encrypt their events with (its key policy must let logs.<region>.amazonaws.com use it; null keeps CloudWatch Logs' own encryption), and skip_destroy, which keeps the groups and their events when they leave the configuration (Terraform then only forgets them)."
+  type = object({
+    kms_key_id   = optional(string)
+    skip_destroy = optional(bool, false)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.log_groups.kms_key_id == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]+$", var.log_groups.kms_key_id))
+    error_message = "The log_groups.kms_key_id must be a KMS key ARN, arn:aws:kms:<region>:<account>:key/<id> (CloudWatch Logs takes no alias), or null."
+  }
+}
+
 variable "tags" {
   description = "Tags for every resource, on top of the provider's default_tags."
   type        = map(string)

@@ -1,0 +1,178 @@
+# What `terraform plan` of an env root reads: its state (and lock), the
+# artifact its pointer names, and every resource terraform/service manages
+# for the env. Nothing is written but the state lock.
+data "aws_iam_policy_document" "plan" {
+  for_each = var.environments
+
+  source_policy_documents = [data.aws_iam_policy_document.state[each.key].json]
+
+  statement {
+    sid       = "ReadArtifact"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"]
+    resources = ["${local.artifact_bucket_arn}/${each.key}/*"]
+  }
+
+  statement {
+    sid       = "ListArtifact"
+    actions   = ["s3:ListBucket"]
+    resources = [local.artifact_bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${each.key}/*"]
+    }
+  }
+
+  statement {
+    sid       = "ReadFunction"
+    actions   = ["lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:GetFunctionCodeSigningConfig", "lambda:GetPolicy", "lambda:GetAlias", "lambda:ListAliases", "lambda:ListVersionsByFunction", "lambda:ListTags"]
+    resources = [local.service[each.key].function, "${local.service[each.key].function}:*"]
+  }
+
+  statement {
+    sid       = "ReadServiceRoles"
+    actions   = ["iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListRoleTags"]
+    resources = [local.service[each.key].roles]
+  }
+
+  statement {
+    sid       = "ReadLogGroups"
+    actions   = ["logs:ListTagsForResource", "logs:ListTagsLogGroup"]
+    resources = local.service[each.key].log_groups
+  }
+
+  # DescribeLogGroups is authorized on all of the region's log groups at
+  # once; it returns their names and settings, never their events.
+  statement {
+    sid       = "DescribeLogGroups"
+    actions   = ["logs:DescribeLogGroups"]
+    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
+  }
+
+  # A REST API's ARN holds its generated id, not its name, so the read
+  # cannot be narrowed to one env's API before it exists.
+  statement {
+    sid       = "ReadRestApis"
+    actions   = ["apigateway:GET"]
+    resources = local.rest_apis
+  }
+}
+
+# What `terraform apply` of an env root changes, and what the smoke test
+# after it reads: everything the plan role reads, and writes to the
+# resources named after the env's service_name only. API Gateway is the
+# exception (its ARNs hold generated ids); see the README.
+data "aws_iam_policy_document" "apply" {
+  for_each = var.environments
+
+  source_policy_documents = [data.aws_iam_policy_document.plan[each.key].json]
+
+  statement {
+    sid       = "WriteState"
+    actions   = ["s3:PutObject"]
+    resources = [local.service[each.key].state_object]
+  }
+
+  statement {
+    sid = "ManageFunction"
+    actions = [
+      "lambda:CreateFunction", "lambda:DeleteFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
+      "lambda:PublishVersion", "lambda:CreateAlias", "lambda:UpdateAlias", "lambda:DeleteAlias",
+      "lambda:TagResource", "lambda:UntagResource",
+    ]
+    resources = [local.service[each.key].function, "${local.service[each.key].function}:*"]
+  }
+
+  statement {
+    sid = "ManageServiceRoles"
+    actions = [
+      "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy",
+      "iam:TagRole", "iam:UntagRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:ListInstanceProfilesForRole",
+    ]
+    resources = [local.service[each.key].roles]
+  }
+
+  # The one managed policy the service attaches (with X-Ray tracing).
+  statement {
+    sid       = "AttachXRayPolicy"
+    actions   = ["iam:AttachRolePolicy", "iam:DetachRolePolicy"]
+    resources = [local.service[each.key].roles]
+    condition {
+      test     = "ArnEquals"
+      variable = "iam:PolicyARN"
+      values   = ["arn:${local.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"]
+    }
+  }
+
+  # Lambda runs as the execution role, and the OpenAPI body names the API
+  # Gateway role as the integration's credentials: both need PassRole.
+  statement {
+    sid       = "PassServiceRoles"
+    actions   = ["iam:PassRole"]
+    resources = [local.service[each.key].roles]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["lambda.amazonaws.com", "apigateway.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid = "ManageLogGroups"
+    actions = [
+      "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
+      "logs:AssociateKmsKey", "logs:DisassociateKmsKey", "logs:TagResource", "logs:UntagResource", "logs:TagLogGroup", "logs:UntagLogGroup",
+    ]
+    resources = local.service[each.key].log_groups
+  }
+
+  # The smoke test after the apply finds the dump events; "<group ARN>:*"
+  # is CloudWatch Logs' IAM form for a group and its streams.
+  statement {
+    sid       = "ReadDumpEvents"
+    actions   = ["logs:FilterLogEvents"]
+    resources = [for arn in local.service[each.key].log_groups : "${arn}:*"]
+  }
+
+  # A REST API's ARN holds its generated id, so the env's API cannot be
+  # named before it exists: these writes cover the region's REST APIs.
+  statement {
+    sid       = "ManageRestApis"
+    actions   = ["apigateway:POST", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE"]
+    resources = concat(local.rest_apis, ["arn:${local.partition}:apigateway:${local.region}::/tags/*"])
+  }
+}
+
+# Both roles read the env's state and hold its lock; only the lock items of
+# the env's own state key.
+data "aws_iam_policy_document" "state" {
+  for_each = var.environments
+
+  statement {
+    sid       = "ReadState"
+    actions   = ["s3:GetObject"]
+    resources = [local.service[each.key].state_object]
+  }
+
+  statement {
+    sid       = "ListState"
+    actions   = ["s3:ListBucket"]
+    resources = [local.state_bucket_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "s3:prefix"
+      values   = [each.value.state_key, "env:/"]
+    }
+  }
+
+  statement {
+    sid       = "LockState"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
+    resources = [local.lock_table_arn]
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "dynamodb:LeadingKeys"
+      values   = local.service[each.key].lock_ids
+    }
+  }
+}

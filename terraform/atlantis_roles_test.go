@@ -218,6 +218,7 @@ func TestAtlantisApplyRoleChangesOnlyItsEnv(t *testing.T) {
 		"aws_cloudwatch_log_metric_":  "logs",
 		"aws_cloudwatch_metric_alarm": "cloudwatch",
 		"aws_sns_":                    "sns",
+		"aws_kms_":                    "kms",
 		"aws_codedeploy_":             "codedeploy",
 	}
 	envs := envNames(t)
@@ -306,6 +307,42 @@ func TestAtlantisProfilesAssumeTheRoles(t *testing.T) {
 				roleName = eval(t, attr(t, m.c.block(t, "resource", "aws_iam_role", stage), "name"), m.envScope(rootDir)).AsString()
 			}
 			assert.Equal(t, "arn:aws:iam::"+account+":role/"+roleName, cfg.RoleARN, profile)
+		}
+	}
+}
+
+// TestAtlantisRolesScopeKMSByTheEnvTag: a KMS key's ARN holds a generated
+// id, so a statement on keys (or on "*", which CreateKey needs) must hold
+// the env's own environment tag as a condition, the tag every env root's
+// provider sets (TestEnvRoots checks it equals the env).
+func TestAtlantisRolesScopeKMSByTheEnvTag(t *testing.T) {
+	m := loadRolesModule(t)
+	for _, env := range envNames(t) {
+		for _, label := range []string{"plan", "apply"} {
+			var scoped int
+			for _, s := range nested(m.c.block(t, "data", "aws_iam_policy_document", label), "statement") {
+				resources := strs(t, eval(t, attr(t, s, "resources"), m.envScope(env)))
+				wild := slices.ContainsFunc(resources, func(r string) bool { return r == "*" || strings.HasSuffix(r, ":key/*") })
+				if !wild {
+					continue
+				}
+				scoped++
+				var tagged bool
+				for _, c := range nested(s, "condition") {
+					variable := eval(t, attr(t, c, "variable"), nil).AsString()
+					values := strs(t, eval(t, attr(t, c, "values"), m.envScope(env)))
+					if eval(t, attr(t, c, "test"), nil).AsString() == "StringEquals" &&
+						(variable == "aws:ResourceTag/environment" || variable == "aws:RequestTag/environment") &&
+						slices.Equal(values, []string{env}) {
+						tagged = true
+					}
+				}
+				for _, action := range strs(t, eval(t, attr(t, s, "actions"), nil)) {
+					assert.True(t, strings.HasPrefix(action, "kms:"), "%s %s: %s on %v: only KMS needs a wildcard resource", env, label, action, resources)
+				}
+				assert.True(t, tagged, "%s %s: a statement on %v must hold the condition environment = %s", env, label, resources, env)
+			}
+			assert.Positive(t, scoped, "%s %s: the alarm topic's KMS key is read (and, to apply, managed) by its tag", env, label)
 		}
 	}
 }

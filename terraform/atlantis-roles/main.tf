@@ -14,10 +14,16 @@ locals {
     function     = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${cfg.service_name}"
     roles        = "arn:${local.partition}:iam::${local.account_id}:role/${cfg.service_name}-*"
     log_groups   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${cfg.service_name}", "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/apigateway/${cfg.service_name}/access"]
+    alarms       = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${cfg.service_name}/*"
+    alarm_topic  = "arn:${local.partition}:sns:${local.region}:${local.account_id}:${cfg.service_name}-alarms"
     state_object = "${local.state_bucket_arn}/${cfg.state_key}"
     # The S3 backend's lock item and state digest item in the lock table.
     lock_ids = ["${var.state.bucket}/${cfg.state_key}", "${var.state.bucket}/${cfg.state_key}-md5"]
   } }
+
+  # KMS key ARNs hold generated ids: the env's keys are told apart by the
+  # environment tag its root's provider sets on everything (default_tags).
+  kms_keys = "arn:${local.partition}:kms:${local.region}:${local.account_id}:key/*"
 
   rest_apis = ["arn:${local.partition}:apigateway:${local.region}::/restapis", "arn:${local.partition}:apigateway:${local.region}::/restapis/*"]
 }

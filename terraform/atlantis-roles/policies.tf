@@ -49,6 +49,37 @@ data "aws_iam_policy_document" "plan" {
     resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
   }
 
+  statement {
+    sid       = "ReadMetricFilters"
+    actions   = ["logs:DescribeMetricFilters"]
+    resources = local.service[each.key].log_groups
+  }
+
+  # The alarms, which the rollout after an apply reads too.
+  statement {
+    sid       = "ReadAlarms"
+    actions   = ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"]
+    resources = [local.service[each.key].alarms]
+  }
+
+  # The alarm topic and its subscriptions ("<topic ARN>:<id>").
+  statement {
+    sid       = "ReadAlarmTopic"
+    actions   = ["sns:GetTopicAttributes", "sns:ListTagsForResource", "sns:ListSubscriptionsByTopic", "sns:GetSubscriptionAttributes"]
+    resources = [local.service[each.key].alarm_topic, "${local.service[each.key].alarm_topic}:*"]
+  }
+
+  statement {
+    sid       = "ReadAlarmKey"
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
+    resources = [local.kms_keys]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/environment"
+      values   = [each.key]
+    }
+  }
+
   # A REST API's ARN holds its generated id, not its name, so the read
   # cannot be narrowed to one env's API before it exists.
   statement {
@@ -132,6 +163,54 @@ data "aws_iam_policy_document" "apply" {
     sid       = "ReadDumpEvents"
     actions   = ["logs:FilterLogEvents"]
     resources = [for arn in local.service[each.key].log_groups : "${arn}:*"]
+  }
+
+  statement {
+    sid       = "ManageMetricFilters"
+    actions   = ["logs:PutMetricFilter", "logs:DeleteMetricFilter"]
+    resources = local.service[each.key].log_groups
+  }
+
+  statement {
+    sid       = "ManageAlarms"
+    actions   = ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource"]
+    resources = [local.service[each.key].alarms]
+  }
+
+  statement {
+    sid = "ManageAlarmTopic"
+    actions = [
+      "sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:TagResource", "sns:UntagResource",
+      "sns:Subscribe", "sns:Unsubscribe", "sns:SetSubscriptionAttributes",
+    ]
+    resources = [local.service[each.key].alarm_topic, "${local.service[each.key].alarm_topic}:*"]
+  }
+
+  # CreateKey has no resource yet to name: only a key tagged as this env's
+  # may be created.
+  statement {
+    sid       = "CreateAlarmKey"
+    actions   = ["kms:CreateKey", "kms:TagResource"]
+    resources = ["*"] #tfsec:ignore:aws-iam-no-policy-wildcards CreateKey cannot name a resource; the request must tag the key with this env.
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/environment"
+      values   = [each.key]
+    }
+  }
+
+  statement {
+    sid = "ManageAlarmKey"
+    actions = [
+      "kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:DisableKeyRotation", "kms:UpdateKeyDescription",
+      "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource",
+    ]
+    resources = [local.kms_keys]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/environment"
+      values   = [each.key]
+    }
   }
 
   # A REST API's ARN holds its generated id, so the env's API cannot be

@@ -61,7 +61,7 @@ var fixtures = map[string]expectation{
 	"iam/fail.json": {"baseline": {
 		{`module.github_oidc.aws_iam_role_policy.this["dev"]: statement "Everything" allows "s3:*"`, "list the actions the role needs instead"},
 		{`module.github_oidc.aws_iam_role_policy.this["dev"]: statement "Everything" allows ["s3:*"] on every resource ("arn:aws:s3:::*")`, "name the ARNs it needs"},
-		{`module.github_oidc.aws_iam_role_policy.drift: statement "ReadResourceConfiguration" allows [`, `"lambda:UpdateFunctionCode"`},
+		{`module.github_oidc.aws_iam_role_policy.drift[0]: statement "ReadResourceConfiguration" allows [`, `"lambda:UpdateFunctionCode"`},
 		{"aws_iam_role.break_glass: the trust policy (statement (no Sid)) lets any principal assume the role", "name the service, account or federated provider that may"},
 		{"aws_iam_role_policy_attachment.break_glass: attaches arn:aws:iam::aws:policy/AdministratorAccess", "policies/baseline/exceptions.rego"},
 	}},

@@ -50,7 +50,7 @@ test_deny_statements_may_be_broad if {
 	count(iam.deny) == 0 with input as plan([plantest.created("module.artifacts.aws_s3_bucket_policy.this", {"policy": plantest.policy([{"Effect": "Deny", "Action": "s3:*", "Resource": "*", "Principal": "*"}])})])
 }
 
-drift(actions) := plantest.created("module.github_oidc.aws_iam_role_policy.drift", {"policy": plantest.policy([{"Sid": "ReadResourceConfiguration", "Effect": "Allow", "Action": actions, "Resource": "*"}])})
+drift(actions) := plantest.created("module.github_oidc.aws_iam_role_policy.drift[0]", {"policy": plantest.policy([{"Sid": "ReadResourceConfiguration", "Effect": "Allow", "Action": actions, "Resource": "*"}])})
 
 test_the_documented_exception if {
 	count(iam.deny) == 0 with input as plan([drift(["lambda:GetFunction", "lambda:List*", "apigateway:GET", "iam:GetRole"])])
@@ -58,7 +58,7 @@ test_the_documented_exception if {
 
 test_the_exception_covers_only_its_actions if {
 	[msg] := [m | some m in iam.deny] with input as plan([drift(["lambda:GetFunction", "lambda:UpdateFunctionCode"])])
-	startswith(msg, `module.github_oidc.aws_iam_role_policy.drift: statement "ReadResourceConfiguration" allows ["lambda:GetFunction", "lambda:UpdateFunctionCode"] on every resource`)
+	startswith(msg, `module.github_oidc.aws_iam_role_policy.drift[0]: statement "ReadResourceConfiguration" allows ["lambda:GetFunction", "lambda:UpdateFunctionCode"] on every resource`)
 }
 
 test_the_exception_covers_only_its_statement if {

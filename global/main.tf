@@ -81,4 +81,9 @@ module "github_oidc" {
       state           = { bucket = "acme-request-dump-tfstate", key = "request-dump/prod/terraform.tfstate" }
     }
   }
+
+  # The drift workflow plans every root, read-only (.github/workflows/drift.yml).
+  drift = {
+    states = [for root in ["dev", "stg", "prod", "global"] : { bucket = "acme-request-dump-tfstate", key = "request-dump/${root}/terraform.tfstate" }]
+  }
 }

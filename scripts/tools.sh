@@ -21,6 +21,7 @@ pins=(
   "actionlint|github.com/rhysd/actionlint/cmd/actionlint|v1.7.12"
   "tflint|github.com/terraform-linters/tflint|v0.64.0"
   "tfsec|github.com/aquasecurity/tfsec/cmd/tfsec|v1.26.0"
+  "conftest|github.com/open-policy-agent/conftest|v0.71.1"
 )
 
 usage() {

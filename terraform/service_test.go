@@ -101,7 +101,7 @@ func TestFunctionWaitsForEveryPolicyOfItsRole(t *testing.T) {
 		assert.Equal(t, want.mode, eval(t, attr(t, one(t, fn, "tracing_config"), "mode"), scope).AsString())
 	}
 	policyARN := eval(t, attr(t, xray, "policy_arn"), map[string]cty.Value{"data": obj(map[string]cty.Value{
-		"aws_arn": obj(map[string]cty.Value{"log_group": obj(map[string]cty.Value{"partition": cty.StringVal("aws")})}),
+		"aws_partition": obj(map[string]cty.Value{"current": obj(map[string]cty.Value{"partition": cty.StringVal("aws")})}),
 	})})
 	assert.Equal(t, "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess", policyARN.AsString(), "write-only X-Ray access")
 }

@@ -5,6 +5,7 @@
 // use, the smoke test after every apply), and the GitHub Actions workflows
 // are held to this repository's rules (actions pinned to commit SHAs,
 // id-token only in jobs that reach AWS, steps that call scripts/). The
-// package has tests only; scripts/check-workflows.sh runs them after
-// actionlint.
+// server's policy checks and its image (atlantis/Dockerfile, read with
+// BuildKit's parser) are checked against the same config. The package has
+// tests only; scripts/check-workflows.sh runs them after actionlint.
 package gitops

@@ -7,3 +7,8 @@ output "oidc_provider_arn" {
   description = "ARN of the GitHub OIDC provider the roles trust."
   value       = local.oidc_provider_arn
 }
+
+output "drift_role_arn" {
+  description = "ARN of the drift workflow's read-only role (null without var.drift): the AWS_ROLE_ARN of the GitHub environment the drift jobs run in."
+  value       = one(aws_iam_role.drift[*].arn)
+}

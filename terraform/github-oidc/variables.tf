@@ -89,3 +89,21 @@ variable "tags" {
   default     = {}
   nullable    = false
 }
+
+variable "drift" {
+  description = "The drift workflow's read-only role: the GitHub environment its jobs run in (the role trusts repo:OWNER/REPO:environment:<environment>), the role's name, and the state objects of the roots it plans (bucket and backend key of each). null: no drift role."
+  type = object({
+    environment = optional(string, "drift")
+    role_name   = optional(string, "request-dump-drift")
+    states = list(object({
+      bucket = string
+      key    = string
+    }))
+  })
+  default = null
+
+  validation {
+    condition     = var.drift == null ? true : can(regex("^[A-Za-z0-9_.-]{1,255}$", var.drift.environment)) && can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.drift.role_name)) && length(var.drift.states) > 0 && alltrue([for s in var.drift.states : can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", s.bucket)) && length(s.key) > 0 && !startswith(s.key, "/")])
+    error_message = "The drift must name a GitHub environment (letters, digits, '_', '.', '-'), an IAM role name (1-64 of letters, digits, +=,.@_-) and at least one state object, each an S3 bucket name and the backend's key, e.g. { states = [{ bucket = \"acme-request-dump-tfstate\", key = \"request-dump/prod/terraform.tfstate\" }] }."
+  }
+}

@@ -41,12 +41,14 @@ resource "aws_iam_role_policy_attachment" "function_xray" {
   count = var.api.xray_tracing ? 1 : 0
 
   role       = aws_iam_role.function.name
-  policy_arn = "arn:${data.aws_arn.log_group.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"
 }
 
-data "aws_arn" "log_group" {
-  arn = aws_cloudwatch_log_group.this.arn
-}
+# Read while planning (it depends on nothing the plan creates), so even a
+# first plan shows the attached policy's ARN to the IAM policy check
+# (policies/baseline/iam.rego), which allows only the managed policies it
+# lists.
+data "aws_partition" "current" {}
 
 data "aws_iam_policy_document" "api_gateway_assume" {
   statement {

@@ -1,0 +1,31 @@
+# Package terraform.exceptions is the documented list of what the IAM rules
+# (terraform.iam) let through. Each entry says why; a change to this file is
+# reviewed like any other policy change (CODEOWNERS owns policies/).
+package terraform.exceptions
+
+# wildcard_resources are the Allow statements that may name Resource "*",
+# by resource address and statement Sid, as long as every action matches
+# one of the entry's patterns (glob, `*` does not cross ':').
+wildcard_resources := array.concat(
+	[{
+		"address": "module.github_oidc.aws_iam_role_policy.drift[0]",
+		"sid": "ReadResourceConfiguration",
+		"actions": ["*:Describe*", "*:Get*", "*:List*", "apigateway:GET"],
+		"reason": "The drift role plans every root with -refresh: it reads the configuration of each resource type the roots manage, and most of those read calls (Describe*, List*) take no resource ARN. Only read patterns are allowed here; terraform/drift_test.go checks that every action of the role is a read.",
+	}],
+	[{
+		"address": sprintf("module.atlantis_roles.aws_iam_role_policy.apply[%q]", [env]),
+		"sid": "CreateAlarmKey",
+		"actions": ["kms:CreateKey", "kms:TagResource"],
+		"reason": "An env's apply role creates the KMS key of the env's alarm topic; kms:CreateKey names no resource, so the statement requires the request to tag the key with the env (aws:RequestTag/environment), which terraform/atlantis_roles_test.go checks.",
+	} |
+		some env in ["dev", "stg", "prod"]
+	],
+)
+
+# managed_policies are the AWS managed policies a role may have attached
+# (their statements are not in the plan, so each is allowed by name).
+managed_policies := {
+	"AWSXRayDaemonWriteAccess": "X-Ray has no resource-level permissions; the service module attaches this write-only policy to the function's role when tracing is on.",
+	"service-role/AmazonAPIGatewayPushToCloudWatchLogs": "API Gateway's account-wide CloudWatch role (global/api-gateway.tf) needs it to write access logs; AWS documents this policy for that role.",
+}

@@ -1,0 +1,38 @@
+# Package terraform.logs: every CloudWatch log group a plan leaves in place
+# expires its events (retention_in_days set, not 0 = never), and every
+# Lambda function logs to a log group of the same plan: Lambda creates a
+# missing one itself, with no retention and outside Terraform.
+package terraform.logs
+
+import data.lib.tfplan
+
+deny contains msg if {
+	some group in tfplan.of_type("aws_cloudwatch_log_group")
+	not expires(group)
+	msg := sprintf("%s: retention_in_days is %v, so the events are kept forever; set it to one of CloudWatch Logs' values (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)", [group.address, retention(group)])
+}
+
+deny contains msg if {
+	some fn in tfplan.of_type("aws_lambda_function")
+	not logs_to_managed_group(fn)
+	msg := sprintf("%s: the function logs to %s, which no aws_cloudwatch_log_group of this plan creates, so Lambda creates it without retention; add the log group with retention_in_days and name it in logging_config.log_group (as terraform/service does)", [fn.address, log_group_name(fn)])
+}
+
+expires(group) if object.get(group.change.after, "retention_in_days", 0) > 0
+
+retention(group) := object.get(group.change.after, "retention_in_days", null) if not tfplan.unknown(group, "retention_in_days")
+
+retention(group) := "known only after the apply" if tfplan.unknown(group, "retention_in_days")
+
+# log_group_name is where Lambda sends the function's logs: the
+# logging_config's log_group, by default /aws/lambda/<function name>.
+log_group_name(fn) := name if {
+	some config in object.get(fn.change.after, "logging_config", [])
+	name := object.get(config, "log_group", "")
+	name != ""
+} else := sprintf("/aws/lambda/%s", [fn.change.after.function_name])
+
+logs_to_managed_group(fn) if {
+	some group in tfplan.of_type("aws_cloudwatch_log_group")
+	object.get(group.change.after, "name", null) == log_group_name(fn)
+}

@@ -44,9 +44,9 @@ qemu_aarch64() {
   fi
   echo "tools.sh: installing Debian's qemu-user (qemu-aarch64) with apt-get"
   local start=$SECONDS
-  if ! $sudo apt-get install -y --no-install-recommends qemu-user >/dev/null 2>&1; then
+  if ! $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends qemu-user >/dev/null 2>&1; then
     $sudo apt-get update >/dev/null
-    $sudo apt-get install -y --no-install-recommends qemu-user >/dev/null
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends qemu-user >/dev/null
   fi
   command -v qemu-aarch64 >/dev/null || { echo "tools.sh: apt-get installed qemu-user but qemu-aarch64 is not on PATH" >&2; return 1; }
   echo "tools.sh: qemu-aarch64 ready in $((SECONDS - start)) s"

@@ -214,7 +214,8 @@ func TestRESTAPIBodyIsTheTemplateApispecRenders(t *testing.T) {
 		"path": obj(map[string]cty.Value{"module": cty.StringVal(m.dir)}),
 		"var": obj(map[string]cty.Value{
 			"name": cty.StringVal(vars.Title),
-			"api":  obj(map[string]cty.Value{"integration_timeout_ms": cty.NumberIntVal(int64(vars.TimeoutMillis))}),
+			"api":    obj(map[string]cty.Value{"integration_timeout_ms": cty.NumberIntVal(int64(vars.TimeoutMillis))}),
+			"access": obj(map[string]cty.Value{"mode": cty.StringVal(vars.AccessMode)}),
 		}),
 		"local":        obj(map[string]cty.Value{"invoke_arn": cty.StringVal(vars.InvokeARN)}),
 		"aws_iam_role": obj(map[string]cty.Value{"api_gateway": obj(map[string]cty.Value{"arn": cty.StringVal(vars.CredentialsARN)})}),

@@ -65,6 +65,12 @@ module "service" {
 
   # dev follows every merge: no canary, but the new version still passes
   # the smoke test before it takes the traffic, and after.
+  # Open to anyone: dev serves no real traffic, and its dumps are test data.
+  access = {
+    mode       = "none"
+    allow_none = true
+  }
+
   rollout = {
     strategy = "all_at_once"
   }

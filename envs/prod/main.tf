@@ -60,6 +60,13 @@ module "service" {
     xray_tracing           = true
   }
 
+  # Open until the local stack serves API keys (issue 11); stg and prod
+  # move to api_key with it.
+  access = {
+    mode       = "none"
+    allow_none = true
+  }
+
   rollout = {
     strategy         = "canary"
     percent          = 10

@@ -37,7 +37,19 @@ type Vars struct {
 	CredentialsARN string `cty:"credentials_arn"`
 	// TimeoutMillis is the integration timeout in milliseconds.
 	TimeoutMillis int `cty:"timeout_ms"`
+	// AccessMode is who may call: AccessNone, AccessAPIKey or AccessIAM.
+	AccessMode string `cty:"access_mode"`
 }
+
+// The access modes of Vars.AccessMode: the service module's access.mode.
+const (
+	// AccessNone declares no security requirement: anyone may call.
+	AccessNone = "none"
+	// AccessAPIKey requires an API key in the x-api-key header.
+	AccessAPIKey = "api_key"
+	// AccessIAM requires a SigV4 signature (authorization AWS_IAM).
+	AccessIAM = "iam"
+)
 
 // Value returns the vars as the cty object Terraform passes to templatefile().
 func (v Vars) Value() (cty.Value, error) {
@@ -63,6 +75,8 @@ func (v Vars) Validate() error {
 		return fmt.Errorf("apispec: vars: credentials_arn is empty; set it to the API Gateway role's ARN")
 	case v.TimeoutMillis < 50 || v.TimeoutMillis > 29000:
 		return fmt.Errorf("apispec: vars: timeout_ms %d is outside 50-29000, the range API Gateway accepts", v.TimeoutMillis)
+	case v.AccessMode != AccessNone && v.AccessMode != AccessAPIKey && v.AccessMode != AccessIAM:
+		return fmt.Errorf("apispec: vars: access_mode %q is not one of %s, %s, %s", v.AccessMode, AccessNone, AccessAPIKey, AccessIAM)
 	}
 	return nil
 }

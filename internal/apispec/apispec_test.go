@@ -26,6 +26,7 @@ var devVars = Vars{
 	InvokeARN:      "arn:aws:apigateway:ap-northeast-1:lambda:path/2015-03-31/functions/arn:aws:lambda:ap-northeast-1:000000000000:function:request-dump-dev/invocations",
 	CredentialsARN: "arn:aws:iam::000000000000:role/request-dump-dev-api-gateway",
 	TimeoutMillis:  29000,
+	AccessMode:     AccessNone,
 }
 
 // templateFileCall finds the one templatefile() call in the service module.
@@ -217,8 +218,9 @@ func TestRenderRejects(t *testing.T) {
 		{"syntax error", write("syntax.tftpl", "x: ${title\n"), devVars, "syntax.tftpl:1"},
 		{"invalid utf-8", write("latin1.tftpl", "x: \xff\n"), devVars, "invalid UTF-8"},
 		{"missing file", filepath.Join(dir, "absent.tftpl"), devVars, "no such file"},
-		{"empty title", good, Vars{InvokeARN: "a", CredentialsARN: "b", TimeoutMillis: 1000}, "title is empty"},
-		{"timeout too long", good, Vars{Title: "t", InvokeARN: "a", CredentialsARN: "b", TimeoutMillis: 30000}, "timeout_ms 30000 is outside 50-29000"},
+		{"empty title", good, Vars{InvokeARN: "a", CredentialsARN: "b", TimeoutMillis: 1000, AccessMode: AccessNone}, "title is empty"},
+		{"timeout too long", good, Vars{Title: "t", InvokeARN: "a", CredentialsARN: "b", TimeoutMillis: 30000, AccessMode: AccessNone}, "timeout_ms 30000 is outside 50-29000"},
+		{"unknown access mode", good, Vars{Title: "t", InvokeARN: "a", CredentialsARN: "b", TimeoutMillis: 1000, AccessMode: "open"}, `access_mode "open" is not one of none, api_key, iam`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -291,6 +293,49 @@ func TestFunctionsMatchTerraform(t *testing.T) {
 			got, diags := expr.Value(ctx)
 			require.False(t, diags.HasErrors(), diags.Error())
 			assert.True(t, tt.want.RawEquals(got), "got %#v", got)
+		})
+	}
+}
+
+// TestAccessModeDeclaresTheSecurityScheme renders each access mode and
+// checks the document declares what API Gateway's import reads: an API key
+// from the x-api-key header, or a SigV4 scheme (x-amazon-apigateway-authtype
+// awsSigv4, which the import turns into authorization AWS_IAM).
+func TestAccessModeDeclaresTheSecurityScheme(t *testing.T) {
+	for _, tc := range []struct {
+		mode      string
+		scheme    string
+		keySource any
+		authType  any
+	}{
+		{mode: AccessNone},
+		{mode: AccessAPIKey, scheme: "api_key", keySource: "HEADER"},
+		{mode: AccessIAM, scheme: "sigv4", authType: "awsSigv4"},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			vars := devVars
+			vars.AccessMode = tc.mode
+			doc, err := Load(vars)
+			require.NoError(t, err)
+			op := doc.Paths.Value("/events").Post
+			assert.Equal(t, tc.keySource, doc.Extensions["x-amazon-apigateway-api-key-source"])
+			if tc.scheme == "" {
+				assert.Nil(t, op.Security, "no security requirement")
+				assert.Empty(t, doc.Components.SecuritySchemes)
+				return
+			}
+			require.NotNil(t, op.Security)
+			assert.Equal(t, openapi3.SecurityRequirements{{tc.scheme: {}}}, *op.Security)
+			require.Contains(t, doc.Components.SecuritySchemes, tc.scheme)
+			scheme := doc.Components.SecuritySchemes[tc.scheme].Value
+			assert.Equal(t, "apiKey", scheme.Type)
+			assert.Equal(t, "header", scheme.In)
+			if tc.mode == AccessAPIKey {
+				assert.Equal(t, "x-api-key", scheme.Name)
+			} else {
+				assert.Equal(t, "Authorization", scheme.Name)
+				assert.Equal(t, tc.authType, scheme.Extensions["x-amazon-apigateway-authtype"])
+			}
 		})
 	}
 }

@@ -51,6 +51,8 @@ type Config struct {
 	Dump Dump
 	// API is the module input "api", defaults applied.
 	API API
+	// Access is the module input "access", defaults applied.
+	Access Access
 	// Rollout is the module input "rollout", defaults applied.
 	Rollout Rollout
 	// Alarms is the module input "alarms", defaults applied.
@@ -86,6 +88,31 @@ type API struct {
 	ThrottlingBurstLimit int     `cty:"throttling_burst_limit"`
 	IntegrationTimeoutMs int     `cty:"integration_timeout_ms"`
 	XRayTracing          bool    `cty:"xray_tracing"`
+}
+
+// Access is the module's "access" object: who may call POST /events.
+type Access struct {
+	// Mode is apispec.AccessNone, AccessAPIKey or AccessIAM.
+	Mode string `cty:"mode"`
+	// AllowNone is the env's explicit consent to Mode none.
+	AllowNone bool `cty:"allow_none"`
+	// APIKeys names the API keys the module creates (mode api_key).
+	APIKeys []string `cty:"api_keys"`
+	// UsagePlan bounds the keys' calls (mode api_key).
+	UsagePlan UsagePlan `cty:"usage_plan"`
+	// CallerPrincipals may assume the caller role (mode iam).
+	CallerPrincipals []string `cty:"caller_principals"`
+}
+
+// UsagePlan is the access object's usage_plan: the throttle and quota
+// every API key of the env shares.
+type UsagePlan struct {
+	// RateLimit is the steady-state requests per second per key.
+	RateLimit float64 `cty:"rate_limit"`
+	// BurstLimit is the token bucket's size per key.
+	BurstLimit int `cty:"burst_limit"`
+	// QuotaPerDay is how many requests a key may make per UTC day.
+	QuotaPerDay int `cty:"quota_per_day"`
 }
 
 // Rollout is the module's "rollout" object: how scripts/rollout.sh moves
@@ -327,6 +354,7 @@ func (c *Config) decode(module *hcl.Block, args map[string]*hcl.Attribute, vars 
 		"function":           &c.Function,
 		"dump":               &c.Dump,
 		"api":                &c.API,
+		"access":             &c.Access,
 		"rollout":            &c.Rollout,
 		"alarms":             &c.Alarms,
 		"log_retention_days": &c.LogRetentionDays,
@@ -449,6 +477,7 @@ func (c *Config) APIVars(region, accountID string) apispec.Vars {
 		InvokeARN:      fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s:${stageVariables.%s}/invocations", region, c.FunctionARN(region, accountID), AliasStageVariable),
 		CredentialsARN: fmt.Sprintf("arn:aws:iam::%s:role/%s", accountID, c.APIGatewayRoleName()),
 		TimeoutMillis:  c.API.IntegrationTimeoutMs,
+		AccessMode:     c.Access.Mode,
 	}
 }
 

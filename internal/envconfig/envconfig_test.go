@@ -103,6 +103,7 @@ module "service" {
   name        = "request-dump-qa"
   environment = "qa"
   artifact    = var.artifact
+  access      = { mode = "api_key" }
 }
 `
 
@@ -167,6 +168,7 @@ func TestOmittedSettingsTakeTheModuleDefaults(t *testing.T) {
 			}
 		})
 	}
+	assert.Equal(t, Access{Mode: "api_key", APIKeys: []string{"smoke"}, UsagePlan: UsagePlan{RateLimit: 50, BurstLimit: 100, QuotaPerDay: 100000}, CallerPrincipals: []string{}}, cfg.Access)
 	assert.Equal(t, 30, cfg.LogRetentionDays)
 	assert.Equal(t, LogGroups{}, cfg.LogGroups, "no KMS key, destroyed with the env")
 	// The function's own defaults (docs/architecture.md) are the module's.

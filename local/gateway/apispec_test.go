@@ -21,6 +21,7 @@ var deployedVars = apispec.Vars{
 	InvokeARN:      "arn:aws:apigateway:ap-northeast-1:lambda:path/2015-03-31/functions/arn:aws:lambda:ap-northeast-1:123456789012:function:request-dump-dev/invocations",
 	CredentialsARN: "arn:aws:iam::123456789012:role/request-dump-dev-api-gateway",
 	TimeoutMillis:  10000,
+	AccessMode:     apispec.AccessNone,
 }
 
 // TestDeployedTemplate serves the repository's OpenAPI template, rendered

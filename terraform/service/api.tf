@@ -20,6 +20,7 @@ locals {
     invoke_arn      = local.invoke_arn
     credentials_arn = aws_iam_role.api_gateway.arn
     timeout_ms      = var.api.integration_timeout_ms
+    access_mode     = var.access.mode
   })
 }
 

@@ -286,6 +286,32 @@ variable "alarms" {
   }
 }
 
+variable "access" {
+  description = "Who may call POST /events. mode: none (open to anyone; only with allow_none = true, and never in stg or prod), api_key (callers send an API key in x-api-key; the keys named in api_keys are created with generated values kept in SSM Parameter Store SecureString /<name>/api-keys/<key>, and a usage plan bounds them with a per-second rate, a burst and a daily quota) or iam (AWS_IAM: callers sign with SigV4 as a principal allowed to execute-api:Invoke this method and stage, e.g. through the caller role, which the principals in caller_principals may assume)."
+  type = object({
+    mode       = string
+    allow_none = optional(bool, false)
+    api_keys   = optional(list(string), ["smoke"])
+    usage_plan = optional(object({
+      rate_limit    = optional(number, 50)
+      burst_limit   = optional(number, 100)
+      quota_per_day = optional(number, 100000)
+    }), {})
+    caller_principals = optional(list(string), [])
+  })
+  nullable = false
+
+  validation {
+    condition     = contains(["none", "api_key", "iam"], var.access.mode)
+    error_message = "The access.mode must be none, api_key or iam."
+  }
+
+  validation {
+    condition     = var.access.mode != "none" || var.access.allow_none
+    error_message = "The access.mode \"none\" leaves POST /events open to anyone on the internet: set access.allow_none = true to say this env means it (dev only), or choose api_key or iam."
+  }
+}
+
 variable "log_retention_days" {
   description = "Days CloudWatch Logs keeps the function's and the access log's events."
   type        = number

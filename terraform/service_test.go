@@ -213,7 +213,7 @@ func TestRESTAPIBodyIsTheTemplateApispecRenders(t *testing.T) {
 	scope := map[string]cty.Value{
 		"path": obj(map[string]cty.Value{"module": cty.StringVal(m.dir)}),
 		"var": obj(map[string]cty.Value{
-			"name": cty.StringVal(vars.Title),
+			"name":   cty.StringVal(vars.Title),
 			"api":    obj(map[string]cty.Value{"integration_timeout_ms": cty.NumberIntVal(int64(vars.TimeoutMillis))}),
 			"access": obj(map[string]cty.Value{"mode": cty.StringVal(vars.AccessMode)}),
 		}),

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/acme/request-dump/internal/envconfig"
+	"github.com/acme/request-dump/internal/proctest"
 	"github.com/acme/request-dump/internal/repo"
 	"github.com/acme/request-dump/internal/rollout"
 	"github.com/acme/request-dump/local/stack"
@@ -29,26 +30,8 @@ import (
 	"github.com/acme/request-dump/smoke"
 )
 
-// syncBuffer is the rollout's log, read while it runs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // start deploys env on a local stack and returns it with a rollout of it
-// (interval 1 s, alarms read every 50 ms), logging to a syncBuffer.
+// (interval 1 s, alarms read every 50 ms), logging to a proctest.Output.
 func start(t *testing.T, env string) (*stacktest.Env, *rollout.Config) {
 	t.Helper()
 	e := stacktest.Start(t, stacktest.WithEnv(env))
@@ -61,7 +44,7 @@ func config(t *testing.T, e *stacktest.Env) *rollout.Config {
 	require.NoError(t, err)
 	target, err := smoke.ParseOutputs(data)
 	require.NoError(t, err)
-	out := &syncBuffer{}
+	out := &proctest.Output{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("rollout log:\n%s", out.String())
@@ -73,7 +56,7 @@ func config(t *testing.T, e *stacktest.Env) *rollout.Config {
 	}
 }
 
-func logOf(c *rollout.Config) string { return c.Out.(*syncBuffer).String() }
+func logOf(c *rollout.Config) string { return c.Out.(*proctest.Output).String() }
 
 // traffic posts events to the public stage from workers until stopped,
 // cycling through types, and counts the answers by status.

@@ -71,14 +71,16 @@ module "github_oidc" {
       state           = { bucket = "acme-request-dump-tfstate", key = "request-dump/dev/terraform.tfstate" }
     }
     stg = {
-      read_prefixes   = ["dev"]
-      log_group_names = ["/aws/lambda/request-dump-stg"]
-      state           = { bucket = "acme-request-dump-tfstate", key = "request-dump/stg/terraform.tfstate" }
+      read_prefixes        = ["dev"]
+      log_group_names      = ["/aws/lambda/request-dump-stg"]
+      smoke_key_parameters = ["/request-dump-stg/api-keys/smoke"]
+      state                = { bucket = "acme-request-dump-tfstate", key = "request-dump/stg/terraform.tfstate" }
     }
     prod = {
-      read_prefixes   = ["stg"]
-      log_group_names = ["/aws/lambda/request-dump-prod"]
-      state           = { bucket = "acme-request-dump-tfstate", key = "request-dump/prod/terraform.tfstate" }
+      read_prefixes        = ["stg"]
+      log_group_names      = ["/aws/lambda/request-dump-prod"]
+      smoke_key_parameters = ["/request-dump-prod/api-keys/smoke"]
+      state                = { bucket = "acme-request-dump-tfstate", key = "request-dump/prod/terraform.tfstate" }
     }
   }
 

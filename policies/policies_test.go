@@ -82,6 +82,16 @@ var fixtures = map[string]expectation{
 		{"module.service.aws_iam_role_policy.api_gateway_invoke: the API Gateway role module.service.aws_iam_role.api_gateway may invoke a resource given by var.other_function.arn", "refer only to this module's aws_lambda_function or aws_lambda_alias .arn"},
 	}},
 	"invoke/pass-create.json": {},
+	"access/fail.json": {"baseline": {
+		{"module.service.aws_api_gateway_rest_api.this: POST /events has no security requirement in the REST API body", `set access = { mode = "api_key" } (or "iam") in envs/prod/main.tf`},
+		{`module.service.aws_ssm_parameter.api_key["smoke"]: the API key parameter /request-dump-prod/api-keys/smoke is a String`, `set type = "SecureString"`},
+		{`module.service.aws_api_gateway_stage.this: the prod stage "prod" has no AWS WAF web ACL`, "set waf = { enabled = true } in envs/prod/main.tf"},
+	}},
+	"access/fail-create.json": {"baseline": {
+		{"module.service.aws_api_gateway_rest_api.this: the REST API body is known only after the apply and the module call does not set access.mode to api_key or iam", `set access = { mode = "api_key" } (or "iam") in envs/prod/main.tf`},
+		{`module.service.aws_api_gateway_stage.this: the prod stage "prod" has no AWS WAF web ACL`, "set waf = { enabled = true } in envs/prod/main.tf"},
+	}},
+	"access/pass.json": {},
 	"tags/fail.json": {"baseline": {
 		{"module.artifacts.aws_s3_bucket.this: missing the tags [\"managed_by\", \"repository\"]", "set them in the root's provider default_tags"},
 	}},

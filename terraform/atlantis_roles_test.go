@@ -220,6 +220,8 @@ func TestAtlantisApplyRoleChangesOnlyItsEnv(t *testing.T) {
 		"aws_sns_":                    "sns",
 		"aws_kms_":                    "kms",
 		"aws_codedeploy_":             "codedeploy",
+		"aws_ssm_":                    "ssm",
+		"aws_wafv2_":                  "wafv2",
 	}
 	envs := envNames(t)
 	for _, env := range envs {
@@ -264,6 +266,15 @@ func TestAtlantisApplyRoleChangesOnlyItsEnv(t *testing.T) {
 			assert.Equal(t, []string{"arn:aws:s3:::acme-request-dump-tfstate/request-dump/" + env + "/terraform.tfstate"}, apply["s3:PutObject"], "the env's own state only")
 			assert.Equal(t, []string{"arn:aws:lambda:ap-northeast-1:" + testAccount + ":function:" + name, "arn:aws:lambda:ap-northeast-1:" + testAccount + ":function:" + name + ":*"}, apply["lambda:UpdateFunctionCode"])
 			assert.Contains(t, apply["s3:GetObjectVersion"], "arn:aws:s3:::acme-request-dump-artifacts/"+env+"/*", "Lambda fetches the pinned object version with the caller's credentials")
+			apiKeys := "arn:aws:ssm:ap-northeast-1:" + testAccount + ":parameter/" + name + "/api-keys/*"
+			for _, action := range []string{"ssm:PutParameter", "ssm:DeleteParameter", "ssm:GetParameter"} {
+				assert.Equal(t, []string{apiKeys}, apply[action], "%s on the env's API key parameters only", action)
+			}
+			assert.Equal(t, []string{"arn:aws:iam::" + testAccount + ":role/" + name + "-caller"}, apply["sts:AssumeRole"], "the smoke test assumes the env's caller role, no other")
+			for _, action := range []string{"wafv2:CreateWebACL", "wafv2:AssociateWebACL"} {
+				assert.Contains(t, apply[action], "arn:aws:wafv2:ap-northeast-1:"+testAccount+":regional/webacl/"+name+"/*", "%s on the env's web ACL", action)
+			}
+			assert.Contains(t, apply["cloudwatch:PutMetricAlarm"], "arn:aws:cloudwatch:ap-northeast-1:"+testAccount+":alarm:"+name+"-waf-blocked")
 		})
 	}
 
@@ -314,16 +325,38 @@ func TestAtlantisProfilesAssumeTheRoles(t *testing.T) {
 // TestAtlantisRolesScopeKMSByTheEnvTag: a KMS key's ARN holds a generated
 // id, so a statement on keys (or on "*", which CreateKey needs) must hold
 // the env's own environment tag as a condition, the tag every env root's
-// provider sets (TestEnvRoots checks it equals the env).
+// provider sets (TestEnvRoots checks it equals the env). Two statements
+// are scoped otherwise, and checked here: ssm:DescribeParameters, which
+// takes no resource ARN and returns no value, and the smoke test's
+// kms:Decrypt of the AWS managed key aws/ssm (no env tag), only through
+// SSM and only for the env's smoke key parameter.
 func TestAtlantisRolesScopeKMSByTheEnvTag(t *testing.T) {
 	m := loadRolesModule(t)
 	for _, env := range envNames(t) {
+		name := m.vars["environments"].Index(cty.StringVal(env)).GetAttr("service_name").AsString()
 		for _, label := range []string{"plan", "apply"} {
 			var scoped int
 			for _, s := range nested(m.c.block(t, "data", "aws_iam_policy_document", label), "statement") {
 				resources := strs(t, eval(t, attr(t, s, "resources"), m.envScope(env)))
 				wild := slices.ContainsFunc(resources, func(r string) bool { return r == "*" || strings.HasSuffix(r, ":key/*") })
 				if !wild {
+					continue
+				}
+				actions := strs(t, eval(t, attr(t, s, "actions"), nil))
+				conditions := map[string][]string{}
+				for _, c := range nested(s, "condition") {
+					key := eval(t, attr(t, c, "test"), nil).AsString() + " " + eval(t, attr(t, c, "variable"), nil).AsString()
+					conditions[key] = strs(t, eval(t, attr(t, c, "values"), m.envScope(env)))
+				}
+				switch {
+				case slices.Equal(actions, []string{"ssm:DescribeParameters"}):
+					assert.Equal(t, []string{"*"}, resources)
+					continue
+				case slices.Equal(actions, []string{"kms:Decrypt"}) && label == "apply" && len(conditions) == 2:
+					assert.Equal(t, map[string][]string{
+						"StringEquals kms:ViaService":                      {"ssm.ap-northeast-1.amazonaws.com"},
+						"StringEquals kms:EncryptionContext:PARAMETER_ARN": {"arn:aws:ssm:ap-northeast-1:" + testAccount + ":parameter/" + name + "/api-keys/smoke"},
+					}, conditions, "%s: Decrypt through SSM of the smoke key only", env)
 					continue
 				}
 				scoped++

@@ -133,7 +133,7 @@ func TestDeployRolesWriteOnlyTheirOwnPrefix(t *testing.T) {
 		granted = append(granted, strs(t, eval(t, attr(t, one(t, d, "content"), "actions"), nil))...)
 	}
 	slices.Sort(granted)
-	assert.Equal(t, []string{"logs:FilterLogEvents", "s3:GetObject", "s3:ListBucket", "s3:PutObject"}, granted)
+	assert.Equal(t, []string{"logs:FilterLogEvents", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "ssm:GetParameter"}, granted)
 
 	for env, cfg := range envs {
 		t.Run(env, func(t *testing.T) {
@@ -205,10 +205,7 @@ func TestDeployRolePoliciesAttachToTheirOwnRole(t *testing.T) {
 // The smoke tests of an env search only that env's function log group.
 func TestDeployRolesReadOnlyTheirOwnLogGroup(t *testing.T) {
 	m := load(t, "terraform/github-oidc")
-	dynamics := nested(m.block(t, "data", "aws_iam_policy_document", "this"), "dynamic")
-	require.Len(t, dynamics, 1)
-	content := one(t, dynamics[0], "content")
-	require.Equal(t, "ReadSmokeTestLogs", eval(t, attr(t, content, "sid"), nil).AsString())
+	content := deployRoleDynamic(t, m, "ReadSmokeTestLogs")
 	for env, cfg := range globalEnvironments(t) {
 		t.Run(env, func(t *testing.T) {
 			groups := cfg.GetAttr("log_group_names")
@@ -224,6 +221,48 @@ func TestDeployRolesReadOnlyTheirOwnLogGroup(t *testing.T) {
 			group := "arn:aws:logs:ap-northeast-1:123456789012:log-group:/aws/lambda/request-dump-" + env
 			assert.Equal(t, []string{group, group + ":*"}, strs(t, eval(t, attr(t, content, "resources"), scope)),
 				"the group in the provider's region, and with the :* IAM suffix its streams; no other group, no other region")
+		})
+	}
+}
+
+// deployRoleDynamic returns the content of the deploy role policy's
+// dynamic statement sid.
+func deployRoleDynamic(t *testing.T, m *config, sid string) *hclsyntax.Body {
+	t.Helper()
+	var found []*hclsyntax.Body
+	for _, d := range nested(m.block(t, "data", "aws_iam_policy_document", "this"), "dynamic") {
+		content := one(t, d, "content")
+		if eval(t, attr(t, content, "sid"), nil).AsString() == sid {
+			found = append(found, content)
+		}
+	}
+	require.Len(t, found, 1, "one dynamic statement %s", sid)
+	return found[0]
+}
+
+// The smoke tests of stg and prod, whose access mode is api_key, read that
+// env's smoke key and no other parameter; dev, open, reads none.
+func TestDeployRolesReadOnlyTheirOwnSmokeKey(t *testing.T) {
+	m := load(t, "terraform/github-oidc")
+	content := deployRoleDynamic(t, m, "ReadSmokeTestKey")
+	assert.Equal(t, []string{"ssm:GetParameter"}, strs(t, eval(t, attr(t, content, "actions"), nil)))
+	for env, cfg := range globalEnvironments(t) {
+		t.Run(env, func(t *testing.T) {
+			params := cfg.GetAttr("smoke_key_parameters")
+			if env == "dev" {
+				assert.Empty(t, strs(t, params), "dev is open: no key to read")
+				return
+			}
+			require.Equal(t, []string{"/request-dump-" + env + "/api-keys/smoke"}, strs(t, params))
+			scope := map[string]cty.Value{
+				"data": obj(map[string]cty.Value{
+					"aws_partition":       obj(map[string]cty.Value{"current": obj(map[string]cty.Value{"partition": cty.StringVal("aws")})}),
+					"aws_caller_identity": obj(map[string]cty.Value{"current": obj(map[string]cty.Value{"account_id": cty.StringVal("123456789012")})}),
+					"aws_region":          obj(map[string]cty.Value{"current": obj(map[string]cty.Value{"region": cty.StringVal("ap-northeast-1")})}),
+				}),
+				"each": obj(map[string]cty.Value{"key": cty.StringVal(env), "value": obj(map[string]cty.Value{"smoke_key_parameters": params})}),
+			}
+			assert.Equal(t, []string{"arn:aws:ssm:ap-northeast-1:123456789012:parameter/request-dump-" + env + "/api-keys/smoke"}, strs(t, eval(t, attr(t, content, "resources"), scope)))
 		})
 	}
 }

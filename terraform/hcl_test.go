@@ -8,6 +8,7 @@ package terraform
 import (
 	"crypto/sha1"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -18,6 +19,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/stretchr/testify/require"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 
 	"github.com/acme/request-dump/internal/apispec"
@@ -148,8 +150,12 @@ func refs(expr hclsyntax.Expression) []string {
 }
 
 // functions returns Terraform's functions as internal/apispec implements
-// them, plus sha1, which the module uses for the deployment's triggers but
-// the local stack never needs (Terraform's own are not importable).
+// them, plus those the module uses but the local stack never needs
+// (Terraform's own are not importable): sha1 for the deployment's
+// triggers, toset and one for the access and WAF resources that exist
+// only in some modes, and sensitive, which marks a value Terraform hides
+// in plans and outputs; marks play no part in these tests, so it returns
+// its argument.
 func functions() map[string]function.Function {
 	funcs := apispec.Functions()
 	funcs["sha1"] = function.New(&function.Spec{
@@ -159,6 +165,62 @@ func functions() map[string]function.Function {
 			sum := sha1.Sum([]byte(args[0].AsString()))
 			return cty.StringVal(hex.EncodeToString(sum[:])), nil
 		},
+	})
+	funcs["toset"] = function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType}},
+		Type: func(args []cty.Value) (cty.Type, error) {
+			ty := args[0].Type()
+			switch {
+			case ty.IsListType() || ty.IsSetType():
+				return cty.Set(ty.ElementType()), nil
+			case ty.IsTupleType():
+				if len(ty.TupleElementTypes()) == 0 {
+					return cty.Set(cty.DynamicPseudoType), nil
+				}
+				elem, _ := convert.UnifyUnsafe(ty.TupleElementTypes())
+				if elem == cty.NilType {
+					return cty.NilType, fmt.Errorf("toset: the elements have no common type")
+				}
+				return cty.Set(elem), nil
+			}
+			return cty.NilType, fmt.Errorf("toset: a list, set or tuple is required, not %s", ty.FriendlyName())
+		},
+		Impl: func(args []cty.Value, ret cty.Type) (cty.Value, error) {
+			return convert.Convert(args[0], ret)
+		},
+	})
+	funcs["one"] = function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "list", Type: cty.DynamicPseudoType}},
+		Type: func(args []cty.Value) (cty.Type, error) {
+			ty := args[0].Type()
+			switch {
+			case ty.IsListType() || ty.IsSetType():
+				return ty.ElementType(), nil
+			case ty.IsTupleType() && len(ty.TupleElementTypes()) == 0:
+				return cty.DynamicPseudoType, nil
+			case ty.IsTupleType() && len(ty.TupleElementTypes()) == 1:
+				return ty.TupleElementTypes()[0], nil
+			}
+			return cty.NilType, fmt.Errorf("one: a list, set or tuple of at most one element is required, not %s", ty.FriendlyName())
+		},
+		Impl: func(args []cty.Value, ret cty.Type) (cty.Value, error) {
+			switch n := args[0].LengthInt(); n {
+			case 0:
+				return cty.NullVal(ret), nil
+			case 1:
+				it := args[0].ElementIterator()
+				it.Next()
+				_, v := it.Element()
+				return v, nil
+			default:
+				return cty.NilVal, fmt.Errorf("one: %d elements, at most one is allowed", n)
+			}
+		},
+	})
+	funcs["sensitive"] = function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "value", Type: cty.DynamicPseudoType}},
+		Type:   func(args []cty.Value) (cty.Type, error) { return args[0].Type(), nil },
+		Impl:   func(args []cty.Value, _ cty.Type) (cty.Value, error) { return args[0], nil },
 	})
 	return funcs
 }

@@ -67,6 +67,14 @@ module "service" {
     allow_none = true
   }
 
+  # A per-IP rate rule in front of the public stage (AWS WAF; not emulated
+  # by the local stack).
+  waf = {
+    enabled                 = true
+    rate_limit              = 1000
+    blocked_alarm_threshold = 100
+  }
+
   rollout = {
     strategy         = "canary"
     percent          = 10

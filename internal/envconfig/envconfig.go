@@ -53,6 +53,10 @@ type Config struct {
 	API API
 	// Access is the module input "access", defaults applied.
 	Access Access
+	// WAF is the module input "waf", defaults applied. The local stack
+	// does not emulate AWS WAF; it reads the input so that the module's
+	// validation rules apply locally too.
+	WAF WAF
 	// Rollout is the module input "rollout", defaults applied.
 	Rollout Rollout
 	// Alarms is the module input "alarms", defaults applied.
@@ -113,6 +117,18 @@ type UsagePlan struct {
 	BurstLimit int `cty:"burst_limit"`
 	// QuotaPerDay is how many requests a key may make per UTC day.
 	QuotaPerDay int `cty:"quota_per_day"`
+}
+
+// WAF is the module's "waf" object: the optional AWS WAF web ACL on the
+// public stage.
+type WAF struct {
+	// Enabled turns the web ACL on.
+	Enabled bool `cty:"enabled"`
+	// RateLimit is how many requests one IP address may send in 5 minutes.
+	RateLimit int `cty:"rate_limit"`
+	// BlockedAlarmThreshold is how many blocked requests in 5 minutes fire
+	// the alarm.
+	BlockedAlarmThreshold int `cty:"blocked_alarm_threshold"`
 }
 
 // Rollout is the module's "rollout" object: how scripts/rollout.sh moves
@@ -355,6 +371,7 @@ func (c *Config) decode(module *hcl.Block, args map[string]*hcl.Attribute, vars 
 		"dump":               &c.Dump,
 		"api":                &c.API,
 		"access":             &c.Access,
+		"waf":                &c.WAF,
 		"rollout":            &c.Rollout,
 		"alarms":             &c.Alarms,
 		"log_retention_days": &c.LogRetentionDays,

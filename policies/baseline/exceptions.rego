@@ -7,18 +7,29 @@ package terraform.exceptions
 # by resource address and statement Sid, as long as every action matches
 # one of the entry's patterns (glob, `*` does not cross ':').
 wildcard_resources := array.concat(
+	array.concat(
+		[{
+			"address": "module.github_oidc.aws_iam_role_policy.drift[0]",
+			"sid": "ReadResourceConfiguration",
+			"actions": ["*:Describe*", "*:Get*", "*:List*", "apigateway:GET"],
+			"reason": "The drift role plans every root with -refresh: it reads the configuration of each resource type the roots manage, and most of those read calls (Describe*, List*) take no resource ARN. Only read patterns are allowed here; terraform/drift_test.go checks that every action of the role is a read.",
+		}],
+		[{
+			"address": sprintf("module.atlantis_roles.aws_iam_role_policy.apply[%q]", [env]),
+			"sid": "CreateAlarmKey",
+			"actions": ["kms:CreateKey", "kms:TagResource"],
+			"reason": "An env's apply role creates the KMS key of the env's alarm topic; kms:CreateKey names no resource, so the statement requires the request to tag the key with the env (aws:RequestTag/environment), which terraform/atlantis_roles_test.go checks.",
+		} |
+			some env in ["dev", "stg", "prod"]
+		],
+	),
 	[{
-		"address": "module.github_oidc.aws_iam_role_policy.drift[0]",
-		"sid": "ReadResourceConfiguration",
-		"actions": ["*:Describe*", "*:Get*", "*:List*", "apigateway:GET"],
-		"reason": "The drift role plans every root with -refresh: it reads the configuration of each resource type the roots manage, and most of those read calls (Describe*, List*) take no resource ARN. Only read patterns are allowed here; terraform/drift_test.go checks that every action of the role is a read.",
-	}],
-	[{
-		"address": sprintf("module.atlantis_roles.aws_iam_role_policy.apply[%q]", [env]),
-		"sid": "CreateAlarmKey",
-		"actions": ["kms:CreateKey", "kms:TagResource"],
-		"reason": "An env's apply role creates the KMS key of the env's alarm topic; kms:CreateKey names no resource, so the statement requires the request to tag the key with the env (aws:RequestTag/environment), which terraform/atlantis_roles_test.go checks.",
+		"address": sprintf("module.atlantis_roles.aws_iam_role_policy.%s[%q]", [role, env]),
+		"sid": "DescribeParameters",
+		"actions": ["ssm:DescribeParameters"],
+		"reason": "Refreshing an env's API key parameters (aws_ssm_parameter) reads their metadata with ssm:DescribeParameters, which takes no resource ARN; it returns parameters' names and settings, never their values. The values are read with ssm:GetParameter, granted on the env's /<name>/api-keys/* parameters only.",
 	} |
+		some role in ["plan", "apply"]
 		some env in ["dev", "stg", "prod"]
 	],
 )

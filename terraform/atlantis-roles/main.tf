@@ -11,10 +11,19 @@ locals {
   # Per env, the ARNs of what terraform/service creates for it, all named
   # after its service_name.
   service = { for env, cfg in var.environments : env => {
-    function     = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${cfg.service_name}"
-    roles        = "arn:${local.partition}:iam::${local.account_id}:role/${cfg.service_name}-*"
-    log_groups   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${cfg.service_name}", "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/apigateway/${cfg.service_name}/access"]
-    alarms       = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${cfg.service_name}/*"
+    function   = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${cfg.service_name}"
+    roles      = "arn:${local.partition}:iam::${local.account_id}:role/${cfg.service_name}-*"
+    log_groups = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${cfg.service_name}", "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/apigateway/${cfg.service_name}/access"]
+    # The rollout's alarms ("<name>/<what>") and the WAF's, named outside
+    # that prefix.
+    alarms = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${cfg.service_name}/*", "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${cfg.service_name}-waf-blocked"]
+    # The SSM parameters holding the API keys' values (/<name>/api-keys/<key>),
+    # the smoke test's among them, and the caller role of iam mode.
+    api_key_parameters  = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter/${cfg.service_name}/api-keys/*"
+    smoke_key_parameter = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter/${cfg.service_name}/api-keys/smoke"
+    caller_role         = "arn:${local.partition}:iam::${local.account_id}:role/${cfg.service_name}-caller"
+    # A web ACL's ARN ends in a generated id after its name.
+    web_acl      = "arn:${local.partition}:wafv2:${local.region}:${local.account_id}:regional/webacl/${cfg.service_name}/*"
     alarm_topic  = "arn:${local.partition}:sns:${local.region}:${local.account_id}:${cfg.service_name}-alarms"
     state_object = "${local.state_bucket_arn}/${cfg.state_key}"
     # The S3 backend's lock item and state digest item in the lock table.
@@ -26,6 +35,12 @@ locals {
   kms_keys = "arn:${local.partition}:kms:${local.region}:${local.account_id}:key/*"
 
   rest_apis = ["arn:${local.partition}:apigateway:${local.region}::/restapis", "arn:${local.partition}:apigateway:${local.region}::/restapis/*"]
+  # API keys and usage plans (with their keys, /usageplans/<id>/keys/<id>)
+  # are API Gateway resources of their own, also named by generated ids.
+  api_keys_and_usage_plans = [for path in ["apikeys", "usageplans"] : ["arn:${local.partition}:apigateway:${local.region}::/${path}", "arn:${local.partition}:apigateway:${local.region}::/${path}/*"]]
+  # The stages a web ACL is associated with (WAF authorizes the association
+  # on the protected resource too).
+  stages = "arn:${local.partition}:apigateway:${local.region}::/restapis/*/stages/*"
 }
 
 data "aws_partition" "current" {}

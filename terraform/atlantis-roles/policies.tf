@@ -59,7 +59,7 @@ data "aws_iam_policy_document" "plan" {
   statement {
     sid       = "ReadAlarms"
     actions   = ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"]
-    resources = [local.service[each.key].alarms]
+    resources = local.service[each.key].alarms
   }
 
   # The alarm topic and its subscriptions ("<topic ARN>:<id>").
@@ -86,6 +86,35 @@ data "aws_iam_policy_document" "plan" {
     sid       = "ReadRestApis"
     actions   = ["apigateway:GET"]
     resources = local.rest_apis
+  }
+
+  statement {
+    sid       = "ReadApiKeysAndUsagePlans"
+    actions   = ["apigateway:GET"]
+    resources = flatten(local.api_keys_and_usage_plans)
+  }
+
+  # Refreshing an aws_ssm_parameter reads its value (with decryption), its
+  # metadata and its tags: the env's API key parameters only. The smoke
+  # test after an apply reads the smoke key the same way.
+  statement {
+    sid       = "ReadApiKeyParameters"
+    actions   = ["ssm:GetParameter", "ssm:GetParameters", "ssm:ListTagsForResource"]
+    resources = [local.service[each.key].api_key_parameters]
+  }
+
+  # DescribeParameters takes no resource ARN; it returns parameters' names
+  # and metadata, never a value. policies/baseline/exceptions.rego lists it.
+  statement {
+    sid       = "DescribeParameters"
+    actions   = ["ssm:DescribeParameters"]
+    resources = ["*"] #tfsec:ignore:aws-iam-no-policy-wildcards DescribeParameters names no resource; it returns metadata, never values.
+  }
+
+  statement {
+    sid       = "ReadWebACL"
+    actions   = ["wafv2:GetWebACL", "wafv2:ListTagsForResource", "wafv2:GetWebACLForResource"]
+    resources = [local.service[each.key].web_acl, local.stages]
   }
 }
 
@@ -174,7 +203,7 @@ data "aws_iam_policy_document" "apply" {
   statement {
     sid       = "ManageAlarms"
     actions   = ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource"]
-    resources = [local.service[each.key].alarms]
+    resources = local.service[each.key].alarms
   }
 
   statement {
@@ -219,6 +248,67 @@ data "aws_iam_policy_document" "apply" {
     sid       = "ManageRestApis"
     actions   = ["apigateway:POST", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE"]
     resources = concat(local.rest_apis, ["arn:${local.partition}:apigateway:${local.region}::/tags/*"])
+  }
+
+  # API keys and usage plans have generated ids too (access mode api_key).
+  statement {
+    sid       = "ManageApiKeysAndUsagePlans"
+    actions   = ["apigateway:POST", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE"]
+    resources = flatten(local.api_keys_and_usage_plans)
+  }
+
+  statement {
+    sid       = "ManageApiKeyParameters"
+    actions   = ["ssm:PutParameter", "ssm:DeleteParameter", "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource"]
+    resources = [local.service[each.key].api_key_parameters]
+  }
+
+  # The smoke test reads the smoke key with decryption. The values are
+  # SecureStrings under the AWS managed key aws/ssm, whose key policy lets
+  # every principal of the account decrypt through SSM (what the plan's
+  # refresh of the parameters relies on); this names the smoke test's use
+  # in IAM as well, as narrowly as KMS allows: Decrypt, only through SSM,
+  # only for the smoke key (SSM's encryption context is the parameter's
+  # ARN), so it keeps working under a customer managed key whose policy
+  # defers to IAM.
+  statement {
+    sid       = "DecryptSmokeKey"
+    actions   = ["kms:Decrypt"]
+    resources = [local.kms_keys]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["ssm.${local.region}.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:PARAMETER_ARN"
+      values   = [local.service[each.key].smoke_key_parameter]
+    }
+  }
+
+  # The smoke test after an apply in access mode iam signs as the caller
+  # role (the env lists this role in access.caller_principals).
+  statement {
+    sid       = "AssumeCallerRole"
+    actions   = ["sts:AssumeRole"]
+    resources = [local.service[each.key].caller_role]
+  }
+
+  statement {
+    sid = "ManageWebACL"
+    actions = [
+      "wafv2:CreateWebACL", "wafv2:UpdateWebACL", "wafv2:DeleteWebACL", "wafv2:TagResource", "wafv2:UntagResource",
+      "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL",
+    ]
+    resources = [local.service[each.key].web_acl, local.stages]
+  }
+
+  # WAF checks that the caller may change the stage it protects.
+  statement {
+    sid       = "SetStageWebACL"
+    actions   = ["apigateway:SetWebACL"]
+    resources = [local.stages]
   }
 }
 

@@ -68,6 +68,11 @@ data "aws_iam_policy_document" "drift" {
       "sns:GetSubscriptionAttributes",
       "sns:GetTopicAttributes",
       "sns:ListTagsForResource",
+      "ssm:DescribeParameters",
+      "ssm:ListTagsForResource",
+      "wafv2:GetWebACL",
+      "wafv2:GetWebACLForResource",
+      "wafv2:ListTagsForResource",
     ]
     resources = ["*"] #tfsec:ignore:aws-iam-no-policy-wildcards read-only configuration calls that take no resource ARN; policies/baseline/exceptions.rego documents it.
   }
@@ -89,6 +94,16 @@ data "aws_iam_policy_document" "drift" {
     sid       = "ReadArtifacts"
     actions   = ["s3:GetObject"]
     resources = ["${local.bucket_arn}/*"]
+  }
+
+  # Refreshing an env's API key parameters reads their values (the
+  # provider always asks SSM to decrypt; the AWS managed key aws/ssm lets
+  # the account's principals do so). The values are in the states this role
+  # reads anyway; no other parameter is readable.
+  statement {
+    sid       = "ReadApiKeyParameters"
+    actions   = ["ssm:GetParameter"]
+    resources = ["arn:${data.aws_partition.current.partition}:ssm:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:parameter/*/api-keys/*"]
   }
 
   statement {

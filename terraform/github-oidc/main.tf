@@ -105,6 +105,18 @@ data "aws_iam_policy_document" "this" {
       ]])
     }
   }
+
+  # The smoke tests of an env in access mode api_key call the API with the
+  # smoke key, read from its SSM parameter with decryption (the AWS managed
+  # key aws/ssm lets the account's principals decrypt through SSM).
+  dynamic "statement" {
+    for_each = length(each.value.smoke_key_parameters) > 0 ? [1] : []
+    content {
+      sid       = "ReadSmokeTestKey"
+      actions   = ["ssm:GetParameter"]
+      resources = [for name in each.value.smoke_key_parameters : "arn:${data.aws_partition.current.partition}:ssm:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:parameter${name}"]
+    }
+  }
 }
 
 # The manual smoke workflow reads the env's outputs (terraform output) from

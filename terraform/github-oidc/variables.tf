@@ -21,10 +21,11 @@ variable "artifact_bucket" {
 }
 
 variable "environments" {
-  description = "One deploy role per env. A role may write only its own prefix \"<env>/\"; read_prefixes are the envs it copies artifacts from when promoting (stg reads dev/), log_group_names the log groups its smoke tests read, and state the env's Terraform state object, which the smoke tests read for the env's outputs."
+  description = "One deploy role per env. A role may write only its own prefix \"<env>/\"; read_prefixes are the envs it copies artifacts from when promoting (stg reads dev/), log_group_names the log groups its smoke tests read, smoke_key_parameters the SSM parameters of the API keys its smoke tests call the API with (/<service name>/api-keys/smoke where the env's access mode is api_key), and state the env's Terraform state object, which the smoke tests read for the env's outputs."
   type = map(object({
-    read_prefixes   = optional(list(string), [])
-    log_group_names = optional(list(string), [])
+    read_prefixes        = optional(list(string), [])
+    log_group_names      = optional(list(string), [])
+    smoke_key_parameters = optional(list(string), [])
     state = optional(object({
       bucket = string
       key    = string
@@ -45,6 +46,11 @@ variable "environments" {
   validation {
     condition     = alltrue(flatten([for cfg in values(var.environments) : [for name in cfg.log_group_names : can(regex("^[.\\-_/#A-Za-z0-9]{1,512}$", name))]]))
     error_message = "Each log_group_names entry must be a CloudWatch log group name, e.g. /aws/lambda/request-dump-dev."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for cfg in values(var.environments) : [for name in cfg.smoke_key_parameters : can(regex("^/[a-z][a-z0-9-]{1,38}[a-z0-9]/api-keys/[a-z][a-z0-9-]{0,30}[a-z0-9]$", name))]]))
+    error_message = "Each smoke_key_parameters entry must be the SSM parameter of an API key as terraform/service names it, /<service name>/api-keys/<key>, e.g. /request-dump-stg/api-keys/smoke."
   }
 }
 

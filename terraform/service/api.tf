@@ -111,6 +111,16 @@ resource "aws_api_gateway_stage" "this" {
   }
 
   tags = var.tags
+
+  lifecycle {
+    # allow_none is the env's consent to an open endpoint; stg and prod may
+    # not give it. A variable's validation cannot read another variable in
+    # Terraform 1.5, hence a precondition.
+    precondition {
+      condition     = var.access.mode != "none" || !contains(["stg", "prod"], var.environment)
+      error_message = "The access.mode \"none\" would leave POST /events of ${var.environment} open to anyone on the internet, and ${var.environment} must not be. Set access = { mode = \"api_key\" } (callers send an API key from SSM Parameter Store /${var.name}/api-keys/<key>) or access = { mode = \"iam\", caller_principals = [...] } in envs/${var.environment}/main.tf."
+    }
+  }
 }
 
 resource "aws_api_gateway_method_settings" "this" {

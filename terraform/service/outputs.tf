@@ -84,3 +84,28 @@ output "rollout" {
   description = "The rollout settings, defaults applied, that scripts/rollout.sh applies to this env (it reads them from the env root, as the local stack does)."
   value       = var.rollout
 }
+
+output "access_mode" {
+  description = "Who may call POST /events: none, api_key or iam (var.access.mode)."
+  value       = var.access.mode
+}
+
+output "api_key_parameters" {
+  description = "For api_key: each API key's name mapped to the SSM Parameter Store SecureString holding its value (/<name>/api-keys/<key>); never the values. Empty otherwise."
+  value       = { for key, parameter in aws_ssm_parameter.api_key : key => parameter.name }
+}
+
+output "caller_role_arn" {
+  description = "For iam: ARN of the role <name>-caller, which may execute-api:Invoke POST /events on the public and candidate stages. Null otherwise."
+  value       = one(aws_iam_role.caller[*].arn)
+}
+
+output "usage_plan_id" {
+  description = "For api_key: ID of the usage plan that throttles the keys on both stages. Null otherwise."
+  value       = one(aws_api_gateway_usage_plan.this[*].id)
+}
+
+output "web_acl_arn" {
+  description = "ARN of the WAF web ACL on the public stage when waf.enabled. Null otherwise."
+  value       = one(aws_wafv2_web_acl.this[*].arn)
+}

@@ -310,6 +310,72 @@ variable "access" {
     condition     = var.access.mode != "none" || var.access.allow_none
     error_message = "The access.mode \"none\" leaves POST /events open to anyone on the internet: set access.allow_none = true to say this env means it (dev only), or choose api_key or iam."
   }
+
+  validation {
+    # A key name is a segment of its SSM parameter's name and a suffix of
+    # the API key's name ("<name>-<key>").
+    condition     = alltrue([for key in var.access.api_keys : can(regex("^[a-z][a-z0-9-]{0,30}[a-z0-9]$", key))]) && length(distinct(var.access.api_keys)) == length(var.access.api_keys)
+    error_message = "Each access.api_keys entry must be a distinct key name of 2-32 characters of a-z, 0-9 and '-', starting with a letter and not ending with '-', e.g. smoke or partner-a (the value is kept at /<name>/api-keys/<key name>)."
+  }
+
+  validation {
+    condition     = var.access.mode != "api_key" || contains(var.access.api_keys, "smoke")
+    error_message = "The access.api_keys must include \"smoke\" when access.mode is api_key: the smoke test and the rollout gate call the API with the key /<name>/api-keys/smoke. Add \"smoke\" to the list."
+  }
+
+  validation {
+    # API Gateway's default account quota in a region: 10000 requests per
+    # second, a burst of 5000; a usage plan cannot raise them.
+    condition     = var.access.usage_plan.rate_limit > 0 && var.access.usage_plan.rate_limit <= 10000
+    error_message = "The access.usage_plan.rate_limit must be more than 0 and at most 10000 requests per second per key (the default account quota)."
+  }
+
+  validation {
+    condition     = floor(var.access.usage_plan.burst_limit) == var.access.usage_plan.burst_limit && var.access.usage_plan.burst_limit >= 1 && var.access.usage_plan.burst_limit <= 5000
+    error_message = "The access.usage_plan.burst_limit must be a whole number of requests from 1 to 5000 (the default account quota); 0 would refuse every request."
+  }
+
+  validation {
+    # The quota's limit is an integer in API Gateway's API.
+    condition     = floor(var.access.usage_plan.quota_per_day) == var.access.usage_plan.quota_per_day && var.access.usage_plan.quota_per_day >= 1 && var.access.usage_plan.quota_per_day <= 2147483647
+    error_message = "The access.usage_plan.quota_per_day must be a whole number of requests per key and day from 1 to 2147483647."
+  }
+
+  validation {
+    # IAM principals a trust policy can name: an account (its root), a role
+    # or a user. No wildcards: a trust policy for "*" would let anyone with
+    # AWS credentials call the API.
+    condition     = alltrue([for arn in var.access.caller_principals : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/[A-Za-z0-9+=,.@_/-]{1,512}|user/[A-Za-z0-9+=,.@_/-]{1,512})$", arn))]) && length(distinct(var.access.caller_principals)) == length(var.access.caller_principals)
+    error_message = "Each access.caller_principals entry must be a distinct IAM ARN of an account root, a role or a user, without wildcards, e.g. arn:aws:iam::123456789012:role/request-dump-atlantis-stg-apply."
+  }
+
+  validation {
+    condition     = var.access.mode != "iam" || length(var.access.caller_principals) > 0
+    error_message = "The access.caller_principals must name at least one principal when access.mode is iam: nobody could assume the caller role <name>-caller otherwise. Name the roles that call the API, and the Atlantis apply role, whose smoke test assumes it."
+  }
+}
+
+variable "waf" {
+  description = "An optional AWS WAF web ACL (REGIONAL) on the public stage: enabled turns it on; rate_limit is how many requests one IP address may send in a 5-minute window before the rule blocks it; blocked_alarm_threshold is how many blocked requests in 5 minutes fire the alarm <name>-waf-blocked (notifying the alarm topic; the rollout does not watch it). Not emulated by the local stack."
+  type = object({
+    enabled                 = optional(bool, false)
+    rate_limit              = optional(number, 1000)
+    blocked_alarm_threshold = optional(number, 100)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    # AWS WAF's rate-based rule: a limit of at least 10 requests per
+    # evaluation window, at most 2,000,000,000.
+    condition     = floor(var.waf.rate_limit) == var.waf.rate_limit && var.waf.rate_limit >= 10 && var.waf.rate_limit <= 2000000000
+    error_message = "The waf.rate_limit must be a whole number of requests per IP address and 5 minutes from 10 to 2000000000 (AWS WAF's limits for a rate-based rule)."
+  }
+
+  validation {
+    condition     = floor(var.waf.blocked_alarm_threshold) == var.waf.blocked_alarm_threshold && var.waf.blocked_alarm_threshold >= 0
+    error_message = "The waf.blocked_alarm_threshold must be a whole number of blocked requests in 5 minutes, 0 or more (0: any blocked request fires the alarm)."
+  }
 }
 
 variable "log_retention_days" {

@@ -1,0 +1,82 @@
+# Package terraform.access: POST /events is not open to the internet in stg
+# and prod, API keys are stored encrypted, and prod's public stage sits
+# behind an AWS WAF web ACL.
+#
+# - In stg and prod, the REST API body gives POST /events a security
+#   requirement (an API key or AWS_IAM) that is not empty ([{}] would mean
+#   "anyone"). On a first plan the body is known only after the apply; the
+#   env root's module call must then set access.mode to api_key or iam,
+#   which the OpenAPI template turns into that requirement.
+# - In every env, an SSM parameter named like an API key's
+#   (/<name>/api-keys/<key>) is a SecureString.
+# - In prod, every stage but the rollout's candidate stage has an
+#   aws_wafv2_web_acl_association in the same plan.
+package terraform.access
+
+import data.lib.tfplan
+
+guarded_envs := {"stg", "prod"}
+
+deny contains msg if {
+	tfplan.environment in guarded_envs
+	some api in tfplan.of_type("aws_api_gateway_rest_api")
+	body := object.get(api.change.after, "body", null)
+	is_string(body)
+	not secured(json.unmarshal(body))
+	msg := sprintf("%s: POST /events has no security requirement in the REST API body, so anyone on the internet may call it in %s; set access = { mode = \"api_key\" } (or \"iam\") in envs/%s/main.tf, which the OpenAPI template turns into the method's security", [api.address, tfplan.environment, tfplan.environment])
+}
+
+deny contains msg if {
+	tfplan.environment in guarded_envs
+	some api in tfplan.of_type("aws_api_gateway_rest_api")
+	tfplan.unknown(api, "body")
+	not declares_access
+	msg := sprintf("%s: the REST API body is known only after the apply and the module call does not set access.mode to api_key or iam, so nothing shows that POST /events will be secured in %s; set access = { mode = \"api_key\" } (or \"iam\") in envs/%s/main.tf", [api.address, tfplan.environment, tfplan.environment])
+}
+
+deny contains msg if {
+	some p in tfplan.of_type("aws_ssm_parameter")
+	regex.match(`^/[^/]+/api-keys/[^/]+$`, object.get(p.change.after, "name", ""))
+	kind := object.get(p.change.after, "type", "String")
+	kind != "SecureString"
+	msg := sprintf("%s: the API key parameter %s is a %s, kept and shown unencrypted; set type = \"SecureString\" (as terraform/service/access.tf does)", [p.address, p.change.after.name, kind])
+}
+
+deny contains msg if {
+	tfplan.environment == "prod"
+	some stage in tfplan.of_type("aws_api_gateway_stage")
+	object.get(stage.change.after, "stage_name", "") != "candidate"
+	not protected(stage)
+	msg := sprintf("%s: the prod stage %q has no AWS WAF web ACL (no aws_wafv2_web_acl_association for it in this plan), so nothing limits one client's request rate before the function writes dump lines; set waf = { enabled = true } in envs/prod/main.tf", [stage.address, object.get(stage.change.after, "stage_name", "")])
+}
+
+# secured: the operation's security (or, where it has none, the
+# document's) lists at least one requirement, and none is empty.
+secured(doc) if {
+	op := doc.paths["/events"].post
+	requirements := object.get(op, "security", object.get(doc, "security", []))
+	count(requirements) > 0
+	every r in requirements {
+		count(r) > 0
+	}
+}
+
+declares_access if {
+	some call in input.configuration.root_module.module_calls
+	call.expressions.access.constant_value.mode in {"api_key", "iam"}
+}
+
+# protected: an association names the stage's ARN, or, for a stage still to
+# be created, refers to the stage in the configuration.
+protected(stage) if {
+	some a in tfplan.of_type("aws_wafv2_web_acl_association")
+	arn := object.get(a.change.after, "resource_arn", null)
+	is_string(arn)
+	arn == object.get(stage.change.after, "arn", "")
+}
+
+protected(stage) if {
+	some a in tfplan.of_type("aws_wafv2_web_acl_association")
+	tfplan.unknown(a, "resource_arn")
+	tfplan.refers_to(a, "resource_arn", stage)
+}

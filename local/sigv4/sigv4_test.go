@@ -88,11 +88,16 @@ func TestVerify(t *testing.T) {
 		want string // the answer's start
 	}{
 		{"long-term key", func() *http.Request { return signed(t, url+"/events", body, long, "ap-northeast-1", now) }, "arn:aws:iam::000000000000:user/local"},
-		{"session credentials", func() *http.Request { return signed(t, url+"/events", body, temp, "ap-northeast-1", now.Add(-4*time.Minute)) }, session.ARN},
+		{"session credentials", func() *http.Request {
+			return signed(t, url+"/events", body, temp, "ap-northeast-1", now.Add(-4*time.Minute))
+		}, session.ARN},
 		{"path and query as signed", func() *http.Request {
 			return signed(t, url+"/events%2Bx/a%20b?b=2&a=1&a=0", body, long, "ap-northeast-1", now)
 		}, user.ARN},
-		{"unsigned", func() *http.Request { r, _ := http.NewRequest(http.MethodPost, url+"/events", bytes.NewReader(body)); return r }, "missing|Missing Authentication Token"},
+		{"unsigned", func() *http.Request {
+			r, _ := http.NewRequest(http.MethodPost, url+"/events", bytes.NewReader(body))
+			return r
+		}, "missing|Missing Authentication Token"},
 		{"not SigV4", func() *http.Request {
 			r, _ := http.NewRequest(http.MethodPost, url+"/events", bytes.NewReader(body))
 			r.Header.Set("Authorization", "Bearer abc")
@@ -119,9 +124,13 @@ func TestVerify(t *testing.T) {
 			return r
 		}, "mismatch|The request signature we calculated"},
 		{"another region", func() *http.Request { return signed(t, url+"/events", body, long, "us-east-1", now) }, "mismatch|"},
-		{"signed 6 minutes ago", func() *http.Request { return signed(t, url+"/events", body, long, "ap-northeast-1", now.Add(-6*time.Minute)) },
+		{"signed 6 minutes ago", func() *http.Request {
+			return signed(t, url+"/events", body, long, "ap-northeast-1", now.Add(-6*time.Minute))
+		},
 			"skewed|Signature expired: 20261204T145400Z is now earlier than 20261204T145500Z (20261204T150000Z - 5 min.)"},
-		{"signed 6 minutes ahead", func() *http.Request { return signed(t, url+"/events", body, long, "ap-northeast-1", now.Add(6*time.Minute)) },
+		{"signed 6 minutes ahead", func() *http.Request {
+			return signed(t, url+"/events", body, long, "ap-northeast-1", now.Add(6*time.Minute))
+		},
 			"skewed|Signature not yet current: 20261204T150600Z is still later than 20261204T150500Z (20261204T150000Z + 5 min.)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

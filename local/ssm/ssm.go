@@ -183,7 +183,9 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.Type + ": " + e.Message }
 
-func validation(msg string) error { return &apiError{"ValidationException", msg, http.StatusBadRequest} }
+func validation(msg string) error {
+	return &apiError{"ValidationException", msg, http.StatusBadRequest}
+}
 
 // ServeHTTP serves the JSON 1.1 API.
 func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -174,7 +174,7 @@ func versionStats(e *stacktest.Env) map[string]int64 {
 // what Terraform set, so the next plan is clean.
 func TestHealthyChangeIsPromoted(t *testing.T) {
 	e, c := start(t, "stg")
-	tr := startTraffic(t, e.Outputs["api_url"].Value, 4, "signup", "login", "purchase")
+	tr := startTraffic(t, e.Outputs["api_url"].String(), 4, "signup", "login", "purchase")
 	d := e.Apply(t, nil, func(s *stack.Spec) { s.Environment["DUMP_MAX_VALUE_BYTES"] = "4096" })
 	require.Equal(t, "2", d.Version)
 
@@ -212,7 +212,7 @@ func TestBrokenBuildIsRolledBackByTheAlarms(t *testing.T) {
 	e, c := start(t, "stg")
 	broken, err := stacktest.BrokenZip("error-on:purchase")
 	require.NoError(t, err)
-	tr := startTraffic(t, e.Outputs["api_url"].Value, 4, "signup", "purchase")
+	tr := startTraffic(t, e.Outputs["api_url"].String(), 4, "signup", "purchase")
 	e.Apply(t, broken, nil)
 	c.Interval = 2 * time.Minute // the alarm, not the clock, must end the canary
 
@@ -248,7 +248,7 @@ func TestSilentBuildIsCaughtByTheDumpHealthAlarm(t *testing.T) {
 	e, c := start(t, "stg")
 	silent, err := stacktest.BrokenZip("no-dump-on:purchase")
 	require.NoError(t, err)
-	tr := startTraffic(t, e.Outputs["api_url"].Value, 4, "signup", "purchase")
+	tr := startTraffic(t, e.Outputs["api_url"].String(), 4, "signup", "purchase")
 	e.Apply(t, silent, nil)
 	c.Interval = 2 * time.Minute
 
@@ -265,7 +265,7 @@ func TestSilentBuildIsCaughtByTheDumpHealthAlarm(t *testing.T) {
 // candidate stage and never takes any public traffic.
 func TestVersionThatFailsToInitNeverTakesTraffic(t *testing.T) {
 	e, c := start(t, "stg")
-	tr := startTraffic(t, e.Outputs["api_url"].Value, 2, "signup")
+	tr := startTraffic(t, e.Outputs["api_url"].String(), 2, "signup")
 	e.Apply(t, nil, func(s *stack.Spec) { s.Environment["DUMP_FEILDS"] = "event_id=body.event_id" })
 
 	v, err := rollout.Run(context.Background(), c)
@@ -308,7 +308,7 @@ func TestCanarySplitsAndASecondRolloutIsRefused(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for i := next.Add(1); i <= requests; i = next.Add(1) {
-				resp, err := http.Post(e.Outputs["api_url"].Value+"/events", "application/json", strings.NewReader(fmt.Sprintf(`{"event_id":"split-%d","type":"signup"}`, i)))
+				resp, err := http.Post(e.Outputs["api_url"].String()+"/events", "application/json", strings.NewReader(fmt.Sprintf(`{"event_id":"split-%d","type":"signup"}`, i)))
 				if err != nil || resp.StatusCode != http.StatusOK {
 					failed.Add(1)
 				}
@@ -387,7 +387,7 @@ func TestKilledRolloutIsFinishedByTheNextRun(t *testing.T) {
 	assert.Equal(t, map[string]float64{"2": 0.2}, weights(live), "the kill left the canary's split")
 	assert.True(t, strings.HasPrefix(aws.ToString(live.Description), "rollout r"), "and the record of the rollout: %s", aws.ToString(live.Description))
 	for i := range 20 {
-		status, _ := post(t, e.Outputs["api_url"].Value, fmt.Sprintf(`{"event_id":"after-kill-%d","type":"signup"}`, i))
+		status, _ := post(t, e.Outputs["api_url"].String(), fmt.Sprintf(`{"event_id":"after-kill-%d","type":"signup"}`, i))
 		assert.Equal(t, http.StatusOK, status, "both versions of the split serve")
 	}
 

@@ -101,11 +101,11 @@ func run() error {
 		return err
 	}
 	outputs := d.Outputs(endpoint)
-	fmt.Printf("stack on %s; public stage %s (live alias, version %s); candidate stage %s\n", endpoint, outputs["api_url"].Value, d.Version, outputs["candidate_api_url"].Value)
+	fmt.Printf("stack on %s; public stage %s (live alias, version %s); candidate stage %s\n", endpoint, outputs["api_url"].String(), d.Version, outputs["candidate_api_url"].String())
 	fmt.Printf("envs/%s rolls out: %s %d %% for %d s; the demo runs each share for %s\n", cfg.Env, cfg.Rollout.Strategy, cfg.Rollout.Percent, cfg.Rollout.IntervalSeconds, *interval)
 
 	step("3/6 Traffic on the public stage for the whole demo: about 60 requests a second, signup, login and purchase events")
-	tr := startTraffic(outputs["api_url"].Value)
+	tr := startTraffic(outputs["api_url"].String())
 	defer tr.stop()
 	time.Sleep(time.Second)
 

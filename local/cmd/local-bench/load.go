@@ -69,7 +69,7 @@ func deploy(c config, endpoint string) (target, error) {
 	if err != nil {
 		return target{}, err
 	}
-	return target{endpoint: endpoint, apiURL: out["api_url"].Value, logGroup: out["log_group_name"].Value, region: cfg.Region}, nil
+	return target{endpoint: endpoint, apiURL: out["api_url"].String(), logGroup: out["log_group_name"].String(), region: cfg.Region}, nil
 }
 
 // accepted collects the API request ids of the requests the function

@@ -108,8 +108,8 @@ func (r *run) verifyDump(t *checkT, message string) string {
 	assert.Equalf(t, r.valid.apiRequestID, line.APIRequestID, "the dump's api_request_id is not the API request id the call answered")
 	assert.Emptyf(t, line.Truncated, "the dump cut fields %v to the env's size bounds; the smoke event is small, so max_value_bytes or max_event_bytes is too tight", line.Truncated)
 	assert.Emptyf(t, line.BodyError, "the dump reports body_error %q for a valid JSON body", line.BodyError)
-	if r.caller.secret != "" {
-		assert.Falsef(t, strings.Contains(message, r.caller.secret), "the dump carries the credential the smoke test called with (%s)", r.caller.Describe)
+	if r.caller.Secret != "" {
+		assert.Falsef(t, strings.Contains(message, r.caller.Secret), "the dump carries the credential the smoke test called with (%s)", r.caller.Describe)
 	}
 
 	stage := r.env.API.StageName

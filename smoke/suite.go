@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/stretchr/testify/require"
 
+	"github.com/acme/request-dump/internal/apicaller"
 	"github.com/acme/request-dump/internal/apispec"
 	"github.com/acme/request-dump/internal/envconfig"
 )
@@ -201,7 +202,7 @@ type run struct {
 	ctx    context.Context
 	http   *http.Client // sends the access mode's credentials
 	bare   *http.Client // sends none
-	caller *Caller
+	caller *apicaller.Caller
 	logs   *logReader
 	probe  probe
 	valid  *call // the probe

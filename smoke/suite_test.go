@@ -537,7 +537,7 @@ func TestSuiteAccessModes(t *testing.T) {
 	for _, c := range []struct {
 		mode, access, refusal string
 	}{
-		{"api_key", `smoke: access mode api_key: x-api-key "smoke" from SSM /request-dump-stg/api-keys/smoke (WithDecryption)`, `access mode api_key: 403 "Forbidden"`},
+		{"api_key", "smoke: access mode api_key: x-api-key from SSM /request-dump-stg/api-keys/smoke (WithDecryption)", `access mode api_key: 403 "Forbidden"`},
 		{"iam", "smoke: access mode iam: SigV4 as role arn:aws:iam::000000000000:role/request-dump-stg-caller assumed from arn:aws:iam::000000000000:user/local", `access mode iam: 403 "Missing Authentication Token"`},
 	} {
 		t.Run(c.mode, func(t *testing.T) {

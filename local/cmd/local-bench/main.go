@@ -8,9 +8,10 @@
 //     FilterLogEvents that every accepted request's dump is in the log group
 //     exactly once (0 lost, 0 duplicated);
 //   - access: throughput with the env redeployed in access mode api_key
-//     (an x-api-key header) and iam (each request signed by the client with
-//     the SDK's v4 signer, verified by the stack), as ratios of the open
-//     API's (mode none) in the same run (access.go).
+//     (an x-api-key header) and iam (each request signed with the SDK's v4
+//     signer before the round, verified by the stack; and once more with
+//     the clients signing as they send, on the same cores), as ratios of
+//     the open API's (mode none) in the same run (access.go).
 //
 // Each of the last three phases runs on the stack and then on a baseline:
 // the same zip under the same number of bare aws-lambda-rie processes,

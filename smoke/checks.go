@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -11,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/acme/request-dump/internal/apispec"
 )
 
 // dumpMessage is the "msg" of every dump line (lambda/dump.Message).
@@ -105,6 +108,9 @@ func (r *run) verifyDump(t *checkT, message string) string {
 	assert.Equalf(t, r.valid.apiRequestID, line.APIRequestID, "the dump's api_request_id is not the API request id the call answered")
 	assert.Emptyf(t, line.Truncated, "the dump cut fields %v to the env's size bounds; the smoke event is small, so max_value_bytes or max_event_bytes is too tight", line.Truncated)
 	assert.Emptyf(t, line.BodyError, "the dump reports body_error %q for a valid JSON body", line.BodyError)
+	if r.caller.Secret != "" {
+		assert.Falsef(t, strings.Contains(message, r.caller.Secret), "the dump carries the credential the smoke test called with (%s)", r.caller.Describe)
+	}
 
 	stage := r.env.API.StageName
 	if r.target.StageName != "" {
@@ -303,6 +309,25 @@ func (r *run) checkVisibility(t *checkT) string {
 		detail += fmt.Sprintf("; fence ≤ %s", ms(fence))
 	}
 	return detail
+}
+
+func (r *run) checkUnauthenticated(t *checkT) string {
+	if r.unauth == nil {
+		return "access mode none: the API is open to anyone, so no request is refused for lack of credentials"
+	}
+	c := r.unauth
+	status, message := http.StatusForbidden, "Forbidden"
+	if r.target.AccessMode == apispec.AccessIAM {
+		message = gatewayNoRoute
+	}
+	require.NoErrorf(t, c.err, "POST %s", c.url)
+	require.Equalf(t, status, c.status, "POST %s with a valid event and no credentials (access mode %s) got %d, want the gateway's %d; body: %s", c.url, r.target.AccessMode, c.status, status, c.body)
+	assert.Equalf(t, message, gatewayMessage(c.body), "message of the %d; body: %s", status, c.body)
+	r.requireFence(t, c)
+	n, _ := r.countAfterFence(c.eventID)
+	require.NoError(t, n.err)
+	assert.Emptyf(t, n.events, "%d events match %s: a request without credentials reached the function", len(n.events), n.pattern)
+	return fmt.Sprintf("access mode %s: %d %q; no dump for %s once the fence's dump was visible", r.target.AccessMode, c.status, gatewayMessage(c.body), c.eventID)
 }
 
 func gatewayMessage(body []byte) string {

@@ -10,6 +10,9 @@ import (
 // failures of the failed ones, and the verdict; or why no check ran.
 func (r *Report) Write(w io.Writer) {
 	fmt.Fprintf(w, "smoke: env %s: %s\n", r.Env, r.Target)
+	if r.Access != "" {
+		fmt.Fprintf(w, "smoke: access mode %s\n", r.Access)
+	}
 	fmt.Fprintf(w, "smoke: run %s, visibility deadline %s\n", r.RunID, r.Timeout)
 	if r.Err != nil {
 		fmt.Fprintf(w, "smoke: FAIL: no check ran: %v\n", r.Err)

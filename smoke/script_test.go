@@ -98,7 +98,7 @@ func TestSmokeScriptLocal(t *testing.T) {
 		code, stdout, stderr := smokeScript(t, []string{"SMOKE_OUTPUTS=" + outputs(t, nil)}, "dev", "--local")
 		require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 		assert.Contains(t, stdout, "smoke.sh: smoke-testing dev on the local stack")
-		for _, line := range []string{"PASS  1  ", "PASS  2  ", "PASS  3  ", "PASS  4  ", "PASS  5  ", "smoke: PASS (5/5 checks passed)"} {
+		for _, line := range []string{"PASS  1  ", "PASS  2  ", "PASS  3  ", "PASS  4  ", "PASS  5  ", "PASS  6  ", "smoke: PASS (6/6 checks passed)"} {
 			assert.Contains(t, stdout, line)
 		}
 	})
@@ -109,7 +109,7 @@ func TestSmokeScriptLocal(t *testing.T) {
 		require.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 		assert.Contains(t, stdout, "FAIL  2  its dump exactly once")
 		assert.Contains(t, stdout, "does not dump event_id from body.event_id as envs/dev says")
-		assert.Contains(t, stdout, "smoke: FAIL (1/5 checks passed)")
+		assert.Contains(t, stdout, "smoke: FAIL (2/6 checks passed)")
 		assert.Contains(t, stdout, "visibility deadline 1s")
 	})
 

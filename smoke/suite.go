@@ -27,6 +27,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/stretchr/testify/require"
 
+	"github.com/acme/request-dump/internal/apicaller"
+	"github.com/acme/request-dump/internal/apispec"
 	"github.com/acme/request-dump/internal/envconfig"
 )
 
@@ -37,14 +39,18 @@ const (
 	CheckRejected   = 3 // an invalid body gets the gateway's 400 and no dump
 	CheckUnknown    = 4 // an unknown route or method gets 403
 	CheckVisibility = 5 // the time until the dump was visible
+	// CheckUnauthenticated: without the access mode's credentials, the
+	// gateway's 403 and no dump.
+	CheckUnauthenticated = 6
 )
 
 var checkNames = map[int]string{
-	CheckAccepted:   "valid POST /events → 2xx with its request id",
-	CheckDump:       "its dump exactly once, with the configured fields",
-	CheckRejected:   "invalid body → gateway 400, no dump",
-	CheckUnknown:    "unknown route or method → 403",
-	CheckVisibility: "time to visibility",
+	CheckAccepted:        "valid POST /events → 2xx with its request id",
+	CheckDump:            "its dump exactly once, with the configured fields",
+	CheckRejected:        "invalid body → gateway 400, no dump",
+	CheckUnknown:         "unknown route or method → 403",
+	CheckVisibility:      "time to visibility",
+	CheckUnauthenticated: "without credentials → gateway 403, no dump",
 }
 
 // Suite is the smoke test of one deployed env.
@@ -112,6 +118,8 @@ type Report struct {
 	RunID string
 	// Timeout is the visibility deadline.
 	Timeout time.Duration
+	// Access says which access mode the run tested, with which credentials.
+	Access string
 	// Checks are the results, in id order.
 	Checks []Result
 	// Visibility is how long after the 2xx the dump was first seen (an
@@ -192,13 +200,16 @@ type run struct {
 	*Suite
 	id     string
 	ctx    context.Context
-	http   *http.Client
+	http   *http.Client // sends the access mode's credentials
+	bare   *http.Client // sends none
+	caller *apicaller.Caller
 	logs   *logReader
 	probe  probe
 	valid  *call // the probe
 	bad    *call // invalid body
 	route  *call // unknown route, with a valid body
 	method *call // unknown method on /events
+	unauth *call // a valid event without credentials (not in mode none)
 	fence  *call // a valid call after the others
 	// validSeen and fenceSeen are the sightings of the probe's and the
 	// fence's dumps.
@@ -239,7 +250,19 @@ func (s *Suite) Run(t require.TestingT) *Report {
 		t.Errorf("%v", err)
 		return report
 	}
-	r.http = httpClient
+	base := httpClient.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	caller, err := NewCaller(ctx, s.target, base)
+	if err != nil {
+		report.Err = err
+		t.Errorf("%v", err)
+		return report
+	}
+	report.Access = caller.Describe
+	r.caller, r.bare = caller, httpClient
+	r.http = &http.Client{Timeout: httpClient.Timeout, Transport: caller.Transport}
 	// Dump events carry Lambda's clock; allow for skew against this one.
 	r.logs = &logReader{client: logsClient, group: s.target.LogGroupName, since: start.Add(-15 * time.Minute)}
 
@@ -254,6 +277,7 @@ func (s *Suite) Run(t require.TestingT) *Report {
 		{CheckRejected, r.checkRejected},
 		{CheckUnknown, r.checkUnknown},
 		{CheckVisibility, r.checkVisibility},
+		{CheckUnauthenticated, r.checkUnauthenticated},
 	} {
 		res := runCheck(c.id, c.fn)
 		report.Checks = append(report.Checks, res)
@@ -292,6 +316,11 @@ func (r *run) send() {
 	r.route = r.do("unknown route", http.MethodPost, base+"/smoke-unknown-"+r.id, routeID, fmt.Appendf(nil, `{"event_id":%q,"type":"smoke.check"}`, routeID), jsonHeaders(r.probe.userAgent), nil)
 	r.method = r.do("unknown method", http.MethodGet, events, "", nil, map[string]string{"User-Agent": r.probe.userAgent}, nil)
 
+	if r.target.AccessMode != apispec.AccessNone {
+		unauthID := r.eventID("unauthenticated")
+		r.unauth = r.doWith(r.bare, "without credentials", http.MethodPost, events, unauthID, fmt.Appendf(nil, `{"event_id":%q,"type":"smoke.unauthenticated"}`, unauthID), jsonHeaders(r.probe.userAgent), nil)
+	}
+
 	fenceID := r.eventID("fence")
 	r.fence = r.do("fence", http.MethodPost, events, fenceID, fmt.Appendf(nil, `{"event_id":%q,"type":"smoke.fence"}`, fenceID), jsonHeaders(r.probe.userAgent), nil)
 }
@@ -303,6 +332,10 @@ func jsonHeaders(userAgent string) map[string]string {
 }
 
 func (r *run) do(label, method, url, eventID string, body []byte, headers, query map[string]string) *call {
+	return r.doWith(r.http, label, method, url, eventID, body, headers, query)
+}
+
+func (r *run) doWith(client *http.Client, label, method, url, eventID string, body []byte, headers, query map[string]string) *call {
 	c := &call{label: label, method: method, url: url, eventID: eventID}
 	var reader io.Reader
 	if body != nil {
@@ -324,7 +357,7 @@ func (r *run) do(label, method, url, eventID string, body []byte, headers, query
 		req.URL.RawQuery = q.Encode()
 	}
 	c.sent = time.Now()
-	resp, err := r.http.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		c.err = err
 		return c
@@ -402,8 +435,8 @@ func (r *run) settle() {
 		r.fenceSeen = seen[eventIDPattern(r.fence.eventID)]
 	}
 	if r.fenceVisible() {
-		for _, c := range []*call{r.valid, r.bad, r.route} {
-			if c.eventID == "" {
+		for _, c := range []*call{r.valid, r.bad, r.route, r.unauth} {
+			if c == nil || c.eventID == "" {
 				continue
 			}
 			p := eventIDPattern(c.eventID)

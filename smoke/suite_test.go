@@ -87,7 +87,7 @@ func TestSuitePassesOnEachEnv(t *testing.T) {
 			report, text, rec := runSuite(t, target, deployed.Config, DefaultLocalTimeout)
 			require.Empty(t, rec.errors)
 			require.True(t, report.Passed())
-			require.Len(t, report.Checks, 5)
+			require.Len(t, report.Checks, 6)
 			for i, c := range report.Checks {
 				assert.Equal(t, i+1, c.ID)
 				assert.True(t, c.Passed, "check %d: %v", c.ID, c.Failures)
@@ -98,7 +98,7 @@ func TestSuitePassesOnEachEnv(t *testing.T) {
 			for name := range deployed.Config.Dump.Fields {
 				assert.Contains(t, report.Check(CheckDump).Detail, name, "the report names every dumped field")
 			}
-			assert.Contains(t, text, "smoke: PASS (5/5 checks passed)")
+			assert.Contains(t, text, "smoke: PASS (6/6 checks passed)")
 			assert.Contains(t, text, "; the dump was visible ≤ ")
 			assert.Contains(t, text, "env "+env+": request-dump-"+env)
 		})
@@ -334,7 +334,7 @@ func TestSuiteFailsOnADuplicatedDump(t *testing.T) {
 
 	report, text, rec := runSuite(t, target, deployed.Config, DefaultLocalTimeout)
 	require.False(t, report.Passed())
-	assert.Contains(t, text, "smoke: FAIL (4/5 checks passed)")
+	assert.Contains(t, text, "smoke: FAIL (5/6 checks passed)")
 	for _, c := range report.Checks {
 		if c.ID != CheckDump {
 			assert.True(t, c.Passed, "check %d should pass: %v", c.ID, c.Failures)
@@ -528,4 +528,39 @@ func TestFirstCallRetryDefaults(t *testing.T) {
 	assert.Equal(t, DefaultAWSFirstCallRetry, onAWS.DefaultFirstCallRetry())
 	_, err := New(local, load(t, "dev", nil), WithFirstCallRetry(-time.Second))
 	assert.ErrorContains(t, err, "first-call retry window -1s is negative")
+}
+
+// TestSuiteAccessModes: with the env's credentials the suite passes, and
+// without them the gateway refuses the probe's twin and nothing is dumped;
+// the report says which access mode it tested and how it called.
+func TestSuiteAccessModes(t *testing.T) {
+	for _, c := range []struct {
+		mode, access, refusal string
+	}{
+		{"api_key", "smoke: access mode api_key: x-api-key from SSM /request-dump-stg/api-keys/smoke (WithDecryption)", `access mode api_key: 403 "Forbidden"`},
+		{"iam", "smoke: access mode iam: SigV4 as role arn:aws:iam::000000000000:role/request-dump-stg-caller assumed from arn:aws:iam::000000000000:user/local", `access mode iam: 403 "Missing Authentication Token"`},
+	} {
+		t.Run(c.mode, func(t *testing.T) {
+			target, deployed := deploy(t, "stg", func(cfg *envconfig.Config) { cfg.Access.Mode = c.mode })
+			report, text, rec := runSuite(t, target, deployed.Config, DefaultLocalTimeout)
+			require.Empty(t, rec.errors)
+			require.True(t, report.Passed())
+			assert.Contains(t, text, c.access)
+			assert.Contains(t, report.Check(CheckUnauthenticated).Detail, c.refusal)
+		})
+	}
+}
+
+// TestSuiteFailsOnAnOpenAPI: outputs that say iam for an API that lets
+// anyone in fail check 6, with the request that got through.
+func TestSuiteFailsOnAnOpenAPI(t *testing.T) {
+	target, deployed := deploy(t, "dev", nil)
+	target.AccessMode = "iam"
+	report, text, rec := runSuite(t, target, deployed.Config, DefaultLocalTimeout)
+	require.False(t, report.Passed())
+	require.NotEmpty(t, rec.errors)
+	assert.Contains(t, text, "smoke: FAIL (5/6 checks passed)")
+	got := report.Check(CheckUnauthenticated)
+	require.False(t, got.Passed)
+	assert.Contains(t, strings.Join(got.Failures, "\n"), "with a valid event and no credentials (access mode iam) got 200, want the gateway's 403")
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/gruntwork-io/terratest/modules/terraform"
 	terratesting "github.com/gruntwork-io/terratest/modules/testing"
 
+	"github.com/acme/request-dump/internal/apispec"
 	"github.com/acme/request-dump/internal/envconfig"
 )
 
@@ -57,6 +58,13 @@ type Target struct {
 	// StageName is the stage APIURL serves when it is not the env's own
 	// (api.stage_name): what the dump's requestContext.stage must say.
 	StageName string
+	// AccessMode is the env's access mode (none, api_key or iam): none for
+	// outputs from before the access input.
+	AccessMode string
+	// APIKeyParameter is the SSM parameter holding the smoke key's value
+	// (mode api_key); CallerRoleARN the role a caller assumes (mode iam).
+	APIKeyParameter string
+	CallerRoleARN   string
 }
 
 // Candidate returns the target of the candidate stage, which serves only
@@ -152,9 +160,7 @@ func isLoopbackHost(host string) bool {
 // function_name, log_group_name and region are required, endpoint_url is
 // optional; other outputs are ignored.
 func ParseOutputs(data []byte) (Target, error) {
-	var outputs map[string]struct {
-		Value any `json:"value"`
-	}
+	var outputs map[string]output
 	if err := json.Unmarshal(data, &outputs); err != nil {
 		return Target{}, fmt.Errorf("smoke: outputs are not `terraform output -json`: %w", err)
 	}
@@ -203,9 +209,48 @@ func ParseOutputs(data []byte) (Target, error) {
 			return Target{}, fmt.Errorf("smoke: output %s %q is not an http(s) URL", u.name, u.url)
 		}
 	}
+	if err := t.readAccess(outputs); err != nil {
+		return Target{}, err
+	}
 	t.APIURL = strings.TrimSuffix(t.APIURL, "/")
 	t.CandidateAPIURL = strings.TrimSuffix(t.CandidateAPIURL, "/")
 	return t, nil
+}
+
+// output is one output of `terraform output -json`.
+type output struct {
+	Value any `json:"value"`
+}
+
+// readAccess reads the access outputs: access_mode (none when absent),
+// api_key_parameters (which must name the smoke key in mode api_key) and
+// caller_role_arn (null unless iam).
+func (t *Target) readAccess(outputs map[string]output) error {
+	t.AccessMode = apispec.AccessNone
+	if v, ok := outputs["access_mode"]; ok && v.Value != nil {
+		mode, _ := v.Value.(string)
+		if mode != apispec.AccessNone && mode != apispec.AccessAPIKey && mode != apispec.AccessIAM {
+			return fmt.Errorf("smoke: output access_mode is %v, want none, api_key or iam", v.Value)
+		}
+		t.AccessMode = mode
+	}
+	if v, ok := outputs["caller_role_arn"]; ok && v.Value != nil {
+		arn, ok := v.Value.(string)
+		if !ok || !strings.HasPrefix(arn, "arn:") {
+			return fmt.Errorf("smoke: output caller_role_arn is %v, want a role ARN or null", v.Value)
+		}
+		t.CallerRoleARN = arn
+	}
+	if t.AccessMode != apispec.AccessAPIKey {
+		return nil
+	}
+	params, _ := outputs["api_key_parameters"].Value.(map[string]any)
+	name, _ := params[SmokeKey].(string)
+	if name == "" {
+		return fmt.Errorf("smoke: access_mode is api_key but output api_key_parameters (%v) names no %q key: the module must create it (access.api_keys includes %q)", outputs["api_key_parameters"].Value, SmokeKey, SmokeKey)
+	}
+	t.APIKeyParameter = name
+	return nil
 }
 
 // LoadOutputs reads a target from a file holding `terraform output -json`,

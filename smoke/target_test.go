@@ -24,13 +24,33 @@ func TestLoadOutputs(t *testing.T) {
 			LogGroupName: "/aws/lambda/request-dump-dev",
 			Region:       "ap-northeast-1",
 			EndpointURL:  "http://127.0.0.1:4566",
+			AccessMode:   "none",
 		}},
 		{file: "aws.json", want: Target{
 			APIURL:       "https://a1b2c3d4e5.execute-api.ap-northeast-1.amazonaws.com/stg",
 			FunctionName: "request-dump-stg",
 			LogGroupName: "/aws/lambda/request-dump-stg",
 			Region:       "ap-northeast-1",
+			AccessMode:   "none",
 		}},
+		{file: "aws-api-key.json", want: Target{
+			APIURL:          "https://a1b2c3d4e5.execute-api.ap-northeast-1.amazonaws.com/stg",
+			FunctionName:    "request-dump-stg",
+			LogGroupName:    "/aws/lambda/request-dump-stg",
+			Region:          "ap-northeast-1",
+			AccessMode:      "api_key",
+			APIKeyParameter: "/request-dump-stg/api-keys/smoke",
+		}},
+		{file: "aws-iam.json", want: Target{
+			APIURL:        "https://a1b2c3d4e5.execute-api.ap-northeast-1.amazonaws.com/stg",
+			FunctionName:  "request-dump-stg",
+			LogGroupName:  "/aws/lambda/request-dump-stg",
+			Region:        "ap-northeast-1",
+			AccessMode:    "iam",
+			CallerRoleARN: "arn:aws:iam::123456789012:role/request-dump-stg-caller",
+		}},
+		{file: "api-key-without-smoke.json", wantErr: `access_mode is api_key but output api_key_parameters (map[partner:/request-dump-stg/api-keys/partner]) names no "smoke" key`},
+		{file: "bad-access-mode.json", wantErr: "output access_mode is cognito, want none, api_key or iam"},
 		{file: "missing.json", wantErr: "outputs lack log_group_name, region (have: api_url, function_name)"},
 		{file: "not-string.json", wantErr: "output function_name is 42, want a non-empty string"},
 		{file: "bad-url.json", wantErr: `output api_url "a1b2c3d4e5.execute-api.ap-northeast-1.amazonaws.com/dev" is not an http(s) URL`},
@@ -136,6 +156,9 @@ func TestFromTerraform(t *testing.T) {
 		FunctionName: "request-dump-stg",
 		LogGroupName: "/aws/lambda/request-dump-stg",
 		Region:       "ap-northeast-1",
+		// A map output (api_key_parameters) read back through terraform.
+		AccessMode:      "api_key",
+		APIKeyParameter: "/request-dump-stg/api-keys/smoke",
 	}
 	target, err := FromTerraform(t, dir, tf)
 	require.NoError(t, err)

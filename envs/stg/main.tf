@@ -60,11 +60,11 @@ module "service" {
     xray_tracing           = true
   }
 
-  # Open until the local stack serves API keys (issue 11); stg and prod
-  # move to api_key with it.
+  # Callers need an API key of the env's usage plan (the module's default
+  # keys and limits); the smoke test and the rollout gate use the "smoke"
+  # key, read from SSM Parameter Store (docs/runbook.md).
   access = {
-    mode       = "none"
-    allow_none = true
+    mode = "api_key"
   }
 
   rollout = {

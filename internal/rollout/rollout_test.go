@@ -31,10 +31,15 @@ import (
 )
 
 // start deploys env on a local stack and returns it with a rollout of it
-// (interval 1 s, alarms read every 50 ms), logging to a proctest.Output.
+// (interval 1 s, alarms read every 50 ms), logging to a proctest.Output. The
+// test traffic calls with the smoke key as fast as the stack answers, far
+// above an env's per-key usage plan, which is raised so that only the
+// versions under test, not the plan's throttle, decide the answers.
 func start(t *testing.T, env string) (*stacktest.Env, *rollout.Config) {
 	t.Helper()
-	e := stacktest.Start(t, stacktest.WithEnv(env))
+	e := stacktest.Start(t, stacktest.WithEnv(env), stacktest.WithConfig(func(cfg *envconfig.Config) {
+		cfg.Access.UsagePlan = envconfig.UsagePlan{RateLimit: 1e6, BurstLimit: 1e6, QuotaPerDay: 1e8}
+	}))
 	return e, config(t, e)
 }
 
@@ -73,11 +78,12 @@ type traffic struct {
 
 // startTraffic sends about 40 requests a second, under every env's stage
 // throttling, so that the only failures are the function's.
-func startTraffic(t *testing.T, url string, workers int, types ...string) *traffic {
+func startTraffic(t *testing.T, e *stacktest.Env, workers int, types ...string) *traffic {
+	url := e.Outputs["api_url"].String()
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	tr := &traffic{stop: cancel, codes: map[int]int{}}
-	client := &http.Client{Timeout: 30 * time.Second}
+	client := e.APIClient(t)
 	pace := time.Duration(workers) * time.Second / 40
 	for w := range workers {
 		tr.done.Go(func() {
@@ -157,7 +163,7 @@ func versionStats(e *stacktest.Env) map[string]int64 {
 // what Terraform set, so the next plan is clean.
 func TestHealthyChangeIsPromoted(t *testing.T) {
 	e, c := start(t, "stg")
-	tr := startTraffic(t, e.Outputs["api_url"].Value, 4, "signup", "login", "purchase")
+	tr := startTraffic(t, e, 4, "signup", "login", "purchase")
 	d := e.Apply(t, nil, func(s *stack.Spec) { s.Environment["DUMP_MAX_VALUE_BYTES"] = "4096" })
 	require.Equal(t, "2", d.Version)
 
@@ -195,7 +201,7 @@ func TestBrokenBuildIsRolledBackByTheAlarms(t *testing.T) {
 	e, c := start(t, "stg")
 	broken, err := stacktest.BrokenZip("error-on:purchase")
 	require.NoError(t, err)
-	tr := startTraffic(t, e.Outputs["api_url"].Value, 4, "signup", "purchase")
+	tr := startTraffic(t, e, 4, "signup", "purchase")
 	e.Apply(t, broken, nil)
 	c.Interval = 2 * time.Minute // the alarm, not the clock, must end the canary
 
@@ -231,7 +237,7 @@ func TestSilentBuildIsCaughtByTheDumpHealthAlarm(t *testing.T) {
 	e, c := start(t, "stg")
 	silent, err := stacktest.BrokenZip("no-dump-on:purchase")
 	require.NoError(t, err)
-	tr := startTraffic(t, e.Outputs["api_url"].Value, 4, "signup", "purchase")
+	tr := startTraffic(t, e, 4, "signup", "purchase")
 	e.Apply(t, silent, nil)
 	c.Interval = 2 * time.Minute
 
@@ -248,7 +254,7 @@ func TestSilentBuildIsCaughtByTheDumpHealthAlarm(t *testing.T) {
 // candidate stage and never takes any public traffic.
 func TestVersionThatFailsToInitNeverTakesTraffic(t *testing.T) {
 	e, c := start(t, "stg")
-	tr := startTraffic(t, e.Outputs["api_url"].Value, 2, "signup")
+	tr := startTraffic(t, e, 2, "signup")
 	e.Apply(t, nil, func(s *stack.Spec) { s.Environment["DUMP_FEILDS"] = "event_id=body.event_id" })
 
 	v, err := rollout.Run(context.Background(), c)
@@ -267,9 +273,11 @@ func TestVersionThatFailsToInitNeverTakesTraffic(t *testing.T) {
 // is refused naming the first, and an abort puts the traffic back and
 // stops the first at its next heartbeat.
 func TestCanarySplitsAndASecondRolloutIsRefused(t *testing.T) {
-	// canary 10 %; no stage throttling, so the 2,000 requests go as fast as they can
+	// canary 10 %; no stage throttling nor usage plan throttle, so the
+	// 2,000 requests go as fast as they can
 	e := stacktest.Start(t, stacktest.WithEnv("prod"), stacktest.WithConfig(func(cfg *envconfig.Config) {
 		cfg.API.ThrottlingRateLimit, cfg.API.ThrottlingBurstLimit = 10000, 5000
+		cfg.Access.UsagePlan = envconfig.UsagePlan{RateLimit: 1e6, BurstLimit: 1e6, QuotaPerDay: 1e8}
 	}))
 	c := config(t, e)
 	e.Apply(t, nil, func(s *stack.Spec) { s.Environment["DUMP_MAX_VALUE_BYTES"] = "4096" })
@@ -288,10 +296,11 @@ func TestCanarySplitsAndASecondRolloutIsRefused(t *testing.T) {
 	var wg sync.WaitGroup
 	var failed atomic.Int64
 	next := atomic.Int64{}
+	client := e.APIClient(t)
 	for range 8 {
 		wg.Go(func() {
 			for i := next.Add(1); i <= requests; i = next.Add(1) {
-				resp, err := http.Post(e.Outputs["api_url"].Value+"/events", "application/json", strings.NewReader(fmt.Sprintf(`{"event_id":"split-%d","type":"signup"}`, i)))
+				resp, err := client.Post(e.Outputs["api_url"].String()+"/events", "application/json", strings.NewReader(fmt.Sprintf(`{"event_id":"split-%d","type":"signup"}`, i)))
 				if err != nil || resp.StatusCode != http.StatusOK {
 					failed.Add(1)
 				}
@@ -370,7 +379,7 @@ func TestKilledRolloutIsFinishedByTheNextRun(t *testing.T) {
 	assert.Equal(t, map[string]float64{"2": 0.2}, weights(live), "the kill left the canary's split")
 	assert.True(t, strings.HasPrefix(aws.ToString(live.Description), "rollout r"), "and the record of the rollout: %s", aws.ToString(live.Description))
 	for i := range 20 {
-		status, _ := post(t, e.Outputs["api_url"].Value, fmt.Sprintf(`{"event_id":"after-kill-%d","type":"signup"}`, i))
+		status, _ := post(t, e, fmt.Sprintf(`{"event_id":"after-kill-%d","type":"signup"}`, i))
 		assert.Equal(t, http.StatusOK, status, "both versions of the split serve")
 	}
 
@@ -392,9 +401,10 @@ func TestNothingToRollOutStillSmokeTests(t *testing.T) {
 	assert.Contains(t, logOf(c), "smoke: PASS")
 }
 
-func post(t *testing.T, url, body string) (int, string) {
+func post(t *testing.T, e *stacktest.Env, body string) (int, string) {
+	url := e.Outputs["api_url"].String()
 	t.Helper()
-	resp, err := http.Post(url+"/events", "application/json", strings.NewReader(body))
+	resp, err := e.APIClient(t).Post(url+"/events", "application/json", strings.NewReader(body))
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	var b bytes.Buffer

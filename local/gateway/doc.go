@@ -82,6 +82,18 @@
 //     requests that come many at once.
 //   - Throttling (WithThrottle): a token bucket per method, as the stage's
 //     default method throttling; 429 {"message":"Too Many Requests"}.
+//   - Security (access.go), from securitySchemes and security as API
+//     Gateway imports them: an apiKey scheme x-api-key in the header
+//     (api_key_required; WithAPIKeys: the key must be in a usage plan of
+//     the stage, within its throttle and daily quota) and an apiKey scheme
+//     with x-amazon-apigateway-authtype awsSigv4 (AWS_IAM; WithSigV4: the
+//     request's signature must verify against the stack's credentials).
+//     Checked after the body is read, before validation, the signature
+//     before the key; refused: 403 {"message":"Forbidden"}, 429 "Too Many
+//     Requests" or "Limit Exceeded", 403 "Missing Authentication Token" or
+//     AWS's signature answers. The event's requestContext.identity carries
+//     apiKey and apiKeyId, or the signer's accessKey, accountId, caller,
+//     user and userArn.
 //   - Stage variables in the integration uri: ${stageVariables.<name>}
 //     takes the stage's value (WithStageVariables), so one document serves
 //     stages that invoke different aliases; a function ARN qualified by an

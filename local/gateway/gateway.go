@@ -10,7 +10,9 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/acme/request-dump/local/apikeys"
 	"github.com/acme/request-dump/local/logs"
+	"github.com/acme/request-dump/local/sigv4"
 )
 
 // Function is a Lambda function behind an aws_proxy integration.
@@ -62,6 +64,8 @@ type config struct {
 	functions      map[string]Function
 	throttle       *throttleSettings
 	accessLog      *accessLogSettings
+	apiKeys        *apikeys.Service
+	sigv4          *sigv4.Verifier
 }
 
 type throttleSettings struct {

@@ -64,7 +64,7 @@ func TestNewRejects(t *testing.T) {
 		}, want: `value "unquoted": want a 'quoted literal'`},
 		{name: "security requirement", mutate: func(doc *openapi3.T) {
 			doc.Paths.Value("/events").Post.Security = &openapi3.SecurityRequirements{{"api_key": {}}}
-		}, want: "POST /events: security requirements (authorizers, API keys) are not served"},
+		}, want: `POST /events: security scheme "api_key" is not in components.securitySchemes`},
 		{name: "two names for one parameter resource", mutate: withGet("/items/{other}/x"),
 			want: "one resource cannot be both {id} and {other}"},
 		{name: "greedy in the middle", mutate: withGet("/files/{rest+}/x"), want: "a greedy {rest+} must be the last segment"},

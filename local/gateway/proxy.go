@@ -47,11 +47,13 @@ type proxyContext struct {
 	Stage             string        `json:"stage"`
 }
 
-// proxyIdentity is requestContext.identity of a request without an
-// authorizer or API key: what is not known is null.
+// proxyIdentity is requestContext.identity: what is not known is null;
+// apiKey and apiKeyId are there only for a method that requires a key.
 type proxyIdentity struct {
 	AccessKey                     *string `json:"accessKey"`
 	AccountID                     *string `json:"accountId"`
+	APIKey                        *string `json:"apiKey,omitempty"`
+	APIKeyID                      *string `json:"apiKeyId,omitempty"`
 	Caller                        *string `json:"caller"`
 	CognitoAuthenticationProvider *string `json:"cognitoAuthenticationProvider"`
 	CognitoAuthenticationType     *string `json:"cognitoAuthenticationType"`

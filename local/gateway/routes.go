@@ -36,6 +36,7 @@ type method struct {
 	functionName string
 	timeout      time.Duration
 	bucket       *tokenBucket
+	auth         *authRequirement // nil: anyone may call
 }
 
 type parameter struct {

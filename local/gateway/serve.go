@@ -19,8 +19,10 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"golang.org/x/sync/semaphore"
 
+	"github.com/acme/request-dump/local/apikeys"
 	"github.com/acme/request-dump/local/internal/rawheader"
 	"github.com/acme/request-dump/local/internal/requestid"
+	"github.com/acme/request-dump/local/sigv4"
 )
 
 // gateway serves one stage of a compiled API.
@@ -33,6 +35,8 @@ type gateway struct {
 	binaryMediaTypes []string
 	responses        map[string]*gatewayResponse
 	accessLog        *accessLog
+	apiKeys          *apikeys.Service
+	sigv4            *sigv4.Verifier
 }
 
 // exchange is one request going through the gateway: what the event,
@@ -56,6 +60,7 @@ type exchange struct {
 	errorMessage string
 	responseType string
 	validation   string // $context.error.validationErrorString
+	identity     callerIdentity
 }
 
 type integrationOutcome struct {
@@ -109,6 +114,9 @@ func (g *gateway) serve(w http.ResponseWriter, ex *exchange) {
 	}
 	if len(body) > maxRequestBytes {
 		g.writeTooLong(w, ex)
+		return
+	}
+	if m.auth != nil && !g.authorize(w, ex, body) {
 		return
 	}
 	ex.query = r.URL.Query()
@@ -328,6 +336,7 @@ func (ex *exchange) event(body []byte) proxyEvent {
 			Stage:            g.stage,
 		},
 	}
+	ex.identity.fill(&e.RequestContext.Identity)
 	if len(ex.query) > 0 {
 		e.QueryStringParameters = make(map[string]string, len(ex.query))
 		e.MultiValueQueryStringParameters = make(map[string][]string, len(ex.query))

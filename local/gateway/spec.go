@@ -68,6 +68,8 @@ func (s *scalar) UnmarshalJSON(b []byte) error {
 func compile(doc *openapi3.T, c *config) (*gateway, error) {
 	g := &gateway{
 		stage:          c.stage,
+		apiKeys:        c.apiKeys,
+		sigv4:          c.sigv4,
 		deploymentID:   newDeploymentID(),
 		stageVariables: c.stageVariables,
 		apiID:          c.apiID,
@@ -79,9 +81,6 @@ func compile(doc *openapi3.T, c *config) (*gateway, error) {
 			title = doc.Info.Title
 		}
 		g.apiID = APIID(title)
-	}
-	if len(doc.Security) > 0 {
-		return nil, fmt.Errorf("gateway: top-level security requirements (authorizers, API keys) are not served by the local gateway; remove them or serve the API on AWS")
 	}
 
 	validators := map[string]validatorSpec{}
@@ -167,13 +166,11 @@ type specCompiler struct {
 // method compiles one operation of a resource.
 func (sc *specCompiler) method(node *resource, item *openapi3.PathItem, httpMethod string, op *openapi3.Operation) (*method, error) {
 	where := httpMethod + " " + node.path
-	if op.Security != nil && len(*op.Security) > 0 {
-		return nil, fmt.Errorf("gateway: %s: security requirements (authorizers, API keys) are not served by the local gateway", where)
+	auth, err := sc.security(op, where)
+	if err != nil {
+		return nil, err
 	}
-	if _, ok := op.Extensions[extAuth]; ok {
-		return nil, fmt.Errorf("gateway: %s: %s is not served by the local gateway", where, extAuth)
-	}
-	m := &method{resource: node, httpMethod: httpMethod, operationName: op.OperationID}
+	m := &method{resource: node, httpMethod: httpMethod, operationName: op.OperationID, auth: auth}
 
 	var integ integrationSpec
 	if _, ok := op.Extensions[extIntegration]; !ok {

@@ -18,7 +18,7 @@ import (
 // so this test is built only with the awscli tag: make test-awscli.
 func TestAWSCLI(t *testing.T) {
 	env := stacktest.Start(t)
-	status, body := post(t, env.Outputs["api_url"].Value+"/events", `{"event_id":"cli-1","type":"t"}`)
+	status, body := post(t, env.Outputs["api_url"].String()+"/events", `{"event_id":"cli-1","type":"t"}`)
 	require.Equal(t, http.StatusOK, status, string(body))
 	aws := stacktest.AWSCLI(t, env.URL)
 

@@ -42,7 +42,7 @@ func sendRaw(t *testing.T, endpoint, raw string) (int, string) {
 
 func TestBodiesCutShortAreRefused(t *testing.T) {
 	env := stacktest.Start(t)
-	api, err := url.Parse(env.Outputs["api_url"].Value)
+	api, err := url.Parse(env.Outputs["api_url"].String())
 	require.NoError(t, err)
 	const event = `{"event_id":"cut-%s","type":"signup"}`
 	bodies := map[string]func(id string) (headers, body string){
@@ -67,7 +67,7 @@ func TestBodiesCutShortAreRefused(t *testing.T) {
 			h, b := body(id)
 			status, answer := sendRaw(t, env.URL, "POST "+api.Path+"/events HTTP/1.1\r\nHost: "+api.Host+"\r\nContent-Type: application/json\r\n"+h+"\r\n"+b)
 			assert.Equal(t, http.StatusBadRequest, status, "never a success without a dump: %s", answer)
-			assert.Empty(t, filter(t, env.URL, env.Outputs["log_group_name"].Value, fmt.Sprintf(`{ $.fields.event_id = "cut-%s" }`, id)))
+			assert.Empty(t, filter(t, env.URL, env.Outputs["log_group_name"].String(), fmt.Sprintf(`{ $.fields.event_id = "cut-%s" }`, id)))
 		})
 		t.Run("S3 "+name, func(t *testing.T) {
 			key := "dev/cut-" + fmt.Sprint(i)

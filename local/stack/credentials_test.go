@@ -33,7 +33,7 @@ func TestCredentialsAreNeverWritten(t *testing.T) {
 	}))
 	secrets := []string{"hdr-x-api-key-1", "hdr-amz-token-2", "qs-api-key-3", "qs-apikey-4", "qs-access-5", "body-apikey-6", "body-accesskey-7", "body-token-8", "hdr-auth-9"}
 	body := `{"event_id":"creds-1","type":"t","attributes":{"apiKey":"body-apikey-6","aws":{"AccessKeyId":"body-accesskey-7","X-Amz-Security-Token":"body-token-8"}}}`
-	req, err := http.NewRequest("POST", env.Outputs["api_url"].Value+"/events?api_key=qs-api-key-3&apiKey=qs-apikey-4&AccessKey=qs-access-5", strings.NewReader(body))
+	req, err := http.NewRequest("POST", env.Outputs["api_url"].String()+"/events?api_key=qs-api-key-3&apiKey=qs-apikey-4&AccessKey=qs-access-5", strings.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Api-Key", "hdr-x-api-key-1")
@@ -44,11 +44,11 @@ func TestCredentialsAreNeverWritten(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 
-	dumps := filter(t, env.URL, env.Outputs["log_group_name"].Value, `{ $.fields.event_id = "creds-1" }`)
+	dumps := filter(t, env.URL, env.Outputs["log_group_name"].String(), `{ $.fields.event_id = "creds-1" }`)
 	require.Len(t, dumps, 1)
 	assert.Contains(t, dumps[0], `"q1":"[REDACTED]"`)
 	// Every line the function wrote, not only the dump.
-	out, err := stacktest.Logs(env.URL).FilterLogEvents(context.Background(), &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(env.Outputs["log_group_name"].Value)})
+	out, err := stacktest.Logs(env.URL).FilterLogEvents(context.Background(), &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(env.Outputs["log_group_name"].String())})
 	require.NoError(t, err)
 	require.NotEmpty(t, out.Events)
 	for _, e := range out.Events {
@@ -65,7 +65,7 @@ func TestHeaderNamesReachTheFunctionAsSent(t *testing.T) {
 	env := stacktest.Start(t, stacktest.WithConfig(func(cfg *envconfig.Config) {
 		cfg.Dump.Fields = map[string]string{"event_id": "body.event_id", "headers": "headers"}
 	}))
-	req, err := http.NewRequest("POST", env.Outputs["api_url"].Value+"/events", strings.NewReader(`{"event_id":"case-1","type":"t"}`))
+	req, err := http.NewRequest("POST", env.Outputs["api_url"].String()+"/events", strings.NewReader(`{"event_id":"case-1","type":"t"}`))
 	require.NoError(t, err)
 	req.Header["content-type"] = []string{"application/json"}
 	req.Header["x-tenant"] = []string{"t1"}
@@ -74,7 +74,7 @@ func TestHeaderNamesReachTheFunctionAsSent(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	dumps := filter(t, env.URL, env.Outputs["log_group_name"].Value, `{ $.fields.event_id = "case-1" }`)
+	dumps := filter(t, env.URL, env.Outputs["log_group_name"].String(), `{ $.fields.event_id = "case-1" }`)
 	require.Len(t, dumps, 1)
 	assert.Contains(t, dumps[0], `"tEsT-HEADeR":"aValUE"`)
 	assert.Contains(t, dumps[0], `"x-tenant":"t1"`)

@@ -56,6 +56,8 @@ type Spec struct {
 	// filters they read, as terraform/service/alarms.tf defines them.
 	Alarms        []cloudwatch.MetricAlarm  `json:"alarms"`
 	MetricFilters []cloudwatch.MetricFilter `json:"metric_filters"`
+	// Access is the env's access setting: who may call the API.
+	Access SpecAccess `json:"access"`
 	// KeepLive deploys as `terraform apply` does: the version it publishes
 	// goes to the candidate alias (the candidate stage) only, and the live
 	// alias, which the public stage serves, stays where it is until
@@ -108,6 +110,7 @@ func SpecFor(cfg *envconfig.Config) (Spec, error) {
 		CandidateDescription: candidateDescription,
 		Alarms:               alarmsFor(cfg, topic),
 		MetricFilters:        metricFilters(cfg),
+		Access:               specAccess(cfg.Access),
 	}, nil
 }
 
@@ -120,6 +123,7 @@ type Deployment struct {
 	// Version is the function version the deploy published (or found
 	// unchanged), which the candidate alias names.
 	Version string
+	access  accessDeployment
 }
 
 // APIURL is the stage's invoke URL on the edge endpoint at baseURL.
@@ -139,7 +143,7 @@ func (d *Deployment) LogGroupName() string { return "/aws/lambda/" + d.Spec.Name
 // Outputs returns the env's outputs in the shape of `terraform output
 // -json`, with endpoint_url added for clients of the local stack.
 func (d *Deployment) Outputs(baseURL string) Outputs {
-	return Outputs{
+	out := Outputs{
 		"api_url":           stringOutput(d.APIURL(baseURL)),
 		"candidate_api_url": stringOutput(d.CandidateAPIURL(baseURL)),
 		"function_name":     stringOutput(d.Spec.Name),
@@ -148,16 +152,25 @@ func (d *Deployment) Outputs(baseURL string) Outputs {
 		"region":            stringOutput(d.Spec.Region),
 		"endpoint_url":      stringOutput(baseURL),
 	}
+	d.access.outputs(out)
+	return out
 }
 
 // Outputs are an env's outputs as `terraform output -json` prints them.
 type Outputs map[string]Output
 
-// Output is one output of `terraform output -json`.
+// Output is one output of `terraform output -json`: Type is "string" or
+// a list such as ["map","string"]; Value a string, a map or null.
 type Output struct {
-	Sensitive bool   `json:"sensitive"`
-	Type      string `json:"type"`
-	Value     string `json:"value"`
+	Sensitive bool `json:"sensitive"`
+	Type      any  `json:"type"`
+	Value     any  `json:"value"`
+}
+
+// String is the output's value when it is a string, else "".
+func (o Output) String() string {
+	s, _ := o.Value.(string)
+	return s
 }
 
 func stringOutput(v string) Output { return Output{Type: "string", Value: v} }
@@ -213,6 +226,10 @@ func (s *Stack) deploy(spec Spec) (*deployment, error) {
 	// stage variable names; the integration may call those two aliases only,
 	// as the API Gateway role may.
 	id := gateway.APIID(spec.Name)
+	access, err := s.deployAccess(spec, id)
+	if err != nil {
+		return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
+	}
 	functions := map[string]gateway.Function{}
 	for _, alias := range []string{envconfig.LiveAlias, envconfig.CandidateAlias} {
 		functions[spec.Name+":"+alias] = aliasFunction{s.lambda, spec.Name, alias}
@@ -233,6 +250,8 @@ func (s *Stack) deploy(spec Spec) (*deployment, error) {
 			gateway.WithStage(st.name),
 			gateway.WithStageVariables(map[string]string{envconfig.AliasStageVariable: st.alias}),
 			gateway.WithFunctions(functions),
+			gateway.WithAPIKeys(s.apiKeys),
+			gateway.WithSigV4(s.verifier),
 		}
 		if st.rate > 0 {
 			gwOpts = append(gwOpts, gateway.WithThrottle(st.rate, st.burst))
@@ -272,7 +291,7 @@ func (s *Stack) deploy(spec Spec) (*deployment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("deploy %s: %w", spec.Env, err)
 	}
-	return &deployment{Deployment: Deployment{APIID: id, Spec: spec, Version: version}, gateways: gateways}, nil
+	return &deployment{Deployment: Deployment{APIID: id, Spec: spec, Version: version, access: access}, gateways: gateways}, nil
 }
 
 // updateFunction does what Terraform's aws_lambda_function (publish =

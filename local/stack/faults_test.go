@@ -34,7 +34,7 @@ func TestFaultsGetAWSAnswers(t *testing.T) {
 	env := stacktest.Start(t, stacktest.WithZip(faultZip(t)), stacktest.WithConfig(func(cfg *envconfig.Config) {
 		cfg.API.IntegrationTimeoutMs = 2000
 	}))
-	apiURL := env.Outputs["api_url"].Value
+	apiURL := env.Outputs["api_url"].String()
 
 	tests := []struct {
 		name   string
@@ -69,7 +69,7 @@ func TestExecutionEnvironmentsKilledUnderLoad(t *testing.T) {
 	env := stacktest.Start(t, stacktest.WithZip(faultZip(t)), stacktest.WithConfig(func(cfg *envconfig.Config) {
 		cfg.API.ThrottlingRateLimit, cfg.API.ThrottlingBurstLimit = 0, 0 // this test is about the pool
 	}))
-	st, url, apiURL := env.Stack, env.URL, env.Outputs["api_url"].Value
+	st, url, apiURL := env.Stack, env.URL, env.Outputs["api_url"].String()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 
 	const (

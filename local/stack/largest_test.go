@@ -26,9 +26,9 @@ func TestTheLargestDumpIsOneEventAFilterFinds(t *testing.T) {
 		cfg.Dump.MaxValueBytes = dump.MaxEventBytesLimit
 	}))
 	body := fmt.Sprintf(`{"event_id":"largest-1","type":"t","attributes":{"pad":%q}}`, strings.Repeat("x", 2<<20))
-	status, answer := post(t, env.Outputs["api_url"].Value+"/events", body)
+	status, answer := post(t, env.Outputs["api_url"].String()+"/events", body)
 	require.Equal(t, http.StatusOK, status, string(answer))
-	got := filter(t, env.URL, env.Outputs["log_group_name"].Value, `{ $.fields.event_id = "largest-1" }`)
+	got := filter(t, env.URL, env.Outputs["log_group_name"].String(), `{ $.fields.event_id = "largest-1" }`)
 	require.Len(t, got, 1, "one event, found by the filter")
 	assert.Contains(t, got[0], `"truncated":["whole"]`)
 	assert.LessOrEqual(t, len(got[0]), dump.MaxEventBytesLimit)

@@ -127,7 +127,7 @@ func TestControlAPIAcceptsOnlyJSONWithTheToken(t *testing.T) {
 
 func TestEveryRequestNeedsALoopbackHost(t *testing.T) {
 	env := stacktest.Start(t)
-	apiURL := env.Outputs["api_url"].Value
+	apiURL := env.Outputs["api_url"].String()
 	paths := map[string]string{
 		"control": env.URL + "/_local/health",
 		"S3":      env.URL + "/" + artifactBucket,
@@ -159,7 +159,7 @@ func TestEveryRequestNeedsALoopbackHost(t *testing.T) {
 			})
 		}
 	}
-	assert.Empty(t, filter(t, env.URL, env.Outputs["log_group_name"].Value, `{ $.fields.event_id = "rebind" }`),
+	assert.Empty(t, filter(t, env.URL, env.Outputs["log_group_name"].String(), `{ $.fields.event_id = "rebind" }`),
 		"no rebound request reached the function")
 }
 

@@ -5,7 +5,8 @@
 // pointer's SHA-256, and the REST API from the same OpenAPI document.
 //
 // The edge routes by what AWS clients send: X-Amz-Target Logs_20140328.* to
-// CloudWatch Logs, /restapis/<id>/<stage>/_user_request_/… to API Gateway,
+// CloudWatch Logs, AmazonSSM.* to the Parameter Store (package ssm), a
+// signature scoped to sts to STS (package sts), /restapis/<id>/<stage>/_user_request_/… to API Gateway,
 // /2015-03-31/functions/… to Lambda (versions, aliases, Invoke),
 // /service/GraniteServiceVersion20100801/… to CloudWatch (DescribeAlarms),
 // /_local/… to the stack's own control API, everything else to S3
@@ -28,11 +29,15 @@ import (
 	"sync"
 
 	"github.com/acme/request-dump/internal/envconfig"
+	"github.com/acme/request-dump/local/apikeys"
 	"github.com/acme/request-dump/local/cloudwatch"
 	"github.com/acme/request-dump/local/lambda"
 	"github.com/acme/request-dump/local/lambda/versions"
 	"github.com/acme/request-dump/local/logs"
 	"github.com/acme/request-dump/local/s3"
+	"github.com/acme/request-dump/local/sigv4"
+	"github.com/acme/request-dump/local/ssm"
+	"github.com/acme/request-dump/local/sts"
 )
 
 // AccountID is the account every local resource belongs to.
@@ -84,6 +89,13 @@ type Stack struct {
 	filters       *cloudwatch.FilterSink
 	metrics       *cloudwatch.Store
 	cloudwatchAPI http.Handler
+	// ssm holds the API key values; sts the credentials (the local user's
+	// and AssumeRole's), which verifier checks API requests against;
+	// apiKeys the keys and usage plans of every deployed API.
+	ssm      *ssm.Store
+	sts      *sts.Service
+	verifier *sigv4.Verifier
+	apiKeys  *apikeys.Service
 
 	mu   sync.RWMutex
 	apis map[string]*deployment // by API id
@@ -99,9 +111,10 @@ func New(cfg Config) (*Stack, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s3Dir, logsDir := "", ""
+	s3Dir, logsDir, ssmFile := "", "", ""
 	if cfg.DataDir != "" {
 		s3Dir, logsDir = filepath.Join(cfg.DataDir, "s3"), filepath.Join(cfg.DataDir, "logs")
+		ssmFile = filepath.Join(cfg.DataDir, "ssm", "parameters.json")
 		for _, d := range []string{s3Dir, logsDir, filepath.Join(cfg.DataDir, "deployments")} {
 			if err := os.MkdirAll(d, 0o755); err != nil {
 				return nil, fmt.Errorf("stack: data dir: %w", err)
@@ -138,12 +151,23 @@ func New(cfg Config) (*Stack, error) {
 		store.Close()
 		return nil, err
 	}
+	parameters, err := ssm.NewStore(cfg.Region, AccountID, ssmFile)
+	if err != nil {
+		objects.Close()
+		store.Close()
+		return nil, err
+	}
+	tokens := sts.New(cfg.Region, AccountID)
 	s := &Stack{
-		cfg:     cfg,
-		log:     log,
-		s3:      objects,
-		logs:    store,
-		logsAPI: logs.New(store, logs.WithRegion(cfg.Region), logs.WithAccount(AccountID)),
+		ssm:      parameters,
+		sts:      tokens,
+		verifier: sigv4.New(tokens, "execute-api", cfg.Region),
+		apiKeys:  apikeys.New(),
+		cfg:      cfg,
+		log:      log,
+		s3:       objects,
+		logs:     store,
+		logsAPI:  logs.New(store, logs.WithRegion(cfg.Region), logs.WithAccount(AccountID)),
 		lambda: versions.New(filters,
 			versions.WithRegion(cfg.Region), versions.WithAccount(AccountID), versions.WithLogger(log),
 			versions.WithLambdaOptions(lambda.WithLogger(log)), versions.WithObserver(observeLambda(metrics))),
@@ -180,6 +204,10 @@ func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.lambda.ServeHTTP(w, r)
 	case strings.HasPrefix(r.URL.Path, cloudwatch.PathPrefix):
 		s.cloudwatchAPI.ServeHTTP(w, r)
+	case strings.HasPrefix(r.Header.Get("X-Amz-Target"), ssm.TargetPrefix):
+		s.ssm.ServeHTTP(w, r)
+	case credentialService(r) == "sts":
+		s.sts.ServeHTTP(w, r)
 	case strings.HasPrefix(r.URL.Path, "/_local/"):
 		if !s.authorizeControl(w, r) {
 			s.serveControl(w, r)

@@ -58,7 +58,7 @@ func filter(t *testing.T, endpoint, group, pattern string) []string {
 
 func TestRequestReachesTheFunctionAndItsDumpTheLogs(t *testing.T) {
 	env := stacktest.Start(t)
-	apiURL := env.Outputs["api_url"].Value
+	apiURL := env.Outputs["api_url"].String()
 	assert.Regexp(t, `^http://127\.0\.0\.1:\d+/restapis/[a-z0-9]{10}/dev/_user_request_$`, apiURL)
 
 	status, body := post(t, apiURL+"/events", `{"event_id":"stack-1","type":"signup","user":{"id":"u-1"}}`)
@@ -69,7 +69,7 @@ func TestRequestReachesTheFunctionAndItsDumpTheLogs(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(body, &answer))
 
-	group := env.Outputs["log_group_name"].Value
+	group := env.Outputs["log_group_name"].String()
 	dumps := filter(t, env.URL, group, `{ $.fields.event_id = "stack-1" }`)
 	require.Len(t, dumps, 1, "exactly one dump, visible when the response arrives")
 	var dump struct {
@@ -109,7 +109,7 @@ func TestRequestReachesTheFunctionAndItsDumpTheLogs(t *testing.T) {
 
 func TestRejectedRequestsNeverReachTheFunction(t *testing.T) {
 	env := stacktest.Start(t)
-	apiURL := env.Outputs["api_url"].Value
+	apiURL := env.Outputs["api_url"].String()
 	tests := []struct {
 		name, method, path, body string
 		status                   int
@@ -136,7 +136,7 @@ func TestRejectedRequestsNeverReachTheFunction(t *testing.T) {
 	// A valid request after them is the fence: its dump is visible, theirs never were.
 	status, body := post(t, apiURL+"/events", `{"event_id":"fence","type":"t"}`)
 	require.Equal(t, http.StatusOK, status, string(body))
-	group := env.Outputs["log_group_name"].Value
+	group := env.Outputs["log_group_name"].String()
 	require.Len(t, filter(t, env.URL, group, `{ $.fields.event_id = "fence" }`), 1)
 	assert.Empty(t, filter(t, env.URL, group, `{ $.fields.event_id = "bad*" }`))
 	assert.Len(t, filter(t, env.URL, group, `"platform.start"`), 1, "only the fence invoked the function")
@@ -224,12 +224,12 @@ func TestControlAPI(t *testing.T) {
 	spec.Artifact = stacktest.Upload(t, url, spec.Artifact.Bucket, "dev", stacktest.FunctionZip(t))
 	out, err := client.Deploy(ctx, spec)
 	require.NoError(t, err)
-	assert.Equal(t, "request-dump-dev", out["function_name"].Value)
+	assert.Equal(t, "request-dump-dev", out["function_name"].String())
 	h, err = client.Health(ctx)
 	require.NoError(t, err)
 	require.Len(t, h.Deployments, 1)
-	assert.Equal(t, out["api_url"].Value, h.Deployments[0].APIURL)
-	assert.Equal(t, out["candidate_api_url"].Value, h.Deployments[0].CandidateAPIURL)
+	assert.Equal(t, out["api_url"].String(), h.Deployments[0].APIURL)
+	assert.Equal(t, out["candidate_api_url"].String(), h.Deployments[0].CandidateAPIURL)
 	require.Len(t, h.Deployments[0].Versions, 1)
 	assert.Equal(t, []string{"candidate", "live"}, h.Deployments[0].Versions[0].Aliases, "the first version: both aliases on it")
 
@@ -244,7 +244,7 @@ func TestControlAPI(t *testing.T) {
 func TestRestartKeepsObjectsLogsAndDeployments(t *testing.T) {
 	dir := t.TempDir()
 	env := stacktest.Start(t, stacktest.WithDataDir(dir))
-	status, body := post(t, env.Outputs["api_url"].Value+"/events", `{"event_id":"before-restart","type":"t"}`)
+	status, body := post(t, env.Outputs["api_url"].String()+"/events", `{"event_id":"before-restart","type":"t"}`)
 	require.Equal(t, http.StatusOK, status, string(body))
 	require.NoError(t, env.Stack.Close())
 
@@ -269,7 +269,7 @@ func TestRestartKeepsObjectsLogsAndDeployments(t *testing.T) {
 
 func TestRedeployReplacesTheFunction(t *testing.T) {
 	env := stacktest.Start(t)
-	apiURL := env.Outputs["api_url"].Value
+	apiURL := env.Outputs["api_url"].String()
 
 	spec := devSpec(t)
 	spec.Artifact = env.Config.Artifact
@@ -282,7 +282,7 @@ func TestRedeployReplacesTheFunction(t *testing.T) {
 
 	status, body := post(t, apiURL+"/events", `{"event_id":"redeployed","type":"t"}`)
 	require.Equal(t, http.StatusOK, status, string(body))
-	dumps := filter(t, env.URL, env.Outputs["log_group_name"].Value, `{ $.fields.event_id = "redeployed" }`)
+	dumps := filter(t, env.URL, env.Outputs["log_group_name"].String(), `{ $.fields.event_id = "redeployed" }`)
 	require.Len(t, dumps, 1)
 	assert.Contains(t, dumps[0], `"kind":"t"`)
 }
@@ -305,19 +305,19 @@ func TestKeepLiveDeploysAsTerraformApplies(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "2", d.Version, "a configuration change publishes a version")
 	outputs := d.Outputs(env.URL)
-	assert.Equal(t, env.Outputs["api_url"].Value, outputs["api_url"].Value)
-	candidateURL := outputs["candidate_api_url"].Value
+	assert.Equal(t, env.Outputs["api_url"].String(), outputs["api_url"].String())
+	candidateURL := outputs["candidate_api_url"].String()
 	assert.Regexp(t, `/restapis/[a-z0-9]{10}/candidate/_user_request_$`, candidateURL)
 
 	dumped := func(url, id string) string {
 		t.Helper()
 		status, body := post(t, url+"/events", `{"event_id":"`+id+`","type":"t"}`)
 		require.Equal(t, http.StatusOK, status, string(body))
-		dumps := filter(t, env.URL, env.Outputs["log_group_name"].Value, `{ $.fields.event_id = "`+id+`" }`)
+		dumps := filter(t, env.URL, env.Outputs["log_group_name"].String(), `{ $.fields.event_id = "`+id+`" }`)
 		require.Len(t, dumps, 1)
 		return dumps[0]
 	}
-	assert.NotContains(t, dumped(env.Outputs["api_url"].Value, "public-1"), `"kind"`, "the public stage still serves version 1")
+	assert.NotContains(t, dumped(env.Outputs["api_url"].String(), "public-1"), `"kind"`, "the public stage still serves version 1")
 	assert.Contains(t, dumped(candidateURL, "candidate-1"), `"kind":"t"`, "the candidate stage serves version 2")
 
 	live, err := lambdaClient.GetAlias(ctx, &awslambda.GetAliasInput{FunctionName: aws.String("request-dump-dev"), Name: aws.String("live")})
@@ -332,7 +332,7 @@ func TestKeepLiveDeploysAsTerraformApplies(t *testing.T) {
 
 	_, err = lambdaClient.UpdateAlias(ctx, &awslambda.UpdateAliasInput{FunctionName: aws.String("request-dump-dev"), Name: aws.String("live"), FunctionVersion: aws.String("2"), RevisionId: live.RevisionId})
 	require.NoError(t, err)
-	assert.Contains(t, dumped(env.Outputs["api_url"].Value, "public-2"), `"kind":"t"`, "moving live moves the public stage")
+	assert.Contains(t, dumped(env.Outputs["api_url"].String(), "public-2"), `"kind":"t"`, "moving live moves the public stage")
 
 	versions := env.Stack.Versions("request-dump-dev")
 	require.Len(t, versions, 2)

@@ -31,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/stretchr/testify/require"
 
+	"github.com/acme/request-dump/internal/apicaller"
 	"github.com/acme/request-dump/internal/envconfig"
 	"github.com/acme/request-dump/internal/pointer"
 	"github.com/acme/request-dump/internal/repo"
@@ -351,4 +352,27 @@ func ServeUntilKilled(t testing.TB, h http.Handler) {
 	require.NoError(t, err)
 	fmt.Println(ln.Addr().String())
 	_ = http.Serve(ln, h)
+}
+
+// Access returns what the env's outputs say about calling its API, with
+// the "smoke" key in mode api_key.
+func (e *Env) Access() apicaller.Access {
+	a := apicaller.Access{Mode: e.Outputs["access_mode"].String(), CallerRoleARN: e.Outputs["caller_role_arn"].String()}
+	if params, ok := e.Outputs["api_key_parameters"].Value.(map[string]string); ok {
+		a.APIKeyParameter = params["smoke"]
+	}
+	return a
+}
+
+// APIClient returns an HTTP client for the env's API that sends the
+// credentials its access mode needs (package apicaller): the smoke key,
+// read from the stack's Parameter Store, or a SigV4 signature as the
+// caller role, assumed through the stack's STS.
+func (e *Env) APIClient(t testing.TB) *http.Client {
+	t.Helper()
+	cfg := aws.Config{Region: stack.DefaultRegion, BaseEndpoint: aws.String(e.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""), HTTPClient: sdkhttp.New()}
+	caller, err := apicaller.New(context.Background(), cfg, e.Access(), http.DefaultTransport)
+	require.NoError(t, err)
+	return &http.Client{Timeout: 30 * time.Second, Transport: caller.Transport}
 }

@@ -24,18 +24,23 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/acme/request-dump/internal/apicaller"
+	"github.com/acme/request-dump/internal/apispec"
 	"github.com/acme/request-dump/internal/envconfig"
 	"github.com/acme/request-dump/internal/pointer"
 	"github.com/acme/request-dump/internal/rollout"
+	"github.com/acme/request-dump/internal/sdkhttp"
 	"github.com/acme/request-dump/local/lambda/versions"
 	"github.com/acme/request-dump/local/stack"
 	"github.com/acme/request-dump/local/stacktest"
@@ -82,6 +87,13 @@ func run() error {
 		return err
 	}
 
+	// The traffic calls with a key of its own, as a client of the env
+	// would: the usage plan's throttle is per key, and the smoke key is the
+	// rollout gate's.
+	if cfg.Access.Mode == apispec.AccessAPIKey {
+		cfg.Access.APIKeys = append(slices.Clone(cfg.Access.APIKeys), trafficKey)
+	}
+
 	step("2/6 Start a local AWS stack of the demo's own and deploy envs/%s", *envName)
 	st, err := stack.New(stack.Config{Buckets: []string{cfg.Artifact.Bucket}})
 	if err != nil {
@@ -101,11 +113,15 @@ func run() error {
 		return err
 	}
 	outputs := d.Outputs(endpoint)
-	fmt.Printf("stack on %s; public stage %s (live alias, version %s); candidate stage %s\n", endpoint, outputs["api_url"].Value, d.Version, outputs["candidate_api_url"].Value)
+	fmt.Printf("stack on %s; public stage %s (live alias, version %s); candidate stage %s\n", endpoint, outputs["api_url"].String(), d.Version, outputs["candidate_api_url"].String())
 	fmt.Printf("envs/%s rolls out: %s %d %% for %d s; the demo runs each share for %s\n", cfg.Env, cfg.Rollout.Strategy, cfg.Rollout.Percent, cfg.Rollout.IntervalSeconds, *interval)
 
 	step("3/6 Traffic on the public stage for the whole demo: about 60 requests a second, signup, login and purchase events")
-	tr := startTraffic(outputs["api_url"].Value)
+	client, err := trafficClient(endpoint, cfg, outputs)
+	if err != nil {
+		return err
+	}
+	tr := startTraffic(client, outputs["api_url"].String())
 	defer tr.stop()
 	time.Sleep(time.Second)
 
@@ -229,7 +245,27 @@ type traffic struct {
 	once                       sync.Once
 }
 
-func startTraffic(url string) *traffic {
+// trafficKey is the API key the demo's traffic calls with in mode api_key.
+const trafficKey = "demo-traffic"
+
+// trafficClient calls the public stage with the env's credentials: in mode
+// api_key the traffic's own key, read from the stack's Parameter Store.
+func trafficClient(endpoint string, cfg *envconfig.Config, outputs stack.Outputs) (*http.Client, error) {
+	access := apicaller.Access{Mode: cfg.Access.Mode, CallerRoleARN: outputs["caller_role_arn"].String()}
+	if params, ok := outputs["api_key_parameters"].Value.(map[string]string); ok {
+		access.APIKeyParameter = params[trafficKey]
+	}
+	awsCfg := aws.Config{Region: cfg.Region, BaseEndpoint: aws.String(endpoint), HTTPClient: sdkhttp.New(),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+	caller, err := apicaller.New(context.Background(), awsCfg, access, http.DefaultTransport)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Printf("the traffic's access: %s\n", caller.Describe)
+	return &http.Client{Timeout: 30 * time.Second, Transport: caller.Transport}, nil
+}
+
+func startTraffic(client *http.Client, url string) *traffic {
 	ctx, cancel := context.WithCancel(context.Background())
 	tr := &traffic{cancel: cancel}
 	types := []string{"signup", "login", "purchase"}
@@ -244,7 +280,7 @@ func startTraffic(url string) *traffic {
 				case <-tick.C:
 				}
 				body := fmt.Sprintf(`{"event_id":"demo-%d-%d","type":%q}`, w, i, types[(w+i)%len(types)])
-				resp, err := http.Post(url+"/events", "application/json", strings.NewReader(body))
+				resp, err := client.Post(url+"/events", "application/json", strings.NewReader(body))
 				ok := err == nil && resp.StatusCode == http.StatusOK
 				if err == nil {
 					_, _ = io.Copy(io.Discard, resp.Body)

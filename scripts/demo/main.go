@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
+	"github.com/acme/request-dump/internal/apispec"
 	"github.com/acme/request-dump/internal/sdkhttp"
 	"github.com/acme/request-dump/smoke"
 )
@@ -57,12 +58,21 @@ func run() error {
 	}
 	sort.Strings(files)
 
+	// The env's access mode decides what a caller sends: nothing, the smoke
+	// API key from the Parameter Store, or a SigV4 signature.
+	caller, err := smoke.NewCaller(context.Background(), target, http.DefaultTransport)
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: caller.Transport}
+	fmt.Printf("access mode %s\n\n", caller.Describe)
+
 	// Each run gets its own event ids, so that a dump is found once even when
 	// the stack keeps the earlier runs' logs.
 	run := time.Now().UTC().Format("20060102T150405.000")
 	var accepted, rejected []string
 	for _, f := range files {
-		id, ok, err := post(target.APIURL+"/events", f, run)
+		id, ok, err := post(client, target.APIURL+"/events", f, run, "")
 		if err != nil {
 			return err
 		}
@@ -71,6 +81,19 @@ func run() error {
 		} else {
 			rejected = append(rejected, id)
 		}
+	}
+
+	if target.AccessMode != apispec.AccessNone {
+		// The first sample again, without credentials: the gateway refuses
+		// it before the function.
+		id, ok, err := post(http.DefaultClient, target.APIURL+"/events", files[0], run, "-no-credentials")
+		if err != nil {
+			return err
+		}
+		if ok {
+			return fmt.Errorf("the API (access mode %s) accepted %s without credentials", target.AccessMode, id)
+		}
+		rejected = append(rejected, id)
 	}
 
 	if len(accepted) == 0 {
@@ -120,9 +143,9 @@ func run() error {
 	return nil
 }
 
-// post sends one sample with its event_id made unique for this run, and
-// reports whether the API accepted it.
-func post(url, file, run string) (string, bool, error) {
+// post sends one sample through client with its event_id made unique for
+// this run (and suffix), and reports whether the API accepted it.
+func post(client *http.Client, url, file, run, suffix string) (string, bool, error) {
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		return "", false, err
@@ -131,7 +154,7 @@ func post(url, file, run string) (string, bool, error) {
 	if err := json.Unmarshal(raw, &body); err != nil {
 		return "", false, fmt.Errorf("%s: %w", file, err)
 	}
-	id := fmt.Sprintf("%v-%s", body["event_id"], run)
+	id := fmt.Sprintf("%v-%s%s", body["event_id"], run, suffix)
 	body["event_id"] = id
 	payload, err := json.Marshal(body)
 	if err != nil {
@@ -143,7 +166,7 @@ func post(url, file, run string) (string, bool, error) {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "request-dump-demo/1.0")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return "", false, err
 	}
@@ -152,7 +175,11 @@ func post(url, file, run string) (string, bool, error) {
 	if err != nil {
 		return "", false, err
 	}
-	fmt.Printf("POST /events %-32s → %d %s\n", filepath.Base(file), resp.StatusCode, strings.TrimSpace(string(answer)))
+	label := filepath.Base(file)
+	if client == http.DefaultClient {
+		label += " (no credentials)"
+	}
+	fmt.Printf("POST /events %-32s → %d %s\n", label, resp.StatusCode, strings.TrimSpace(string(answer)))
 	return id, resp.StatusCode == http.StatusOK, nil
 }
 

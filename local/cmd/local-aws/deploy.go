@@ -74,6 +74,6 @@ func deploy(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := os.WriteFile(*outputs, data, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "local-aws: %s deployed; api_url %s, candidate_api_url %s; outputs in %s\n", *env, out["api_url"].Value, out["candidate_api_url"].Value, *outputs)
+	fmt.Fprintf(stderr, "local-aws: %s deployed; api_url %s, candidate_api_url %s; outputs in %s\n", *env, out["api_url"].String(), out["candidate_api_url"].String(), *outputs)
 	return nil
 }

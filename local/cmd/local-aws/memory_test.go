@@ -85,7 +85,7 @@ func TestConcurrentLargeBodiesStayBounded(t *testing.T) {
 	spec.ThrottlingRateLimit, spec.ThrottlingBurstLimit = 0, 0
 	outputs, err := client.Deploy(ctx, spec)
 	require.NoError(t, err)
-	url := outputs["api_url"].Value + "/events"
+	url := outputs["api_url"].String() + "/events"
 	resp, err := http.Post(url, "application/json", strings.NewReader(`{"event_id":"warm","type":"t"}`))
 	require.NoError(t, err)
 	resp.Body.Close()

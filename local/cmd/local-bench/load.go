@@ -27,11 +27,12 @@ import (
 // target is a deployed env under test.
 type target struct {
 	endpoint, apiURL, logGroup, region string
+	outputs                            stack.Outputs
 }
 
 // deploy uploads the zip to the env's prefix and deploys the env, as
-// scripts/local-up.sh does.
-func deploy(c config, endpoint string) (target, error) {
+// scripts/local-up.sh does, after edit (when not nil) changes its settings.
+func deploy(c config, endpoint string, edit func(*envconfig.Config, *stack.Spec)) (target, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cfg, err := envconfig.Load(c.env)
@@ -58,9 +59,15 @@ func deploy(c config, endpoint string) (target, error) {
 	if err != nil {
 		return target{}, fmt.Errorf("upload: %w", err)
 	}
+	if edit != nil {
+		edit(cfg, nil)
+	}
 	spec, err := stack.SpecFor(cfg)
 	if err != nil {
 		return target{}, err
+	}
+	if edit != nil {
+		edit(cfg, &spec)
 	}
 	// The stage's throttling (dev: 50 req/s) would measure the throttle,
 	// not the stack.
@@ -69,7 +76,7 @@ func deploy(c config, endpoint string) (target, error) {
 	if err != nil {
 		return target{}, err
 	}
-	return target{endpoint: endpoint, apiURL: out["api_url"].Value, logGroup: out["log_group_name"].Value, region: cfg.Region}, nil
+	return target{endpoint: endpoint, apiURL: out["api_url"].String(), logGroup: out["log_group_name"].String(), region: cfg.Region, outputs: out}, nil
 }
 
 // accepted collects the API request ids of the requests the function
@@ -235,6 +242,11 @@ func measure(c config, t target, b *baseline) error {
 		fmt.Printf("  baseline: failed: %d × %s\n", n, e)
 	}
 	compare(sp, bp)
+	if c.accessRequests > 0 {
+		if err := compareAccess(c, t, all, run); err != nil {
+			return err
+		}
+	}
 	return verify(t, all, loadRun)
 }
 

@@ -6,7 +6,12 @@
 //   - warm latency: p50/p99 through gateway → RIE → logs at a steady rate;
 //   - throughput: as many requests as the stack takes, then a check through
 //     FilterLogEvents that every accepted request's dump is in the log group
-//     exactly once (0 lost, 0 duplicated).
+//     exactly once (0 lost, 0 duplicated);
+//   - access: throughput with the env redeployed in access mode api_key
+//     (an x-api-key header) and iam (each request signed with the SDK's v4
+//     signer before the round, verified by the stack; and once more with
+//     the clients signing as they send, on the same cores), as ratios of
+//     the open API's (mode none) in the same run (access.go).
 //
 // Each of the last three phases runs on the stack and then on a baseline:
 // the same zip under the same number of bare aws-lambda-rie processes,
@@ -61,6 +66,7 @@ type config struct {
 	loadRequests, workers, maxEnv int
 	backgroundLoad                int
 	cpuProfile                    string
+	accessRequests                int
 	emulator                      string
 }
 
@@ -74,6 +80,7 @@ func run() error {
 	flag.DurationVar(&c.warmFor, "warm-for", 10*time.Second, "length of the warm latency phase")
 	flag.IntVar(&c.loadRequests, "requests", 50000, "requests in the throughput phase")
 	flag.IntVar(&c.workers, "workers", 32, "concurrent clients in the throughput phase")
+	flag.IntVar(&c.accessRequests, "access-requests", 10000, "requests per round of the access comparison (throughput in access modes none, api_key and iam); 0 skips it")
 	flag.IntVar(&c.maxEnv, "max-concurrency", 0, "execution environments per function (local-aws serve --max-concurrency), and RIE processes of the baseline")
 	flag.StringVar(&c.emulator, "emulator", "", "run a --zip built for another architecture under this qemu-user `BINARY` (local-aws serve --emulator), in the stack and the baseline alike")
 	flag.StringVar(&c.cpuProfile, "cpu-profile", "", "write local-aws's CPU profile of the measured run to `FILE` (go tool pprof)")
@@ -87,6 +94,8 @@ func run() error {
 		return fmt.Errorf("%w: --ready-runs must be at least 1", errUsage)
 	case c.warmRate < 1 || c.warmFor <= 0:
 		return fmt.Errorf("%w: --warm-rate and --warm-for must be positive", errUsage)
+	case c.accessRequests < 0:
+		return fmt.Errorf("%w: --access-requests must be 0 (skip the access comparison) or more", errUsage)
 	case c.loadRequests < 1 || c.workers < 1:
 		return fmt.Errorf("%w: --requests and --workers must be at least 1", errUsage)
 	case c.maxEnv < 0:
@@ -118,7 +127,7 @@ func run() error {
 		return err
 	}
 	defer srv.stop()
-	target, err := deploy(c, srv.endpoint)
+	target, err := deploy(c, srv.endpoint, nil)
 	if err != nil {
 		return err
 	}

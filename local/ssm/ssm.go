@@ -1,0 +1,329 @@
+// Package ssm is the local stack's Systems Manager Parameter Store:
+// PutParameter, GetParameter, GetParameters and DeleteParameter in the AWS
+// JSON 1.1 protocol the SDKs speak (X-Amz-Target AmazonSSM.<action>), for
+// String, StringList and SecureString parameters. The stack keeps an env's
+// API key values here, as Terraform does on AWS.
+//
+// Not emulated: KMS (a SecureString is stored in clear in the stack's data
+// directory, and read without WithDecryption it comes back as an opaque
+// stand-in for the ciphertext, not as KMS ciphertext), parameter history,
+// labels, policies, tiers, paths (GetParametersByPath) and tags.
+package ssm
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/acme/request-dump/internal/atomicfile"
+	"github.com/acme/request-dump/local/internal/requestid"
+)
+
+// TargetPrefix starts the X-Amz-Target of every SSM call.
+const TargetPrefix = "AmazonSSM."
+
+// The parameter types.
+const (
+	String       = "String"
+	StringList   = "StringList"
+	SecureString = "SecureString"
+)
+
+// Parameter is a stored parameter.
+type Parameter struct {
+	Name             string    `json:"name"`
+	Type             string    `json:"type"`
+	Value            string    `json:"value"`
+	Version          int64     `json:"version"`
+	LastModifiedDate time.Time `json:"last_modified_date"`
+}
+
+// Store holds the parameters of one region and account; with a file it
+// keeps them across restarts.
+type Store struct {
+	region, account string
+	file            string
+	// sealKey makes the stand-in ciphertext of a SecureString read without
+	// decryption: opaque, and not the value.
+	sealKey []byte
+
+	mu     sync.RWMutex
+	params map[string]Parameter
+}
+
+// NewStore returns a store for region and account, kept in file ("" keeps
+// it in memory), loading what the file holds.
+func NewStore(region, account, file string) (*Store, error) {
+	s := &Store{region: region, account: account, file: file, params: map[string]Parameter{}, sealKey: make([]byte, 32)}
+	_, _ = rand.Read(s.sealKey) // crypto/rand.Read never fails
+	if file == "" {
+		return s, nil
+	}
+	data, err := os.ReadFile(file)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return s, nil
+	case err != nil:
+		return nil, fmt.Errorf("ssm: %w", err)
+	}
+	if err := json.Unmarshal(data, &s.params); err != nil {
+		return nil, fmt.Errorf("ssm: %s is not the parameter store's file (%v): move it away to start empty", file, err)
+	}
+	return s, nil
+}
+
+// Put stores a parameter: a new one at version 1, an existing one (with
+// overwrite) at the next version.
+func (s *Store) Put(name, typ, value string, overwrite bool) (int64, error) {
+	if err := validName(name); err != nil {
+		return 0, err
+	}
+	if value == "" {
+		return 0, validation("1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, exists := s.params[name]
+	switch {
+	case exists && !overwrite:
+		return 0, &apiError{"ParameterAlreadyExists", "The parameter already exists. To overwrite this request, set the overwrite option in the request to true.", http.StatusBadRequest}
+	case typ == "" && !exists:
+		return 0, validation("A parameter type is required when you create a parameter.")
+	case typ == "":
+		typ = old.Type
+	case typ != String && typ != StringList && typ != SecureString:
+		return 0, validation(fmt.Sprintf("1 validation error detected: Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [SecureString, StringList, String]", typ))
+	}
+	p := Parameter{Name: name, Type: typ, Value: value, Version: old.Version + 1, LastModifiedDate: time.Now().UTC().Truncate(time.Millisecond)}
+	s.params[name] = p
+	if err := s.save(); err != nil {
+		if exists {
+			s.params[name] = old
+		} else {
+			delete(s.params, name)
+		}
+		return 0, err
+	}
+	return p.Version, nil
+}
+
+// Get returns a parameter.
+func (s *Store) Get(name string) (Parameter, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p, ok := s.params[name]
+	return p, ok
+}
+
+// Delete removes a parameter, reporting whether it was there.
+func (s *Store) Delete(name string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.params[name]
+	if !ok {
+		return false, nil
+	}
+	delete(s.params, name)
+	if err := s.save(); err != nil {
+		s.params[name] = old
+		return false, err
+	}
+	return true, nil
+}
+
+func (s *Store) save() error {
+	if s.file == "" {
+		return nil
+	}
+	data, err := json.Marshal(s.params)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(s.file), 0o700); err != nil {
+		return fmt.Errorf("ssm: %w", err)
+	}
+	// Readable by its owner only: SecureString values are in it.
+	if err := atomicfile.Write(s.file, data, 0o600, ""); err != nil {
+		return fmt.Errorf("ssm: %w", err)
+	}
+	return nil
+}
+
+func validName(name string) error {
+	if name == "" || len(name) > 2048 || strings.Contains(name, "//") || strings.HasPrefix(strings.ToLower(strings.TrimPrefix(name, "/")), "aws") || strings.HasPrefix(strings.ToLower(strings.TrimPrefix(name, "/")), "ssm") {
+		return validation(fmt.Sprintf("Parameter name %q: use letters, digits and .-_/ (a hierarchy starts with /), up to 2048 characters, not starting with aws or ssm", name))
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("._-/", c)) {
+			return validation(fmt.Sprintf("Parameter name %q: use letters, digits and .-_/ (a hierarchy starts with /)", name))
+		}
+	}
+	return nil
+}
+
+// apiError is an error in the AWS JSON 1.1 shape: Type is the __type the
+// SDK decodes into its typed errors (types.ParameterNotFound, …).
+type apiError struct {
+	Type    string
+	Message string
+	Status  int
+}
+
+func (e *apiError) Error() string { return e.Type + ": " + e.Message }
+
+func validation(msg string) error {
+	return &apiError{"ValidationException", msg, http.StatusBadRequest}
+}
+
+// ServeHTTP serves the JSON 1.1 API.
+func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	action, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil || r.Method != http.MethodPost {
+		s.writeError(w, &apiError{"SerializationException", "SSM takes a POST with a JSON body", http.StatusBadRequest})
+		return
+	}
+	var out any
+	switch action {
+	case "PutParameter":
+		out, err = s.putParameter(body)
+	case "GetParameter":
+		out, err = s.getParameter(body)
+	case "GetParameters":
+		out, err = s.getParameters(body)
+	case "DeleteParameter":
+		out, err = s.deleteParameter(body)
+	default:
+		err = &apiError{"UnknownOperationException", fmt.Sprintf("the local Parameter Store serves PutParameter, GetParameter, GetParameters and DeleteParameter, not %q", action), http.StatusBadRequest}
+	}
+	if err != nil {
+		s.writeError(w, err)
+		return
+	}
+	data, _ := json.Marshal(out)
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("x-amzn-RequestId", requestid.New())
+	_, _ = w.Write(data)
+}
+
+func decode(body []byte, v any) error {
+	if err := json.Unmarshal(body, v); err != nil {
+		return &apiError{"SerializationException", err.Error(), http.StatusBadRequest}
+	}
+	return nil
+}
+
+func (s *Store) putParameter(body []byte) (any, error) {
+	var in struct {
+		Name, Type, Value string
+		Overwrite         bool
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	v, err := s.Put(in.Name, in.Type, in.Value, in.Overwrite)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"Version": v, "Tier": "Standard"}, nil
+}
+
+// parameterJSON is a parameter as GetParameter answers it.
+type parameterJSON struct {
+	ARN              string
+	DataType         string
+	LastModifiedDate float64
+	Name             string
+	Type             string
+	Value            string
+	Version          int64
+}
+
+func (s *Store) view(p Parameter, decrypt bool) parameterJSON {
+	value := p.Value
+	if p.Type == SecureString && !decrypt {
+		mac := hmac.New(sha256.New, s.sealKey)
+		mac.Write([]byte(p.Name + "\x00" + p.Value))
+		value = base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	}
+	return parameterJSON{
+		ARN:              "arn:aws:ssm:" + s.region + ":" + s.account + ":parameter/" + strings.TrimPrefix(p.Name, "/"),
+		DataType:         "text",
+		LastModifiedDate: float64(p.LastModifiedDate.UnixMilli()) / 1000,
+		Name:             p.Name, Type: p.Type, Value: value, Version: p.Version,
+	}
+}
+
+func (s *Store) getParameter(body []byte) (any, error) {
+	var in struct {
+		Name           string
+		WithDecryption bool
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	p, ok := s.Get(in.Name)
+	if !ok {
+		return nil, &apiError{"ParameterNotFound", fmt.Sprintf("Parameter %s not found.", in.Name), http.StatusBadRequest}
+	}
+	return map[string]any{"Parameter": s.view(p, in.WithDecryption)}, nil
+}
+
+func (s *Store) getParameters(body []byte) (any, error) {
+	var in struct {
+		Names          []string
+		WithDecryption bool
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	found, invalid := []parameterJSON{}, []string{}
+	for _, name := range in.Names {
+		if p, ok := s.Get(name); ok {
+			found = append(found, s.view(p, in.WithDecryption))
+		} else {
+			invalid = append(invalid, name)
+		}
+	}
+	sort.Strings(invalid)
+	return map[string]any{"Parameters": found, "InvalidParameters": invalid}, nil
+}
+
+func (s *Store) deleteParameter(body []byte) (any, error) {
+	var in struct{ Name string }
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	ok, err := s.Delete(in.Name)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, &apiError{"ParameterNotFound", fmt.Sprintf("Parameter %s not found.", in.Name), http.StatusBadRequest}
+	}
+	return map[string]any{}, nil
+}
+
+func (s *Store) writeError(w http.ResponseWriter, err error) {
+	var e *apiError
+	if !errors.As(err, &e) {
+		e = &apiError{"InternalServerError", err.Error(), http.StatusInternalServerError}
+	}
+	data, _ := json.Marshal(map[string]string{"__type": e.Type, "message": e.Message})
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("x-amzn-RequestId", requestid.New())
+	w.WriteHeader(e.Status)
+	_, _ = w.Write(data)
+}

@@ -230,6 +230,17 @@ func (b *baseline) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// pids returns the RIE processes started so far.
+func (b *baseline) pids() []int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	pids := make([]int, 0, len(b.procs))
+	for _, p := range b.procs {
+		pids = append(pids, p.cmd.Process.Pid)
+	}
+	return pids
+}
+
 func (b *baseline) close() {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -18,7 +18,17 @@ const clockTick = 10 * time.Millisecond
 // process that exits between two readings takes its time with it, so a
 // phase is measured while its processes all run.
 func treeCPU(roots ...int) time.Duration {
-	var ticks int64
+	all, _ := splitCPU(roots...)
+	return all
+}
+
+// splitCPU returns treeCPU(roots...) and the part of it that the roots
+// themselves used.
+func splitCPU(roots ...int) (all, own time.Duration) {
+	var ticks, ownTicks int64
+	for _, pid := range roots {
+		ownTicks += procTicks(pid)
+	}
 	seen := map[int]bool{}
 	for len(roots) > 0 {
 		pid := roots[len(roots)-1]
@@ -30,7 +40,7 @@ func treeCPU(roots ...int) time.Duration {
 		ticks += procTicks(pid)
 		roots = append(roots, children(pid)...)
 	}
-	return time.Duration(ticks) * clockTick
+	return time.Duration(ticks) * clockTick, time.Duration(ownTicks) * clockTick
 }
 
 // procTicks returns utime+stime of pid in clock ticks, 0 when it is gone.

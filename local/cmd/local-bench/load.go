@@ -112,7 +112,9 @@ type system struct {
 	// accept checks an answer and reports whether it counts as served.
 	accept func(r *vegeta.Result) bool
 	// pids are the system's processes: their trees' CPU time is its cost.
-	pids func() []int
+	// roots names them.
+	pids  func() []int
+	roots string
 }
 
 // phases are one system's figures.
@@ -120,9 +122,9 @@ type phases struct {
 	cold       time.Duration
 	warm, load vegeta.Metrics
 	// warmCPU and loadCPU are the CPU time the system's processes used in
-	// those phases.
-	warmCPU, loadCPU time.Duration
-	failed           int
+	// those phases; loadOwnCPU the part of the roots of their trees.
+	warmCPU, loadCPU, loadOwnCPU time.Duration
+	failed                       int
 }
 
 // perRequest is the CPU time per request of a phase.
@@ -203,15 +205,17 @@ func (s *system) warm(c config, run string, p *phases) {
 // c.loadRequests requests.
 func (s *system) load(c config, run string, p *phases) {
 	a := s.attacker(vegeta.KeepAlive(true), vegeta.Workers(uint64(c.workers)), vegeta.MaxWorkers(uint64(c.workers)), vegeta.Connections(c.workers))
-	cpu := treeCPU(s.pids()...)
+	cpu, own := splitCPU(s.pids()...)
 	for r := range a.Attack(s.targeter(run, int64(c.loadRequests)), vegeta.ConstantPacer{}, 0, "load") {
 		s.add(p, r, &p.load)
 	}
-	p.loadCPU = treeCPU(s.pids()...) - cpu
+	cpuEnd, ownEnd := splitCPU(s.pids()...)
+	p.loadCPU, p.loadOwnCPU = cpuEnd-cpu, ownEnd-own
 	p.load.Close()
 	l := p.load
-	fmt.Printf("  %-8s throughput with %d clients: %d requests in %s = %.0f req/s; p50 %s, p99 %s; success %.2f%%; CPU %s per request\n",
-		s.name, c.workers, l.Requests, l.Duration.Round(time.Millisecond), l.Throughput, ms(l.Latencies.P50), ms(l.Latencies.P99), 100*l.Success, us(perRequest(p.loadCPU, l)))
+	fmt.Printf("  %-8s throughput with %d clients: %d requests in %s = %.0f req/s; p50 %s, p99 %s; success %.2f%%; CPU %s per request (%s of it in %s)\n",
+		s.name, c.workers, l.Requests, l.Duration.Round(time.Millisecond), l.Throughput, ms(l.Latencies.P50), ms(l.Latencies.P99), 100*l.Success,
+		us(perRequest(p.loadCPU, l)), us(perRequest(p.loadOwnCPU, l)), s.roots)
 }
 
 // measure runs each phase on the stack, then on the baseline, so that both
@@ -223,12 +227,12 @@ func measure(c config, t target, b *baseline) error {
 	st := &system{name: "stack", url: t.apiURL + "/events",
 		body:   func(event []byte) ([]byte, error) { return event, nil },
 		accept: func(r *vegeta.Result) bool { return all.add(r) },
-		pids:   func() []int { return []int{t.pid} }}
+		pids:   func() []int { return []int{t.pid} }, roots: "local-aws"}
 	baseErrors := map[string]int{}
 	bl := &system{name: "baseline", url: "http://baseline.invalid/2015-03-31/functions/function/invocations",
 		body: proxyEvent,
 		opts: []func(*vegeta.Attacker){vegeta.Client(&http.Client{Transport: b})},
-		pids: b.pids,
+		pids: b.pids, roots: "the RIE processes",
 		accept: func(r *vegeta.Result) bool {
 			status, err := proxyStatus(r.Body)
 			if r.Code == http.StatusOK && err == nil && status == http.StatusOK {

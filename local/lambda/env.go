@@ -518,24 +518,24 @@ func runtimeOf(riePID int) int {
 // its peak resident memory (RIE reports the configured memory size as the
 // memory used, so the local run measures it).
 type runtimeProc struct {
-	pid int
-	// status (/proc/<pid>/status, kept open: opening is most of the cost)
-	// has VmHWM, the exact peak; it is read only when the resident size in
-	// stat grew.
-	status *os.File
-	rss    int // pages, at the last sample
+	pid    int
 	peakMB int
 
-	// stat is /proc/<pid>/stat, kept open: reopening it every time was an
-	// eighth of the stack's CPU under load. One read tells both whether
-	// the process runs and its resident size, so each invocation costs
-	// one read of it (after the invocation), and one more when an idle
-	// environment is taken (hasExited). (A pidfd is no substitute: it
-	// turns readable only once every thread of the process is gone, a
-	// moment after the leader shows as a zombie, and an invocation sent in
-	// that moment fails.) mu keeps close from racing a read.
-	mu   sync.Mutex
-	stat *os.File
+	// status and stat are /proc/<pid>/status and /proc/<pid>/stat, kept
+	// open: reopening them every time was an eighth of the stack's CPU
+	// under load. A read at offset 0 renders them afresh; once the process
+	// is reaped it fails (ESRCH). After each invocation, one read of
+	// status tells both whether the runtime still runs (State) and its
+	// peak resident memory (VmHWM, which the kernel keeps: a sampled RSS
+	// missed a peak the runtime had given back by then). When an idle
+	// environment is taken, the shorter stat tells whether it runs
+	// (hasExited). (A pidfd is no substitute: it turns readable only once
+	// every thread of the process is gone, a moment after the leader shows
+	// as a zombie, and an invocation sent in that moment fails.) mu keeps
+	// close from racing a read.
+	mu     sync.Mutex
+	status *os.File
+	stat   *os.File
 }
 
 func watchRuntime(pid int) *runtimeProc {
@@ -546,15 +546,14 @@ func watchRuntime(pid int) *runtimeProc {
 	return r
 }
 
-// readStat renders /proc/<pid>/stat afresh (a read at offset 0 does) into
-// buf; once the process is reaped the read fails (ESRCH), and it is empty.
-func (r *runtimeProc) readStat(buf []byte) []byte {
+// read renders f afresh into buf; it is empty once the process is reaped.
+func (r *runtimeProc) read(f **os.File, buf []byte) []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.stat == nil {
+	if *f == nil {
 		return nil
 	}
-	n, _ := r.stat.ReadAt(buf, 0)
+	n, _ := (*f).ReadAt(buf, 0)
 	return buf[:n]
 }
 
@@ -562,57 +561,36 @@ func (r *runtimeProc) readStat(buf []byte) []byte {
 // yet reaped by RIE, counts as exited.
 func (r *runtimeProc) hasExited() bool {
 	var buf [512]byte
-	return !running(r.readStat(buf[:]))
+	return !running(r.read(&r.stat, buf[:]))
 }
 
-// sample reads stat once after an invocation: it reports whether the
-// runtime still runs, and updates the peak memory when it grew.
+// sample reads status once after an invocation: it reports whether the
+// runtime still runs, and updates the peak memory.
 func (r *runtimeProc) sample() bool {
-	var buf [512]byte
-	stat := r.readStat(buf[:])
-	if !running(stat) {
+	var buf [2048]byte
+	status := r.read(&r.status, buf[:])
+	_, state, _ := bytes.Cut(status, []byte("\nState:"))
+	state = bytes.TrimLeft(state, " \t")
+	if len(state) == 0 || state[0] == 'Z' || state[0] == 'X' {
 		return false
 	}
-	// rss is the 24th field, the 22nd after the command name's ')'.
-	i := bytes.LastIndexByte(stat, ')')
-	fields := bytes.Fields(stat[i+1:])
-	if len(fields) < 22 {
-		return true
-	}
-	if rss, err := strconv.Atoi(string(fields[21])); err == nil && (rss > r.rss || r.peakMB == 0) {
-		r.rss = rss
-		r.readPeak()
+	if _, rest, ok := bytes.Cut(status, []byte("\nVmHWM:")); ok {
+		rest, _, _ = bytes.Cut(rest, []byte("kB"))
+		if kb, err := strconv.Atoi(string(bytes.TrimSpace(rest))); err == nil {
+			r.peakMB = (kb + 1023) / 1024
+		}
 	}
 	return true
 }
 
-// readPeak reads the process's peak resident memory (VmHWM) in MB, rounded
-// up, into peakMB.
-func (r *runtimeProc) readPeak() {
-	if r.status == nil {
-		return
-	}
-	var buf [2048]byte
-	n, _ := r.status.ReadAt(buf[:], 0)
-	_, rest, ok := bytes.Cut(buf[:n], []byte("VmHWM:"))
-	if !ok {
-		return
-	}
-	rest, _, _ = bytes.Cut(rest, []byte("kB"))
-	if kb, err := strconv.Atoi(string(bytes.TrimSpace(rest))); err == nil {
-		r.peakMB = (kb + 1023) / 1024
-	}
-}
-
 func (r *runtimeProc) close() {
-	if r.status != nil {
-		r.status.Close()
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.stat != nil {
-		r.stat.Close()
-		r.stat = nil
+	for _, f := range []**os.File{&r.status, &r.stat} {
+		if *f != nil {
+			(*f).Close()
+			*f = nil
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // node is a JSON pattern expression.
@@ -172,7 +173,11 @@ func visitSteps(cur any, steps []step, fn func(any) bool) bool {
 // JSON object, the selector has a wildcard or points at nothing, null, an
 // object or an array.
 func (p *Path) Text(message string) (string, bool) {
-	doc, ok := decodeObject(message)
+	var keys map[string]bool
+	if len(p.steps) > 0 && p.steps[0].key != "" {
+		keys = map[string]bool{p.steps[0].key: true}
+	}
+	doc, ok := decodeObject(message, keys)
 	if !ok || p.hasWildcard() {
 		return "", false
 	}
@@ -184,15 +189,44 @@ func (p *Path) Text(message string) (string, bool) {
 	return text, found && ok
 }
 
-// decodeObject decodes a message that is exactly one JSON object.
-func decodeObject(message string) (map[string]any, bool) {
-	i := 0
-	for i < len(message) && isSpace(message[i]) {
-		i++
-	}
+// decodeObject decodes a message that is exactly one JSON object: all of
+// it when keys is nil, else only the top-level members named in keys (what
+// the selectors can reach), which is what a metric filter needs of every
+// line the function logs. Decoding whole lines into maps was most of the
+// filters' cost (5 % of the local stack's CPU under load).
+func decodeObject(message string, keys map[string]bool) (map[string]any, bool) {
+	i := skipSpace(message, 0)
 	if i == len(message) || message[i] != '{' {
 		return nil, false
 	}
+	if keys == nil {
+		return decodeAll(message)
+	}
+	if !json.Valid([]byte(message)) {
+		return nil, false
+	}
+	doc := make(map[string]any, len(keys))
+	for i = skipSpace(message, i+1); message[i] != '}'; i = skipSpace(message, i) {
+		if message[i] == ',' {
+			i = skipSpace(message, i+1)
+		}
+		end := stringEnd(message, i)
+		key, ok := unquote(message[i:end])
+		i = skipSpace(message, skipSpace(message, end)+1) // past the ':'
+		valueEnd := skipValue(message, i)
+		if ok && keys[key] {
+			v, err := decodeValue(message[i:valueEnd])
+			if err != nil {
+				return nil, false
+			}
+			doc[key] = v // the last of duplicate keys, as encoding/json
+		}
+		i = valueEnd
+	}
+	return doc, true
+}
+
+func decodeAll(message string) (map[string]any, bool) {
 	dec := json.NewDecoder(strings.NewReader(message))
 	dec.UseNumber()
 	var doc map[string]any
@@ -203,6 +237,107 @@ func decodeObject(message string) (map[string]any, bool) {
 		return nil, false
 	}
 	return doc, true
+}
+
+// decodeValue decodes one valid JSON value as decodeAll would.
+func decodeValue(raw string) (any, error) {
+	if s, ok := unquote(raw); ok {
+		return s, nil
+	}
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	err := dec.Decode(&v)
+	return v, err
+}
+
+// unquote returns the text of a valid JSON string token, without a
+// decoder when it has no escapes and is valid UTF-8 (which the decoder
+// would change).
+func unquote(tok string) (string, bool) {
+	if len(tok) < 2 || tok[0] != '"' {
+		return "", false
+	}
+	s := tok[1 : len(tok)-1]
+	if !strings.Contains(s, `\`) && utf8.ValidString(s) {
+		return s, true
+	}
+	var out string
+	if json.Unmarshal([]byte(tok), &out) != nil {
+		return "", false
+	}
+	return out, true
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON white space.
+func skipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just after the valid JSON string at s[i].
+func stringEnd(s string, i int) int {
+	for i++; s[i] != '"'; i++ {
+		if s[i] == '\\' {
+			i++
+		}
+	}
+	return i + 1
+}
+
+// skipValue returns the index just after the valid JSON value at s[i].
+func skipValue(s string, i int) int {
+	depth := 0
+	for ; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			i = stringEnd(s, i) - 1
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return i
+			}
+		}
+		if depth == 0 && (s[i] == '"' || s[i] == '}' || s[i] == ']') {
+			return i + 1
+		}
+		if depth < 0 {
+			return i
+		}
+	}
+	return i
+}
+
+// topKeys returns the top-level members the selectors of a JSON pattern
+// start from, or nil when one may start anywhere ($.*).
+func topKeys(n node) map[string]bool {
+	keys := map[string]bool{}
+	var walk func(node) bool
+	walk = func(n node) bool {
+		switch n := n.(type) {
+		case *andNode:
+			return walk(n.l) && walk(n.r)
+		case *orNode:
+			return walk(n.l) && walk(n.r)
+		case *cond:
+			if len(n.path.steps) == 0 || n.path.steps[0].key == "" {
+				return false
+			}
+			keys[n.path.steps[0].key] = true
+			return true
+		}
+		return false
+	}
+	if !walk(n) {
+		return nil
+	}
+	return keys
 }
 
 // jsonParser is a recursive-descent parser over the text between the braces.

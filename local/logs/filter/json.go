@@ -8,7 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/acme/request-dump/local/internal/jsontop"
 )
 
 // node is a JSON pattern expression.
@@ -195,38 +196,30 @@ func (p *Path) Text(message string) (string, bool) {
 // line the function logs. Decoding whole lines into maps was most of the
 // filters' cost (5 % of the local stack's CPU under load).
 func decodeObject(message string, keys map[string]bool) (map[string]any, bool) {
-	i := skipSpace(message, 0)
-	if i == len(message) || message[i] != '{' {
-		return nil, false
-	}
 	if keys == nil {
 		return decodeAll(message)
 	}
-	if !json.Valid([]byte(message)) {
-		return nil, false
-	}
 	doc := make(map[string]any, len(keys))
-	for i = skipSpace(message, i+1); message[i] != '}'; i = skipSpace(message, i) {
-		if message[i] == ',' {
-			i = skipSpace(message, i+1)
+	var err error
+	ok := jsontop.Members(message, func(key, value string) bool {
+		if !keys[key] {
+			return true
 		}
-		end := stringEnd(message, i)
-		key, ok := unquote(message[i:end])
-		i = skipSpace(message, skipSpace(message, end)+1) // past the ':'
-		valueEnd := skipValue(message, i)
-		if ok && keys[key] {
-			v, err := decodeValue(message[i:valueEnd])
-			if err != nil {
-				return nil, false
-			}
-			doc[key] = v // the last of duplicate keys, as encoding/json
-		}
-		i = valueEnd
-	}
-	return doc, true
+		// The last of duplicate keys wins, as in encoding/json.
+		doc[key], err = decodeValue(value)
+		return err == nil
+	})
+	return doc, ok && err == nil
 }
 
 func decodeAll(message string) (map[string]any, bool) {
+	i := 0
+	for i < len(message) && isSpace(message[i]) {
+		i++
+	}
+	if i == len(message) || message[i] != '{' {
+		return nil, false
+	}
 	dec := json.NewDecoder(strings.NewReader(message))
 	dec.UseNumber()
 	var doc map[string]any
@@ -241,7 +234,7 @@ func decodeAll(message string) (map[string]any, bool) {
 
 // decodeValue decodes one valid JSON value as decodeAll would.
 func decodeValue(raw string) (any, error) {
-	if s, ok := unquote(raw); ok {
+	if s, ok := jsontop.Unquote(raw); ok {
 		return s, nil
 	}
 	dec := json.NewDecoder(strings.NewReader(raw))
@@ -249,69 +242,6 @@ func decodeValue(raw string) (any, error) {
 	var v any
 	err := dec.Decode(&v)
 	return v, err
-}
-
-// unquote returns the text of a valid JSON string token, without a
-// decoder when it has no escapes and is valid UTF-8 (which the decoder
-// would change).
-func unquote(tok string) (string, bool) {
-	if len(tok) < 2 || tok[0] != '"' {
-		return "", false
-	}
-	s := tok[1 : len(tok)-1]
-	if !strings.Contains(s, `\`) && utf8.ValidString(s) {
-		return s, true
-	}
-	var out string
-	if json.Unmarshal([]byte(tok), &out) != nil {
-		return "", false
-	}
-	return out, true
-}
-
-// skipSpace returns the index of the first byte at or after i that is not
-// JSON white space.
-func skipSpace(s string, i int) int {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// stringEnd returns the index just after the valid JSON string at s[i].
-func stringEnd(s string, i int) int {
-	for i++; s[i] != '"'; i++ {
-		if s[i] == '\\' {
-			i++
-		}
-	}
-	return i + 1
-}
-
-// skipValue returns the index just after the valid JSON value at s[i].
-func skipValue(s string, i int) int {
-	depth := 0
-	for ; i < len(s); i++ {
-		switch s[i] {
-		case '"':
-			i = stringEnd(s, i) - 1
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-		case ',', ' ', '\t', '\n', '\r':
-			if depth == 0 {
-				return i
-			}
-		}
-		if depth == 0 && (s[i] == '"' || s[i] == '}' || s[i] == ']') {
-			return i + 1
-		}
-		if depth < 0 {
-			return i
-		}
-	}
-	return i
 }
 
 // topKeys returns the top-level members the selectors of a JSON pattern

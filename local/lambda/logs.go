@@ -1,7 +1,6 @@
 package lambda
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/acme/request-dump/local/internal/jsonstr"
+	"github.com/acme/request-dump/local/internal/jsontop"
 	"github.com/acme/request-dump/local/logs"
 )
 
@@ -187,19 +187,25 @@ func (f formatter) app(text, id string, at time.Time) (string, bool) {
 }
 
 // jsonLevel reports whether s is a JSON object, and its "level" (INFO when
-// the key is missing or not a level Lambda knows).
+// the key is missing or not a level Lambda knows). It reads the top-level
+// members without decoding them: every line a function logs comes here.
 func jsonLevel(s string) (int, bool) {
 	if !strings.HasPrefix(s, "{") {
 		return 0, false
 	}
-	var rec struct {
-		Level json.RawMessage `json:"level"`
-	}
-	if json.Unmarshal([]byte(s), &rec) != nil {
+	var raw string
+	if !jsontop.Members(s, func(key, value string) bool {
+		// Any case, the last of several: as encoding/json read it into a
+		// struct field before.
+		if strings.EqualFold(key, "level") {
+			raw = value
+		}
+		return true
+	}) {
 		return 0, false
 	}
 	level := logLevels["INFO"]
-	if name, err := strconv.Unquote(string(bytes.TrimSpace(rec.Level))); err == nil {
+	if name, ok := jsontop.Unquote(raw); ok {
 		name = strings.ToUpper(name)
 		if name == "WARNING" {
 			name = "WARN"

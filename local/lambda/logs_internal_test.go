@@ -2,6 +2,7 @@ package lambda
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,4 +60,55 @@ func TestJSONPlatformRecordsAreJSONMarshal(t *testing.T) {
 		"record": map[string]string{"requestId": "id", "version": "$LATEST"}})
 	require.NoError(t, err)
 	assert.JSONEq(t, string(start), f.start("id", at))
+}
+
+// unmarshalledLevel is jsonLevel as it was written with json.Unmarshal:
+// the reference for the version that reads the members without decoding.
+func unmarshalledLevel(s string) (int, bool) {
+	if !strings.HasPrefix(s, "{") {
+		return 0, false
+	}
+	var rec struct {
+		Level json.RawMessage `json:"level"`
+	}
+	if json.Unmarshal([]byte(s), &rec) != nil {
+		return 0, false
+	}
+	level := logLevels["INFO"]
+	var name string
+	if json.Unmarshal(rec.Level, &name) == nil {
+		name = strings.ToUpper(name)
+		if name == "WARNING" {
+			name = "WARN"
+		}
+		if l, ok := logLevels[name]; ok {
+			level = l
+		}
+	}
+	return level, true
+}
+
+func TestJSONLevelIsUnmarshalled(t *testing.T) {
+	for _, s := range []string{
+		`{"level":"DEBUG","msg":"x"}`, `{"Level":"warn"}`, `{"LEVEL":"warning"}`, `{"msg":"no level"}`,
+		`{"level":5}`, `{"level":"nope"}`, `{"level":"DEBUG","level":"ERROR"}`, `{"level":null}`,
+		`{"level":"ERR\u004fR"}`, `{bad`, `plain text`, `{"level":"ERROR"} trailing`, `{}`, `{"a":{"level":"ERROR"}}`,
+	} {
+		level, ok := jsonLevel(s)
+		wantLevel, wantOK := unmarshalledLevel(s)
+		assert.Equal(t, wantOK, ok, s)
+		assert.Equal(t, wantLevel, level, s)
+	}
+}
+
+func FuzzJSONLevelIsUnmarshalled(f *testing.F) {
+	f.Add(`{"level":"WARN","msg":"x"}`)
+	f.Add(`{"LeVeL":"error","x":[1,{"level":"DEBUG"}]}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		level, ok := jsonLevel(s)
+		wantLevel, wantOK := unmarshalledLevel(s)
+		if ok != wantOK || level != wantLevel {
+			t.Fatalf("jsonLevel(%q) = %d, %v; json.Unmarshal: %d, %v", s, level, ok, wantLevel, wantOK)
+		}
+	})
 }

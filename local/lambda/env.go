@@ -38,16 +38,18 @@ type env struct {
 
 	// RIE's stdout carries its START/END/REPORT lines and the runtime's
 	// stdout and stderr. out is the read end; fenceW is this process's
-	// copy of the write end (see collect).
-	out     *os.File
-	fenceW  *os.File
-	fence   []byte // written: "\n" + token + "\n"
-	token   string // read back: token + "\n"
-	batches chan []line
-	// readerDone is closed when the reader has stopped; leftover then holds
-	// the lines after the last fence.
-	readerDone chan struct{}
-	leftover   []line
+	// copy of the write end (see collect, in stdout.go).
+	out    *os.File
+	fenceW *os.File
+	fence  []byte // written: "\n" + token + "\n"
+	token  string // read back: token + "\n"
+	// outMu guards reading out, and the fields below.
+	outMu     sync.Mutex
+	outClosed bool
+	readBuf   []byte
+	stdout    lineSplitter
+	// stop ends drainStdout.
+	stop chan struct{}
 
 	stderr *rieLog       // RIE's own log
 	exited chan struct{} // closed when the RIE process has exited
@@ -133,17 +135,17 @@ func (f *Function) launch() (*env, error) {
 	}
 	token := "\x00fence-" + randomHex(16)
 	e := &env{
-		f:          f,
-		stream:     streamName(time.Now(), f.spec.Version),
-		url:        &url.URL{Scheme: "http", Host: ports[0], Path: "/2015-03-31/functions/function/invocations"},
-		out:        out,
-		fenceW:     w,
-		fence:      []byte("\n" + token + "\n"),
-		token:      token + "\n",
-		batches:    make(chan []line, 1),
-		readerDone: make(chan struct{}),
-		stderr:     newRIELog(8 << 10),
-		exited:     make(chan struct{}),
+		f:       f,
+		stream:  streamName(time.Now(), f.spec.Version),
+		url:     &url.URL{Scheme: "http", Host: ports[0], Path: "/2015-03-31/functions/function/invocations"},
+		out:     out,
+		fenceW:  w,
+		fence:   []byte("\n" + token + "\n"),
+		token:   token + "\n",
+		readBuf: make([]byte, 64<<10),
+		stop:    make(chan struct{}),
+		stderr:  newRIELog(8 << 10),
+		exited:  make(chan struct{}),
 	}
 	// RIE's INFO log has the init time (INIT REPORT); its environment is
 	// the function's (RIE passes all of it on).
@@ -176,7 +178,7 @@ func (f *Function) launch() (*env, error) {
 		close(e.exited)
 	}()
 	go e.stderr.drain(errR)
-	go e.read()
+	go e.drainStdout()
 	if err := e.ready(ports); err != nil {
 		e.shutdown()
 		return nil, err
@@ -344,59 +346,10 @@ func readBody(r io.Reader, n int64) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(r, MaxResponseBytes+1))
 }
 
-// collect returns the lines the environment wrote since the last collect.
-//
-// RIE's response can overtake its own output: the response travels over
-// TCP, the lines through a pipe that another goroutine reads. Once the
-// response is in, though, everything RIE and the runtime wrote for the
-// invocation is already in the pipe; a fence written now into the same pipe
-// therefore arrives after the last of those lines, and the reader hands over
-// exactly the lines before it. No line is lost, none is counted twice, and
-// nothing waits on a timer.
-func (e *env) collect() []line {
-	if _, err := e.fenceW.Write(e.fence); err != nil {
-		return nil
-	}
-	select {
-	case b := <-e.batches:
-		return b
-	case <-e.readerDone:
-		return nil
-	}
-}
-
 // maxLine bounds one log event: a longer line is split, as Lambda splits
 // function output at 256 KB less the 26 bytes CloudWatch Logs counts per
 // event (262,118 bytes, as recorded from Lambda).
 const maxLine = 256<<10 - 26
-
-// read splits RIE's stdout into lines and hands them over at each fence.
-func (e *env) read() {
-	defer close(e.readerDone)
-	br := bufio.NewReaderSize(e.out, maxLine)
-	var cur []line
-	for {
-		b, err := br.ReadSlice('\n')
-		if len(b) > 0 {
-			if err == nil && string(b) == e.token {
-				// The fence starts with "\n" so that it never joins a
-				// line the runtime left unterminated; when there was
-				// none, that "\n" is an empty line of its own: drop it.
-				if n := len(cur); n > 0 && cur[n-1].text == "\n" {
-					cur = cur[:n-1]
-				}
-				e.batches <- cur
-				cur = make([]line, 0, 8)
-				continue
-			}
-			cur = append(cur, line{at: time.Now(), text: string(b)})
-		}
-		if err != nil && err != bufio.ErrBufferFull {
-			e.leftover = cur
-			return
-		}
-	}
-}
 
 // shutdown stops the environment's processes and waits for them, then
 // sends the lines written after the last invocation to the log stream.
@@ -420,21 +373,17 @@ func (e *env) shutdown() {
 		syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
 		<-e.exited
 		<-e.stderr.done
+		close(e.stop)
+		e.outMu.Lock()
 		e.fenceW.Close()
-		// The reader stops at EOF, once no process holds the pipe; a
-		// runtime that escaped the kill cannot keep it waiting long.
-		select {
-		case <-e.readerDone:
-		case <-time.After(2 * time.Second):
-		}
-		e.out.Close()
-		<-e.readerDone
+		e.outMu.Unlock()
+		leftover := e.closeStdout(time.Now().Add(2 * time.Second))
 		if c := e.conn.Swap(nil); c != nil {
 			c.Close()
 		}
 		// Lines the runtime wrote after its last invocation.
 		var evs []logs.Event
-		for _, l := range e.leftover {
+		for _, l := range leftover {
 			if msg, ok := e.f.format.app(l.text, "", l.at); ok {
 				evs = append(evs, logs.Event{Timestamp: l.at, Message: msg})
 			}

@@ -137,11 +137,8 @@ func (g *gateway) serve(w http.ResponseWriter, ex *exchange) {
 		}
 	}
 
-	payload, err := json.Marshal(ex.event(body))
-	if err != nil {
-		g.reject(w, ex, errConfiguration, "", "")
-		return
-	}
+	event := ex.event(body)
+	payload := event.appendJSON(make([]byte, 0, eventSize(body)))
 	if len(payload) > maxInvokeBytes {
 		g.reject(w, ex, errRequestTooLarge, "", "")
 		return

@@ -23,8 +23,10 @@
 //     when another process took one meanwhile, and the start is retried
 //     with other ports.
 //   - Two overlapping invocations crash it (both clients get an empty
-//     reply). Each environment serves one invocation at a time, through a
-//     worker goroutine and one keep-alive HTTP connection.
+//     reply). Each environment serves one invocation at a time, on the
+//     invoking caller's goroutine (a goroutine of its own only when the
+//     caller's context may end before the function's timeout), over one
+//     keep-alive HTTP connection.
 //   - It passes its whole environment to the runtime, and reads some of it
 //     itself (AWS_LAMBDA_FUNCTION_TIMEOUT is the timeout). It is started
 //     with exactly the variables Lambda sets (AWS_REGION,
@@ -43,11 +45,11 @@
 //     Duration, which counts it; Max Memory Used is the runtime's peak
 //     resident memory (VmHWM) read from /proc; Billed Duration is rounded
 //     up to the millisecond and includes the init, as Lambda bills it.
-//   - Its HTTP answer can overtake its own output (TCP versus a pipe read by
-//     another goroutine). After the answer, a fence is written into the same
-//     pipe; the lines before it are exactly the invocation's, so none is
+//   - Its HTTP answer can overtake its own output (TCP versus a pipe). After
+//     the answer, a fence is written into the same pipe and the pipe is read
+//     up to it; the lines before it are exactly the invocation's, so none is
 //     lost or counted twice, and they are in the log store before Invoke
-//     returns.
+//     returns. Between invocations the pipe is drained every 10-200 ms.
 //   - A handler error comes back as 200 with {"errorMessage","errorType"};
 //     a timeout as 200 with plain text "Task timed out after N.00 seconds"
 //     (after RIE has SIGKILLed the runtime); a panic, an exit or a response

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"slices"
@@ -30,29 +31,28 @@ type env struct {
 	f      *Function
 	stream string
 	cmd    *exec.Cmd
-	url    string
-	client *http.Client
+	url    *url.URL // RIE's invoke API
+	// conn is the connection to RIE's invoke API: nil before the first
+	// invocation and after a failure (see roundTrip).
+	conn atomic.Pointer[rieConn]
 
 	// RIE's stdout carries its START/END/REPORT lines and the runtime's
 	// stdout and stderr. out is the read end; fenceW is this process's
-	// copy of the write end (see collect).
-	out     *os.File
-	fenceW  *os.File
-	fence   []byte // written: "\n" + token + "\n"
-	token   string // read back: token + "\n"
-	batches chan []line
-	// readerDone is closed when the reader has stopped; leftover then holds
-	// the lines after the last fence.
-	readerDone chan struct{}
-	leftover   []line
+	// copy of the write end (see collect, in stdout.go).
+	out    *os.File
+	fenceW *os.File
+	fence  []byte // written: "\n" + token + "\n"
+	token  string // read back: token + "\n"
+	// outMu guards reading out, and the fields below.
+	outMu     sync.Mutex
+	outClosed bool
+	readBuf   []byte
+	stdout    lineSplitter
+	// stop ends drainStdout.
+	stop chan struct{}
 
 	stderr *rieLog       // RIE's own log
 	exited chan struct{} // closed when the RIE process has exited
-
-	// jobs is unbuffered: a send succeeds only into the worker's hands,
-	// so no job is left behind when the environment quits.
-	jobs chan *job
-	quit chan struct{}
 
 	// rt watches the running bootstrap; nil before the first invocation
 	// and while RIE restarts the runtime after a timeout or crash.
@@ -61,17 +61,26 @@ type env struct {
 	broken    atomic.Bool
 	closeOnce sync.Once
 
-	// Owned by the worker goroutine.
+	// Owned by the caller that acquired the environment from the pool.
 	invocations int
 	maxMemoryMB int
 	lastEvent   time.Time
 }
 
-// job is one invocation handed to an environment's worker.
+// job is one invocation.
 type job struct {
 	id      string
 	payload []byte
-	done    chan outcome
+	// deadline bounds the exchange with RIE: past it, RIE is taken as
+	// hung (it enforces the function's timeout itself).
+	deadline time.Time
+}
+
+// rieConn is the one connection an environment keeps to RIE's invoke API.
+type rieConn struct {
+	net.Conn
+	br *bufio.Reader
+	bw *bufio.Writer
 }
 
 type outcome struct {
@@ -126,29 +135,17 @@ func (f *Function) launch() (*env, error) {
 	}
 	token := "\x00fence-" + randomHex(16)
 	e := &env{
-		f:          f,
-		stream:     streamName(time.Now(), f.spec.Version),
-		url:        "http://" + ports[0] + "/2015-03-31/functions/function/invocations",
-		out:        out,
-		fenceW:     w,
-		fence:      []byte("\n" + token + "\n"),
-		token:      token + "\n",
-		batches:    make(chan []line, 1),
-		readerDone: make(chan struct{}),
-		stderr:     newRIELog(8 << 10),
-		exited:     make(chan struct{}),
-		jobs:       make(chan *job),
-		quit:       make(chan struct{}),
-	}
-	e.client = &http.Client{
-		Transport: &http.Transport{
-			Proxy:               nil,
-			DisableCompression:  true,
-			MaxIdleConnsPerHost: 1,
-			DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-		},
-		// RIE enforces the function's timeout; this only bounds a hung RIE.
-		Timeout: f.spec.Timeout + 30*time.Second,
+		f:       f,
+		stream:  streamName(time.Now(), f.spec.Version),
+		url:     &url.URL{Scheme: "http", Host: ports[0], Path: "/2015-03-31/functions/function/invocations"},
+		out:     out,
+		fenceW:  w,
+		fence:   []byte("\n" + token + "\n"),
+		token:   token + "\n",
+		readBuf: make([]byte, 64<<10),
+		stop:    make(chan struct{}),
+		stderr:  newRIELog(8 << 10),
+		exited:  make(chan struct{}),
 	}
 	// RIE's INFO log has the init time (INIT REPORT); its environment is
 	// the function's (RIE passes all of it on).
@@ -181,12 +178,11 @@ func (f *Function) launch() (*env, error) {
 		close(e.exited)
 	}()
 	go e.stderr.drain(errR)
-	go e.read()
+	go e.drainStdout()
 	if err := e.ready(ports); err != nil {
 		e.shutdown()
 		return nil, err
 	}
-	go e.work()
 	return e, nil
 }
 
@@ -227,33 +223,25 @@ func (e *env) listening(addr string, deadline time.Time) error {
 	}
 }
 
-// work serves the invocations handed to this environment, one at a time:
-// RIE crashes when two overlap.
-func (e *env) work() {
+// serve runs one invocation on the caller's goroutine, then hands the
+// environment back to the pool (or retires it) and ends the request's
+// time in flight.
+func (e *env) serve(j *job) outcome {
 	f := e.f
-	for {
-		var j *job
-		select {
-		case j = <-e.jobs:
-		case <-e.quit:
-			return
-		}
-		o := e.invoke(j)
-		// invoke looked at the runtime a moment ago: only RIE's own
-		// state is checked again.
-		dead := o.runtimeExited || e.gone()
-		if dead {
-			f.retire(e)
-		} else {
-			f.release(e)
-		}
-		f.leave()
-		j.done <- o
-		if dead {
-			e.shutdown()
-			return
-		}
+	o := e.invoke(j)
+	// invoke looked at the runtime a moment ago: only RIE's own state is
+	// checked again.
+	dead := o.runtimeExited || e.gone()
+	if dead {
+		f.retire(e)
+	} else {
+		f.release(e)
 	}
+	f.leave()
+	if dead {
+		go e.shutdown()
+	}
+	return o
 }
 
 // dead reports whether the environment can no longer serve.
@@ -291,21 +279,60 @@ func running(stat []byte) bool {
 	return i >= 0 && i+2 < len(stat) && stat[i+2] != 'Z' && stat[i+2] != 'X'
 }
 
-// roundTrip posts one invocation to RIE.
-func (e *env) roundTrip(id string, payload []byte) (int, []byte, error) {
-	req, err := http.NewRequest(http.MethodPost, e.url, bytes.NewReader(payload))
+// roundTrip posts one invocation to RIE, on the caller's goroutine, over
+// the environment's own connection. http.Transport would run a read and a
+// write goroutine per connection, two more hand-offs per invocation (a
+// tenth of the stack's CPU under load); RIE serves one invocation at a
+// time, so one connection written and read in turn is all it takes. The
+// request and the response are still written and parsed by net/http. RIE's
+// server has no idle timeout: the connection lasts until a failure, after
+// which the next invocation dials again.
+func (e *env) roundTrip(j *job) (int, []byte, error) {
+	c := e.conn.Load()
+	if c == nil {
+		nc, err := net.DialTimeout("tcp", e.url.Host, 5*time.Second)
+		if err != nil {
+			return 0, nil, err
+		}
+		c = &rieConn{Conn: nc, br: bufio.NewReader(nc), bw: bufio.NewWriter(nc)}
+		e.conn.Store(c)
+	}
+	reusable := false
+	defer func() {
+		if !reusable {
+			e.dropConn(c)
+		}
+	}()
+	if err := c.SetDeadline(j.deadline); err != nil {
+		return 0, nil, err
+	}
+	req := &http.Request{
+		Method: http.MethodPost, URL: e.url, Host: e.url.Host, ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"X-Amzn-Requestid": {j.id}, "Content-Type": {"application/json"}},
+		Body:          io.NopCloser(bytes.NewReader(j.payload)),
+		ContentLength: int64(len(j.payload)),
+	}
+	if err := req.Write(c.bw); err != nil {
+		return 0, nil, err
+	}
+	if err := c.bw.Flush(); err != nil {
+		return 0, nil, err
+	}
+	resp, err := http.ReadResponse(c.br, req)
 	if err != nil {
 		return 0, nil, err
 	}
-	req.Header.Set("X-Amzn-RequestId", id)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := e.client.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
 	body, err := readBody(resp.Body, resp.ContentLength)
+	resp.Body.Close()
+	// A body cut at the limit leaves the rest of it on the connection.
+	reusable = err == nil && !resp.Close && len(body) <= MaxResponseBytes
 	return resp.StatusCode, body, err
+}
+
+// dropConn closes c and forgets it, unless another connection replaced it.
+func (e *env) dropConn(c *rieConn) {
+	e.conn.CompareAndSwap(c, nil)
+	c.Close()
 }
 
 // readBody reads a response of known or unknown length, up to just over
@@ -319,66 +346,16 @@ func readBody(r io.Reader, n int64) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(r, MaxResponseBytes+1))
 }
 
-// collect returns the lines the environment wrote since the last collect.
-//
-// RIE's response can overtake its own output: the response travels over
-// TCP, the lines through a pipe that another goroutine reads. Once the
-// response is in, though, everything RIE and the runtime wrote for the
-// invocation is already in the pipe; a fence written now into the same pipe
-// therefore arrives after the last of those lines, and the reader hands over
-// exactly the lines before it. No line is lost, none is counted twice, and
-// nothing waits on a timer.
-func (e *env) collect() []line {
-	if _, err := e.fenceW.Write(e.fence); err != nil {
-		return nil
-	}
-	select {
-	case b := <-e.batches:
-		return b
-	case <-e.readerDone:
-		return nil
-	}
-}
-
 // maxLine bounds one log event: a longer line is split, as Lambda splits
 // function output at 256 KB less the 26 bytes CloudWatch Logs counts per
 // event (262,118 bytes, as recorded from Lambda).
 const maxLine = 256<<10 - 26
-
-// read splits RIE's stdout into lines and hands them over at each fence.
-func (e *env) read() {
-	defer close(e.readerDone)
-	br := bufio.NewReaderSize(e.out, maxLine)
-	var cur []line
-	for {
-		b, err := br.ReadSlice('\n')
-		if len(b) > 0 {
-			if err == nil && string(b) == e.token {
-				// The fence starts with "\n" so that it never joins a
-				// line the runtime left unterminated; when there was
-				// none, that "\n" is an empty line of its own: drop it.
-				if n := len(cur); n > 0 && cur[n-1].text == "\n" {
-					cur = cur[:n-1]
-				}
-				e.batches <- cur
-				cur = make([]line, 0, 8)
-				continue
-			}
-			cur = append(cur, line{at: time.Now(), text: string(b)})
-		}
-		if err != nil && err != bufio.ErrBufferFull {
-			e.leftover = cur
-			return
-		}
-	}
-}
 
 // shutdown stops the environment's processes and waits for them, then
 // sends the lines written after the last invocation to the log stream.
 func (e *env) shutdown() {
 	e.closeOnce.Do(func() {
 		e.broken.Store(true)
-		close(e.quit)
 		// RIE runs the bootstrap in a process group of its own: kill that
 		// one first, while RIE still knows its pid, and give RIE the time
 		// to reap it, so that it does not linger as an orphaned zombie.
@@ -396,19 +373,17 @@ func (e *env) shutdown() {
 		syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
 		<-e.exited
 		<-e.stderr.done
+		close(e.stop)
+		e.outMu.Lock()
 		e.fenceW.Close()
-		// The reader stops at EOF, once no process holds the pipe; a
-		// runtime that escaped the kill cannot keep it waiting long.
-		select {
-		case <-e.readerDone:
-		case <-time.After(2 * time.Second):
+		e.outMu.Unlock()
+		leftover := e.closeStdout(time.Now().Add(2 * time.Second))
+		if c := e.conn.Swap(nil); c != nil {
+			c.Close()
 		}
-		e.out.Close()
-		<-e.readerDone
-		e.client.CloseIdleConnections()
 		// Lines the runtime wrote after its last invocation.
 		var evs []logs.Event
-		for _, l := range e.leftover {
+		for _, l := range leftover {
 			if msg, ok := e.f.format.app(l.text, "", l.at); ok {
 				evs = append(evs, logs.Event{Timestamp: l.at, Message: msg})
 			}
@@ -492,24 +467,24 @@ func runtimeOf(riePID int) int {
 // its peak resident memory (RIE reports the configured memory size as the
 // memory used, so the local run measures it).
 type runtimeProc struct {
-	pid int
-	// status (/proc/<pid>/status, kept open: opening is most of the cost)
-	// has VmHWM, the exact peak; it is read only when the resident size in
-	// stat grew.
-	status *os.File
-	rss    int // pages, at the last sample
+	pid    int
 	peakMB int
 
-	// stat is /proc/<pid>/stat, kept open: reopening it every time was an
-	// eighth of the stack's CPU under load. One read tells both whether
-	// the process runs and its resident size, so each invocation costs
-	// one read of it (after the invocation), and one more when an idle
-	// environment is taken (hasExited). (A pidfd is no substitute: it
-	// turns readable only once every thread of the process is gone, a
-	// moment after the leader shows as a zombie, and an invocation sent in
-	// that moment fails.) mu keeps close from racing a read.
-	mu   sync.Mutex
-	stat *os.File
+	// status and stat are /proc/<pid>/status and /proc/<pid>/stat, kept
+	// open: reopening them every time was an eighth of the stack's CPU
+	// under load. A read at offset 0 renders them afresh; once the process
+	// is reaped it fails (ESRCH). After each invocation, one read of
+	// status tells both whether the runtime still runs (State) and its
+	// peak resident memory (VmHWM, which the kernel keeps: a sampled RSS
+	// missed a peak the runtime had given back by then). When an idle
+	// environment is taken, the shorter stat tells whether it runs
+	// (hasExited). (A pidfd is no substitute: it turns readable only once
+	// every thread of the process is gone, a moment after the leader shows
+	// as a zombie, and an invocation sent in that moment fails.) mu keeps
+	// close from racing a read.
+	mu     sync.Mutex
+	status *os.File
+	stat   *os.File
 }
 
 func watchRuntime(pid int) *runtimeProc {
@@ -520,15 +495,14 @@ func watchRuntime(pid int) *runtimeProc {
 	return r
 }
 
-// readStat renders /proc/<pid>/stat afresh (a read at offset 0 does) into
-// buf; once the process is reaped the read fails (ESRCH), and it is empty.
-func (r *runtimeProc) readStat(buf []byte) []byte {
+// read renders f afresh into buf; it is empty once the process is reaped.
+func (r *runtimeProc) read(f **os.File, buf []byte) []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.stat == nil {
+	if *f == nil {
 		return nil
 	}
-	n, _ := r.stat.ReadAt(buf, 0)
+	n, _ := (*f).ReadAt(buf, 0)
 	return buf[:n]
 }
 
@@ -536,57 +510,36 @@ func (r *runtimeProc) readStat(buf []byte) []byte {
 // yet reaped by RIE, counts as exited.
 func (r *runtimeProc) hasExited() bool {
 	var buf [512]byte
-	return !running(r.readStat(buf[:]))
+	return !running(r.read(&r.stat, buf[:]))
 }
 
-// sample reads stat once after an invocation: it reports whether the
-// runtime still runs, and updates the peak memory when it grew.
+// sample reads status once after an invocation: it reports whether the
+// runtime still runs, and updates the peak memory.
 func (r *runtimeProc) sample() bool {
-	var buf [512]byte
-	stat := r.readStat(buf[:])
-	if !running(stat) {
+	var buf [2048]byte
+	status := r.read(&r.status, buf[:])
+	_, state, _ := bytes.Cut(status, []byte("\nState:"))
+	state = bytes.TrimLeft(state, " \t")
+	if len(state) == 0 || state[0] == 'Z' || state[0] == 'X' {
 		return false
 	}
-	// rss is the 24th field, the 22nd after the command name's ')'.
-	i := bytes.LastIndexByte(stat, ')')
-	fields := bytes.Fields(stat[i+1:])
-	if len(fields) < 22 {
-		return true
-	}
-	if rss, err := strconv.Atoi(string(fields[21])); err == nil && (rss > r.rss || r.peakMB == 0) {
-		r.rss = rss
-		r.readPeak()
+	if _, rest, ok := bytes.Cut(status, []byte("\nVmHWM:")); ok {
+		rest, _, _ = bytes.Cut(rest, []byte("kB"))
+		if kb, err := strconv.Atoi(string(bytes.TrimSpace(rest))); err == nil {
+			r.peakMB = (kb + 1023) / 1024
+		}
 	}
 	return true
 }
 
-// readPeak reads the process's peak resident memory (VmHWM) in MB, rounded
-// up, into peakMB.
-func (r *runtimeProc) readPeak() {
-	if r.status == nil {
-		return
-	}
-	var buf [2048]byte
-	n, _ := r.status.ReadAt(buf[:], 0)
-	_, rest, ok := bytes.Cut(buf[:n], []byte("VmHWM:"))
-	if !ok {
-		return
-	}
-	rest, _, _ = bytes.Cut(rest, []byte("kB"))
-	if kb, err := strconv.Atoi(string(bytes.TrimSpace(rest))); err == nil {
-		r.peakMB = (kb + 1023) / 1024
-	}
-}
-
 func (r *runtimeProc) close() {
-	if r.status != nil {
-		r.status.Close()
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.stat != nil {
-		r.stat.Close()
-		r.stat = nil
+	for _, f := range []**os.File{&r.status, &r.stat} {
+		if *f != nil {
+			(*f).Close()
+			*f = nil
+		}
 	}
 }
 
@@ -606,11 +559,22 @@ func newRIELog(max int) *rieLog {
 
 const initReport = "INIT REPORT(durationMs: "
 
+// rieLogPause is how long drain waits, once the runtime's first init is
+// reported, before it reads what RIE logged since: RIE logs two lines per
+// invocation, and reading each as it comes woke this process twice per
+// invocation (4 % of its CPU under load). Nothing waits for those lines,
+// and the pipe holds 64 KiB, far more than RIE logs in the pause.
+const rieLogPause = 20 * time.Millisecond
+
 func (l *rieLog) drain(r *os.File) {
 	defer close(l.done)
 	defer r.Close()
-	br := bufio.NewReader(r)
+	br := bufio.NewReaderSize(r, 64<<10)
+	initSeen := false
 	for {
+		if initSeen && br.Buffered() == 0 {
+			time.Sleep(rieLogPause)
+		}
 		s, err := br.ReadString('\n')
 		if _, rest, ok := strings.Cut(s, initReport); ok {
 			v, _, _ := strings.Cut(rest, ")")
@@ -620,6 +584,7 @@ func (l *rieLog) drain(r *os.File) {
 				default:
 				}
 				l.inits <- time.Duration(ms * float64(time.Millisecond))
+				initSeen = true
 			}
 		}
 		l.mu.Lock()

@@ -250,7 +250,11 @@ func (f *Function) LogGroup() string { return f.group }
 // function closed, environment failing to start), or ctx's error. When ctx
 // ends during an invocation, Invoke returns at once while the invocation
 // runs to its end in the background, as on Lambda; payload is read until
-// then, so it must not be reused before.
+// then, so it must not be reused before. The exception: a ctx whose
+// deadline is later than the function's timeout (as API Gateway's
+// integration timeout usually is) runs the invocation on the caller's
+// goroutine, and a cancellation before that deadline is seen when the
+// invocation ends, within the function's timeout.
 func (f *Function) Invoke(ctx context.Context, requestID string, payload []byte) (Result, error) {
 	if len(payload) > MaxRequestBytes {
 		return Result{}, &ServiceError{StatusCode: 413, Type: "RequestEntityTooLargeException",
@@ -268,30 +272,69 @@ func (f *Function) Invoke(ctx context.Context, requestID string, payload []byte)
 			f.leave()
 			return Result{}, err
 		}
-		j := &job{id: requestID, payload: payload, done: make(chan outcome, 1)}
-		select {
-		case e.jobs <- j:
-		case <-e.quit:
-			// Closed between acquire and here; try another one.
-			f.retire(e)
-			continue
-		}
-		select {
-		case o := <-j.done:
-			if !o.retry {
-				return o.res, o.err
+		j := &job{id: requestID, payload: payload, deadline: time.Now().Add(f.spec.Timeout + hungRIE)}
+		var o outcome
+		if deadline, inline := f.runsInline(ctx); inline {
+			j.deadline = deadline
+			o = e.serve(j)
+			if ctx.Err() != nil {
+				return Result{}, fmt.Errorf("lambda: invocation %s of %s: %w", requestID, f.spec.FunctionName, ctx.Err())
 			}
-			if attempt == 3 {
-				return Result{}, &ServiceError{StatusCode: 500, Type: "ServiceException",
-					Message: "the execution environments kept disappearing before the request reached them"}
+		} else {
+			done := make(chan outcome, 1)
+			go func() { done <- e.serve(j) }()
+			select {
+			case o = <-done:
+			case <-ctx.Done():
+				return Result{}, fmt.Errorf("lambda: invocation %s of %s: %w", requestID, f.spec.FunctionName, ctx.Err())
 			}
-			// The environment was gone before the request reached it: the
-			// invocation never started, so it is safe to run it elsewhere.
-			f.enter()
-		case <-ctx.Done():
-			return Result{}, fmt.Errorf("lambda: invocation %s of %s: %w", requestID, f.spec.FunctionName, ctx.Err())
 		}
+		if !o.retry {
+			return o.res, o.err
+		}
+		if attempt == 3 {
+			return Result{}, &ServiceError{StatusCode: 500, Type: "ServiceException",
+				Message: "the execution environments kept disappearing before the request reached them"}
+		}
+		// The environment was gone before the request reached it: the
+		// invocation never started, so it is safe to run it elsewhere.
+		f.enter()
 	}
+}
+
+// hungRIE is how long past the function's timeout RIE may take to answer
+// before it is taken as hung: RIE ends a timed-out invocation itself.
+const hungRIE = 30 * time.Second
+
+// inlineMargin is how much later than the function's timeout a ctx's
+// deadline must be for the invocation to run on the caller's goroutine:
+// time for RIE to stop a timed-out runtime and answer.
+const inlineMargin = time.Second
+
+// runsInline reports whether Invoke can run the invocation on the caller's
+// goroutine, which saves two goroutine hand-offs per invocation, and the
+// deadline of the exchange with RIE then: when ctx can never end, or ends
+// by a deadline later than the invocation can last (the function's
+// timeout, which RIE enforces, and inlineMargin), as API Gateway's
+// integration timeout (29 s) does for a function of 10 s. The ctx's
+// deadline still bounds the exchange, so a hung RIE cannot keep the caller
+// past it. A ctx without a deadline that can be cancelled (a client
+// hanging up on Lambda's API) runs it on a goroutine of its own, so that
+// Invoke returns at once.
+func (f *Function) runsInline(ctx context.Context) (time.Time, bool) {
+	now := time.Now()
+	bound := now.Add(f.spec.Timeout + hungRIE)
+	if ctx.Done() == nil {
+		return bound, true
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok || deadline.Before(now.Add(f.spec.Timeout+inlineMargin)) {
+		return time.Time{}, false
+	}
+	if deadline.Before(bound) {
+		bound = deadline
+	}
+	return bound, true
 }
 
 // admit counts a request in flight, or throttles it.

@@ -3,6 +3,8 @@ package lambda
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -25,20 +27,24 @@ type invocation struct {
 	timeoutPeriod time.Duration
 }
 
-// invoke runs one job on this environment (worker goroutine only).
+// invoke runs one job on this environment (only the caller that acquired
+// it from the pool).
 func (e *env) invoke(j *job) outcome {
 	f := e.f
 	inv := invocation{id: j.id, cold: e.invocations == 0, memorySizeMB: f.spec.MemorySize, timeoutPeriod: f.spec.Timeout}
 	inv.began = time.Now()
-	inv.status, inv.body, inv.err = e.roundTrip(j.id, j.payload)
+	inv.status, inv.body, inv.err = e.roundTrip(j)
 	inv.ended = time.Now()
 	if inv.err != nil {
-		// RIE is gone or hung: wait for its exit, so that the pipe holds
-		// all it wrote.
 		e.broken.Store(true)
-		select {
-		case <-e.exited:
-		case <-time.After(2 * time.Second):
+		// RIE is gone: wait for its exit, so that the pipe holds all it
+		// wrote. Past the job's deadline it is hung instead, and the
+		// caller is owed its answer now.
+		if !errors.Is(inv.err, os.ErrDeadlineExceeded) {
+			select {
+			case <-e.exited:
+			case <-time.After(2 * time.Second):
+			}
 		}
 	}
 	batch := e.collect()

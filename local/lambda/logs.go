@@ -1,7 +1,6 @@
 package lambda
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/acme/request-dump/local/internal/jsonstr"
+	"github.com/acme/request-dump/local/internal/jsontop"
 	"github.com/acme/request-dump/local/logs"
 )
 
@@ -67,8 +68,14 @@ const timestamp = "2006-01-02T15:04:05.000Z"
 
 func (f formatter) start(id string, at time.Time) string {
 	if f.json {
-		return fmt.Sprintf(`{"time":%q,"type":"platform.start","record":{"requestId":%q,"version":%q}}`,
-			at.UTC().Format(timestamp), id, f.version)
+		b := make([]byte, 0, 128)
+		b = append(b, `{"time":`...)
+		b = jsonstr.Append(b, at.UTC().Format(timestamp))
+		b = append(b, `,"type":"platform.start","record":{"requestId":`...)
+		b = jsonstr.Append(b, id)
+		b = append(b, `,"version":`...)
+		b = jsonstr.Append(b, f.version)
+		return string(append(b, "}}"...))
 	}
 	return "START RequestId: " + id + " Version: " + f.version + "\n"
 }
@@ -83,32 +90,32 @@ func (f formatter) end(id string) (string, bool) {
 
 func (f formatter) report(r report, at time.Time) string {
 	if f.json {
-		rec := struct {
-			Time   string `json:"time"`
-			Type   string `json:"type"`
-			Record struct {
-				RequestID string `json:"requestId"`
-				Metrics   struct {
-					DurationMs       float64  `json:"durationMs"`
-					BilledDurationMs int64    `json:"billedDurationMs"`
-					MemorySizeMB     int      `json:"memorySizeMB"`
-					MaxMemoryUsedMB  int      `json:"maxMemoryUsedMB"`
-					InitDurationMs   *float64 `json:"initDurationMs,omitempty"`
-				} `json:"metrics"`
-				Status    string `json:"status"`
-				ErrorType string `json:"errorType,omitempty"`
-			} `json:"record"`
-		}{Time: at.UTC().Format(timestamp), Type: "platform.report"}
-		rec.Record.RequestID = r.requestID
-		m := &rec.Record.Metrics
-		m.DurationMs, m.BilledDurationMs, m.MemorySizeMB, m.MaxMemoryUsedMB = ms(r.duration), r.billed(), r.memorySize, r.maxMemory
+		// Appended rather than json.Marshal'ed: one record per invocation
+		// (logs_test.go holds the two equal).
+		b := make([]byte, 0, 256)
+		b = append(b, `{"time":`...)
+		b = jsonstr.Append(b, at.UTC().Format(timestamp))
+		b = append(b, `,"type":"platform.report","record":{"requestId":`...)
+		b = jsonstr.Append(b, r.requestID)
+		b = append(b, `,"metrics":{"durationMs":`...)
+		b = appendJSONFloat(b, ms(r.duration))
+		b = append(b, `,"billedDurationMs":`...)
+		b = strconv.AppendInt(b, r.billed(), 10)
+		b = append(b, `,"memorySizeMB":`...)
+		b = strconv.AppendInt(b, int64(r.memorySize), 10)
+		b = append(b, `,"maxMemoryUsedMB":`...)
+		b = strconv.AppendInt(b, int64(r.maxMemory), 10)
 		if r.initDuration > 0 {
-			init := ms(r.initDuration)
-			m.InitDurationMs = &init
+			b = append(b, `,"initDurationMs":`...)
+			b = appendJSONFloat(b, ms(r.initDuration))
 		}
-		rec.Record.Status, rec.Record.ErrorType = r.status, r.errorType
-		b, _ := json.Marshal(rec)
-		return string(b)
+		b = append(b, `},"status":`...)
+		b = jsonstr.Append(b, r.status)
+		if r.errorType != "" {
+			b = append(b, `,"errorType":`...)
+			b = jsonstr.Append(b, r.errorType)
+		}
+		return string(append(b, "}}"...))
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t",
@@ -124,6 +131,15 @@ func (f formatter) report(r report, at time.Time) string {
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// appendJSONFloat appends f as encoding/json writes a float64.
+func appendJSONFloat(b []byte, f float64) []byte {
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		j, _ := json.Marshal(f) // exponent form, never for a duration in ms
+		return append(b, j...)
+	}
+	return strconv.AppendFloat(b, f, 'f', -1, 64)
 }
 
 // timedOut is the line Lambda logs before END when an invocation times out.
@@ -171,19 +187,25 @@ func (f formatter) app(text, id string, at time.Time) (string, bool) {
 }
 
 // jsonLevel reports whether s is a JSON object, and its "level" (INFO when
-// the key is missing or not a level Lambda knows).
+// the key is missing or not a level Lambda knows). It reads the top-level
+// members without decoding them: every line a function logs comes here.
 func jsonLevel(s string) (int, bool) {
 	if !strings.HasPrefix(s, "{") {
 		return 0, false
 	}
-	var rec struct {
-		Level json.RawMessage `json:"level"`
-	}
-	if json.Unmarshal([]byte(s), &rec) != nil {
+	var raw string
+	if !jsontop.Members(s, func(key, value string) bool {
+		// Any case, the last of several: as encoding/json read it into a
+		// struct field before.
+		if strings.EqualFold(key, "level") {
+			raw = value
+		}
+		return true
+	}) {
 		return 0, false
 	}
 	level := logLevels["INFO"]
-	if name, err := strconv.Unquote(string(bytes.TrimSpace(rec.Level))); err == nil {
+	if name, ok := jsontop.Unquote(raw); ok {
 		name = strings.ToUpper(name)
 		if name == "WARNING" {
 			name = "WARN"

@@ -12,7 +12,7 @@ import (
 
 // TestRuntimeExit: hasExited is false (sample true) while the runtime runs
 // and true once it has exited, as a zombie and once reaped; each check reads
-// the kept-open /proc/<pid>/stat afresh.
+// the kept-open /proc/<pid>/stat (or status) afresh.
 func TestRuntimeExit(t *testing.T) {
 	cmd := exec.Command("sleep", "60")
 	require.NoError(t, cmd.Start())
@@ -27,6 +27,7 @@ func TestRuntimeExit(t *testing.T) {
 	assert.Positive(t, r.peakMB, "and reads its peak memory (VmHWM)")
 	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 	require.Eventually(t, r.hasExited, 5*time.Second, time.Millisecond, "a zombie counts as exited")
+	assert.False(t, r.sample(), "sample sees the zombie too")
 	_ = cmd.Wait()
 	assert.True(t, r.hasExited(), "so does a reaped process")
 	assert.False(t, r.sample())

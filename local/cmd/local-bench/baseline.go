@@ -29,14 +29,29 @@ import (
 
 // baseline is what the stack is measured against: the same zip under the
 // same number of bare aws-lambda-rie processes, with the environment the
-// stack gives them, invoked directly with the proxy event the gateway would
-// send. No gateway, no log store: the function's output goes to /dev/null.
+// stack gives them (lambda.Environ: GOMAXPROCS, the function's variables)
+// and the same RIE flags (--log-level info), invoked directly with the
+// proxy event the gateway would send. No gateway, no log store: RIE's
+// output, the function's dump lines included, goes to /dev/null.
+//
+// What each side pays, per request:
+//   - the same: vegeta's attacker, its workers and keep-alive connections
+//     (as many as workers), the event_id-numbered bodies (targeter), RIE's
+//     and the function's work;
+//   - the stack only: the HTTP hop into local-aws, the gateway (routing,
+//     validation, the event's JSON), the pool, reading RIE's output into
+//     the log store, the metric filter, the metrics and the access log;
+//   - the baseline only: the event's JSON, built by encoding/json in this
+//     process (not counted in its CPU per request, which is that of the
+//     RIE processes and their runtimes), and a hand-off to an idle RIE
+//     process (a channel) in this process.
 //
 // It is an http.RoundTripper for vegeta, so the same load generator and
 // clients drive both. RIE crashes on overlapping invocations, so each
 // request takes an idle process, or starts one (lazily, as the stack's pool
 // does, so the first request is a cold start) while fewer than max run, or
-// waits for one.
+// waits for one. Each process keeps one connection to its RIE, as the
+// stack's environments do.
 type baseline struct {
 	rie, dir, bootstrap string
 	emulator            string // qemu-user for a foreign bootstrap, or ""
@@ -228,6 +243,17 @@ func (b *baseline) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil
+}
+
+// pids returns the RIE processes started so far.
+func (b *baseline) pids() []int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	pids := make([]int, 0, len(b.procs))
+	for _, p := range b.procs {
+		pids = append(pids, p.cmd.Process.Pid)
+	}
+	return pids
 }
 
 func (b *baseline) close() {

@@ -28,6 +28,7 @@ import (
 type target struct {
 	endpoint, apiURL, logGroup, region string
 	outputs                            stack.Outputs
+	pid                                int // local-aws
 }
 
 // deploy uploads the zip to the env's prefix and deploys the env, as
@@ -117,13 +118,28 @@ type system struct {
 	opts []func(*vegeta.Attacker)
 	// accept checks an answer and reports whether it counts as served.
 	accept func(r *vegeta.Result) bool
+	// pids are the system's processes: their trees' CPU time is its cost.
+	// roots names them.
+	pids  func() []int
+	roots string
 }
 
 // phases are one system's figures.
 type phases struct {
 	cold       time.Duration
 	warm, load vegeta.Metrics
-	failed     int
+	// warmCPU and loadCPU are the CPU time the system's processes used in
+	// those phases; loadOwnCPU the part of the roots of their trees.
+	warmCPU, loadCPU, loadOwnCPU time.Duration
+	failed                       int
+}
+
+// perRequest is the CPU time per request of a phase.
+func perRequest(cpu time.Duration, m vegeta.Metrics) time.Duration {
+	if m.Requests == 0 {
+		return 0
+	}
+	return cpu / time.Duration(m.Requests)
 }
 
 // targeter posts events with the ids <prefix>-1, <prefix>-2, … to s, and
@@ -181,26 +197,32 @@ func (s *system) warm(c config, run string, p *phases) {
 	for r := range s.attacker(vegeta.KeepAlive(true)).Attack(s.targeter(run+"-warm-up", 0), vegeta.ConstantPacer{Freq: c.warmRate, Per: time.Second}, 2*time.Second, "warm-up") {
 		s.add(p, r, nil)
 	}
+	cpu := treeCPU(s.pids()...)
 	for r := range s.attacker(vegeta.KeepAlive(true)).Attack(s.targeter(run+"-warm", 0), vegeta.ConstantPacer{Freq: c.warmRate, Per: time.Second}, c.warmFor, "warm") {
 		s.add(p, r, &p.warm)
 	}
+	p.warmCPU = treeCPU(s.pids()...) - cpu
 	p.warm.Close()
 	w := p.warm
-	fmt.Printf("  %-8s warm at %d req/s for %s (%d requests): p50 %s, p90 %s, p99 %s, max %s, success %.2f%%\n",
-		s.name, c.warmRate, c.warmFor, w.Requests, ms(w.Latencies.P50), ms(w.Latencies.P90), ms(w.Latencies.P99), ms(w.Latencies.Max), 100*w.Success)
+	fmt.Printf("  %-8s warm at %d req/s for %s (%d requests): p50 %s, p90 %s, p99 %s, max %s, success %.2f%%; CPU %s per request\n",
+		s.name, c.warmRate, c.warmFor, w.Requests, ms(w.Latencies.P50), ms(w.Latencies.P90), ms(w.Latencies.P99), ms(w.Latencies.Max), 100*w.Success, us(perRequest(p.warmCPU, w)))
 }
 
 // load measures throughput: as fast as c.workers clients can go, for
 // c.loadRequests requests.
 func (s *system) load(c config, run string, p *phases) {
 	a := s.attacker(vegeta.KeepAlive(true), vegeta.Workers(uint64(c.workers)), vegeta.MaxWorkers(uint64(c.workers)), vegeta.Connections(c.workers))
+	cpu, own := splitCPU(s.pids()...)
 	for r := range a.Attack(s.targeter(run, int64(c.loadRequests)), vegeta.ConstantPacer{}, 0, "load") {
 		s.add(p, r, &p.load)
 	}
+	cpuEnd, ownEnd := splitCPU(s.pids()...)
+	p.loadCPU, p.loadOwnCPU = cpuEnd-cpu, ownEnd-own
 	p.load.Close()
 	l := p.load
-	fmt.Printf("  %-8s throughput with %d clients: %d requests in %s = %.0f req/s; p50 %s, p99 %s; success %.2f%%\n",
-		s.name, c.workers, l.Requests, l.Duration.Round(time.Millisecond), l.Throughput, ms(l.Latencies.P50), ms(l.Latencies.P99), 100*l.Success)
+	fmt.Printf("  %-8s throughput with %d clients: %d requests in %s = %.0f req/s; p50 %s, p99 %s; success %.2f%%; CPU %s per request (%s of it in %s)\n",
+		s.name, c.workers, l.Requests, l.Duration.Round(time.Millisecond), l.Throughput, ms(l.Latencies.P50), ms(l.Latencies.P99), 100*l.Success,
+		us(perRequest(p.loadCPU, l)), us(perRequest(p.loadOwnCPU, l)), s.roots)
 }
 
 // measure runs each phase on the stack, then on the baseline, so that both
@@ -211,11 +233,13 @@ func measure(c config, t target, b *baseline) error {
 	all := newAccepted()
 	st := &system{name: "stack", url: t.apiURL + "/events",
 		body:   func(event []byte) ([]byte, error) { return event, nil },
-		accept: func(r *vegeta.Result) bool { return all.add(r) }}
+		accept: func(r *vegeta.Result) bool { return all.add(r) },
+		pids:   func() []int { return []int{t.pid} }, roots: "local-aws"}
 	baseErrors := map[string]int{}
 	bl := &system{name: "baseline", url: "http://baseline.invalid/2015-03-31/functions/function/invocations",
 		body: proxyEvent,
 		opts: []func(*vegeta.Attacker){vegeta.Client(&http.Client{Transport: b})},
+		pids: b.pids, roots: "the RIE processes",
 		accept: func(r *vegeta.Result) bool {
 			status, err := proxyStatus(r.Body)
 			if r.Code == http.StatusOK && err == nil && status == http.StatusOK {
@@ -269,6 +293,12 @@ func compare(s, b phases) {
 	row("warm p99", ms(s.warm.Latencies.P99), ms(b.warm.Latencies.P99), ratio(s.warm.Latencies.P99, b.warm.Latencies.P99), "(none)", true)
 	cold := ratio(s.cold, b.cold)
 	row("cold start", ms(s.cold), ms(b.cold), cold, "<= 1.30x", cold <= 1.3)
+	// CPU time per request is steadier than req/s on a shared machine: a
+	// neighbour's burst slows both systems, not the work each does.
+	sc, bc := perRequest(s.loadCPU, s.load), perRequest(b.loadCPU, b.load)
+	row("CPU per request, load", us(sc), us(bc), ratio(sc, bc), "(none; throughput's cause)", true)
+	sc, bc = perRequest(s.warmCPU, s.warm), perRequest(b.warmCPU, b.warm)
+	row("CPU per request, warm", us(sc), us(bc), ratio(sc, bc), "(none)", true)
 }
 
 func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }

@@ -131,6 +131,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	target.pid = srv.cmd.Process.Pid
 	envs := c.maxEnv
 	if envs == 0 {
 		envs = lambda.DefaultMaxConcurrency
@@ -223,3 +224,5 @@ func freeAddr() (string, error) {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }

@@ -48,6 +48,10 @@ type Pattern struct {
 	src   string
 	terms *termPattern
 	json  node
+	// keys are the top-level members a JSON pattern's selectors start
+	// from, nil when one of them may reach any (a wildcard first step):
+	// Match decodes no others.
+	keys  map[string]bool
 	delim *delimPattern
 	regex *value
 }
@@ -62,7 +66,9 @@ func Parse(src string) (*Pattern, error) {
 	case t == "":
 		p.terms = &termPattern{}
 	case t[0] == '{':
-		p.json, err = parseJSON(src, lead)
+		if p.json, err = parseJSON(src, lead); err == nil {
+			p.keys = topKeys(p.json)
+		}
 	case t[0] == '[':
 		p.delim, err = parseDelimited(src, lead)
 	case len(t) >= 2 && t[0] == '%' && t[len(t)-1] == '%':
@@ -99,7 +105,7 @@ func (p *Pattern) Match(message string) bool {
 	case p.terms != nil:
 		return p.terms.match(message)
 	case p.json != nil:
-		doc, ok := decodeObject(message)
+		doc, ok := decodeObject(message, p.keys)
 		return ok && p.json.eval(doc)
 	case p.delim != nil:
 		return p.delim.match(message)

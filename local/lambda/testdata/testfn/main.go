@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -109,6 +111,17 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 		}
 		keep = append(keep, b)
 		return "allocated", nil
+	case "allocate-and-free":
+		// A peak the runtime has given back before it answers: only the
+		// kernel's high-water mark (VmHWM) still shows it.
+		b := make([]byte, req.MB<<20)
+		for i := 0; i < len(b); i += 4096 {
+			b[i] = 1
+		}
+		b = nil
+		runtime.GC()
+		debug.FreeOSMemory()
+		return "freed", nil
 	}
 	return nil, fmt.Errorf("unknown action %q", req.Action)
 }

@@ -350,6 +350,24 @@ func (id *proxyIdentity) appendJSON(dst []byte) []byte {
 	}{
 		{`{"accessKey":`, id.AccessKey},
 		{`,"accountId":`, id.AccountID},
+	} {
+		dst = append(dst, f.key...)
+		dst = appendOptional(dst, f.value)
+	}
+	// apiKey and apiKeyId are omitted unless an API key was checked
+	// (omitempty in proxyIdentity).
+	if id.APIKey != nil {
+		dst = append(dst, `,"apiKey":`...)
+		dst = jsonstr.Append(dst, *id.APIKey)
+	}
+	if id.APIKeyID != nil {
+		dst = append(dst, `,"apiKeyId":`...)
+		dst = jsonstr.Append(dst, *id.APIKeyID)
+	}
+	for _, f := range [...]struct {
+		key   string
+		value *string
+	}{
 		{`,"caller":`, id.Caller},
 		{`,"cognitoAuthenticationProvider":`, id.CognitoAuthenticationProvider},
 		{`,"cognitoAuthenticationType":`, id.CognitoAuthenticationType},

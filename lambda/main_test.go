@@ -17,7 +17,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/acme/request-dump/internal/proctest"
 	"github.com/acme/request-dump/internal/repo"
 )
 
@@ -224,7 +224,7 @@ func TestBootstrapUnderRIE(t *testing.T) {
 // startRIE starts the emulator on free loopback ports with a clean
 // environment, as Lambda gives the function, and returns its invoke URL
 // and its combined output.
-func startRIE(t *testing.T, rie, bin string, env ...string) (string, *syncBuffer) {
+func startRIE(t *testing.T, rie, bin string, env ...string) (string, *proctest.Output) {
 	t.Helper()
 	addr, api := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", api, bin)
@@ -233,7 +233,7 @@ func startRIE(t *testing.T, rie, bin string, env ...string) (string, *syncBuffer
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128", "AWS_LAMBDA_FUNCTION_TIMEOUT=10",
 		"AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/request-dump-test", "AWS_LAMBDA_LOG_STREAM_NAME=test",
 	}, env...)
-	output := new(syncBuffer)
+	output := new(proctest.Output)
 	cmd.Stdout, cmd.Stderr = output, output
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
@@ -264,7 +264,7 @@ func invokeRIE(t *testing.T, url, requestID string, event []byte) (int, []byte) 
 }
 
 // dumpLines waits for n dump lines in the output and returns them.
-func dumpLines(t *testing.T, output *syncBuffer, n int) []map[string]any {
+func dumpLines(t *testing.T, output *proctest.Output, n int) []map[string]any {
 	t.Helper()
 	var lines []map[string]any
 	require.Eventually(t, func() bool {
@@ -297,22 +297,4 @@ func repoRoot(t *testing.T) string {
 	root, err := repo.Root()
 	require.NoError(t, err)
 	return root
-}
-
-// syncBuffer is a bytes.Buffer safe for a process's writes and the test's reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

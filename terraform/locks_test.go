@@ -1,7 +1,6 @@
 package terraform
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/acme/request-dump/internal/proctest"
 	"github.com/acme/request-dump/internal/repo"
 )
 
@@ -181,15 +181,7 @@ echo "$*" >> "`+dir+`/.terraform-args"
 	}
 	write(".gitignore", "/.tools/\n/.terraform-args\n/.complete\n", 0o644)
 	run := func(args ...string) (int, string) {
-		cmd := exec.Command("bash", append([]string{"scripts/lock-providers.sh"}, args...)...)
-		cmd.Dir = dir
-		out, err := cmd.CombinedOutput()
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			return exit.ExitCode(), string(out)
-		}
-		require.NoError(t, err, "%s", out)
-		return 0, string(out)
+		return proctest.Run(t, dir, nil, "scripts/lock-providers.sh", args...)
 	}
 	git := func(args ...string) {
 		cmd := exec.Command("git", args...)

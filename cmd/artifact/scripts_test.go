@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/acme/request-dump/internal/artifact"
 	"github.com/acme/request-dump/internal/pointer"
+	"github.com/acme/request-dump/internal/proctest"
 	"github.com/acme/request-dump/internal/repo"
 	locals3 "github.com/acme/request-dump/local/s3"
 )
@@ -55,25 +55,16 @@ func newSandbox(t *testing.T) *sandbox {
 	root, err := repo.Root()
 	require.NoError(t, err)
 	dir := t.TempDir()
-	copyFile := func(rel string) {
-		data, err := os.ReadFile(filepath.Join(root, rel))
-		require.NoError(t, err)
-		st, err := os.Stat(filepath.Join(root, rel))
-		require.NoError(t, err)
-		require.NoError(t, os.MkdirAll(filepath.Join(dir, filepath.Dir(rel)), 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(dir, rel), data, st.Mode().Perm()))
-	}
-	copyFile("go.mod")
-	copyFile("go.sum")
+	proctest.CopyFiles(t, dir, "go.mod", "go.sum")
 	for _, s := range scripts {
-		copyFile(filepath.Join("scripts", s))
+		proctest.CopyFiles(t, dir, filepath.Join("scripts", s))
 	}
 	for _, pkg := range []string{"cmd/artifact", "internal/artifact", "internal/atomicfile", "internal/pointer", "internal/repo"} {
 		files, err := filepath.Glob(filepath.Join(root, pkg, "*.go"))
 		require.NoError(t, err)
 		for _, f := range files {
 			if !strings.HasSuffix(f, "_test.go") {
-				copyFile(filepath.Join(pkg, filepath.Base(f)))
+				proctest.CopyFiles(t, dir, filepath.Join(pkg, filepath.Base(f)))
 			}
 		}
 	}
@@ -149,16 +140,7 @@ func newSandbox(t *testing.T) *sandbox {
 // combined output.
 func (sb *sandbox) run(t *testing.T, script string, args ...string) (int, string) {
 	t.Helper()
-	cmd := exec.Command("bash", append([]string{filepath.Join(sb.dir, "scripts", script)}, args...)...)
-	cmd.Dir = sb.dir
-	cmd.Env = sb.env
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		return exit.ExitCode(), string(out)
-	}
-	require.NoError(t, err, "%s", out)
-	return 0, string(out)
+	return proctest.Run(t, sb.dir, sb.env, filepath.Join(sb.dir, "scripts", script), args...)
 }
 
 func (sb *sandbox) git(t *testing.T, args ...string) string {

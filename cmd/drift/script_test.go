@@ -1,9 +1,7 @@
 package main
 
 import (
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/acme/request-dump/internal/repo"
+	"github.com/acme/request-dump/internal/proctest"
 )
 
 // sandbox is a copy of what scripts/drift.sh uses (the script, this
@@ -34,20 +32,8 @@ type sandbox struct {
 
 func newSandbox(t *testing.T) *sandbox {
 	t.Helper()
-	root, err := repo.Root()
-	require.NoError(t, err)
 	dir := t.TempDir()
-	copyFile := func(rel string) {
-		data, err := os.ReadFile(filepath.Join(root, rel))
-		require.NoError(t, err)
-		st, err := os.Stat(filepath.Join(root, rel))
-		require.NoError(t, err)
-		require.NoError(t, os.MkdirAll(filepath.Join(dir, filepath.Dir(rel)), 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(dir, rel), data, st.Mode().Perm()))
-	}
-	for _, f := range []string{"go.mod", "go.sum", "scripts/drift.sh", "cmd/drift/main.go", "cmd/drift/report.go"} {
-		copyFile(f)
-	}
+	proctest.CopyFiles(t, dir, "go.mod", "go.sum", "scripts/drift.sh", "cmd/drift/main.go", "cmd/drift/report.go")
 	for _, env := range []string{"dev", "stg", "prod"} {
 		require.NoError(t, os.MkdirAll(filepath.Join(dir, "envs", env), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "envs", env, "main.tf"), []byte("# "+env+"\n"), 0o644))
@@ -176,16 +162,7 @@ esac
 // combined output.
 func (sb *sandbox) run(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	cmd := exec.Command("bash", append([]string{filepath.Join(sb.dir, "scripts", "drift.sh")}, args...)...)
-	cmd.Dir = sb.dir
-	cmd.Env = sb.env
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		return exit.ExitCode(), string(out)
-	}
-	require.NoError(t, err, "%s", out)
-	return 0, string(out)
+	return proctest.Run(t, sb.dir, sb.env, filepath.Join(sb.dir, "scripts", "drift.sh"), args...)
 }
 
 func (sb *sandbox) set(t *testing.T, rel, content string) {

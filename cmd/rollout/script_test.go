@@ -3,13 +3,13 @@ package main
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/acme/request-dump/internal/proctest"
 	"github.com/acme/request-dump/internal/repo"
 	"github.com/acme/request-dump/local/stack"
 	"github.com/acme/request-dump/local/stacktest"
@@ -20,15 +20,7 @@ func rolloutScript(t *testing.T, env []string, args ...string) (int, string) {
 	t.Helper()
 	root, err := repo.Root()
 	require.NoError(t, err)
-	cmd := exec.Command("bash", append([]string{filepath.Join(root, "scripts", "rollout.sh")}, args...)...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
-	if exit, ok := err.(*exec.ExitError); ok {
-		return exit.ExitCode(), string(out)
-	}
-	require.NoError(t, err)
-	return 0, string(out)
+	return proctest.Run(t, root, append(os.Environ(), env...), filepath.Join(root, "scripts", "rollout.sh"), args...)
 }
 
 func TestScriptRefusesBadArguments(t *testing.T) {

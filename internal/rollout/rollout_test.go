@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/acme/request-dump/internal/envconfig"
+	"github.com/acme/request-dump/internal/proctest"
 	"github.com/acme/request-dump/internal/repo"
 	"github.com/acme/request-dump/internal/rollout"
 	"github.com/acme/request-dump/local/stack"
@@ -29,28 +30,10 @@ import (
 	"github.com/acme/request-dump/smoke"
 )
 
-// syncBuffer is the rollout's log, read while it runs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // start deploys env on a local stack and returns it with a rollout of it
-// (interval 1 s, alarms read every 50 ms), logging to a syncBuffer. The
-// test traffic calls with the smoke key as fast as the stack answers, far
-// above an env's per-key usage plan, which is raised so that only the
+// (interval 1 s, alarms read every 50 ms), logging to a proctest.Output.
+// The test traffic calls with the smoke key as fast as the stack answers,
+// far above an env's per-key usage plan, which is raised so that only the
 // versions under test, not the plan's throttle, decide the answers.
 func start(t *testing.T, env string) (*stacktest.Env, *rollout.Config) {
 	t.Helper()
@@ -66,7 +49,7 @@ func config(t *testing.T, e *stacktest.Env) *rollout.Config {
 	require.NoError(t, err)
 	target, err := smoke.ParseOutputs(data)
 	require.NoError(t, err)
-	out := &syncBuffer{}
+	out := &proctest.Output{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("rollout log:\n%s", out.String())
@@ -78,7 +61,7 @@ func config(t *testing.T, e *stacktest.Env) *rollout.Config {
 	}
 }
 
-func logOf(c *rollout.Config) string { return c.Out.(*syncBuffer).String() }
+func logOf(c *rollout.Config) string { return c.Out.(*proctest.Output).String() }
 
 // traffic posts events to the public stage from workers until stopped,
 // cycling through types, and counts the answers by status.

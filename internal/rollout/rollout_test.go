@@ -31,9 +31,9 @@ import (
 )
 
 // start deploys env on a local stack and returns it with a rollout of it
-// (interval 1 s, alarms read every 50 ms), logging to a proctest.Output. The
-// test traffic calls with the smoke key as fast as the stack answers, far
-// above an env's per-key usage plan, which is raised so that only the
+// (interval 1 s, alarms read every 50 ms), logging to a proctest.Output.
+// The test traffic calls with the smoke key as fast as the stack answers,
+// far above an env's per-key usage plan, which is raised so that only the
 // versions under test, not the plan's throttle, decide the answers.
 func start(t *testing.T, env string) (*stacktest.Env, *rollout.Config) {
 	t.Helper()

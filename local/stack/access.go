@@ -120,6 +120,7 @@ func stableID(s string, n int) string {
 	h := fnv.New64a()
 	for i := range out {
 		h.Write([]byte(s))
+		h.Write([]byte{byte(i)})
 		out[i] = alphabet[h.Sum64()%uint64(len(alphabet))]
 	}
 	return string(out)

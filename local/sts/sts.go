@@ -150,7 +150,7 @@ func (s *Service) assumeRole(w http.ResponseWriter, caller sigv4.Principal, form
 			return
 		}
 		if duration = time.Duration(n) * time.Second; duration > maxDuration {
-			s.fail(w, http.StatusBadRequest, "Sender", "ValidationError", fmt.Sprintf("The requested DurationSeconds exceeds the MaxSessionDuration set for this role."))
+			s.fail(w, http.StatusBadRequest, "Sender", "ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 			return
 		}
 	}
@@ -288,6 +288,7 @@ func stableID(s string, n int) string {
 	h := fnv.New64a()
 	for i := range out {
 		h.Write([]byte(s))
+		h.Write([]byte{byte(i)})
 		out[i] = upperAlphabet[h.Sum64()%uint64(len(upperAlphabet))]
 	}
 	return string(out)

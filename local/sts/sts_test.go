@@ -74,6 +74,17 @@ func TestCallerIdentityOfTheLocalUser(t *testing.T) {
 	who, err := client(url, local).GetCallerIdentity(context.Background(), &awssts.GetCallerIdentityInput{})
 	require.NoError(t, err)
 	assert.Equal(t, "arn:aws:iam::000000000000:user/local", aws.ToString(who.Arn))
+	id := aws.ToString(who.UserId)
+	assert.Regexp(t, `^AIDA[A-Z2-7]{17}$`, id)
+	assert.Greater(t, len(distinct(id[4:])), 4, "an id like AWS's, not a repeated pattern: %s", id)
+}
+
+func distinct(s string) map[rune]bool {
+	m := map[rune]bool{}
+	for _, c := range s {
+		m[c] = true
+	}
+	return m
 }
 
 // STS's answers to what it refuses, as the SDK decodes them.

@@ -80,7 +80,7 @@ func TestEveryRootHasItsOwnStateAndLocking(t *testing.T) {
 }
 
 func TestEveryEnvRootIsWiredTheSame(t *testing.T) {
-	wantOutputs := []string{"api_url", "artifact_bucket", "candidate_api_url", "function_name", "log_group_name", "region"}
+	wantOutputs := []string{"access_mode", "api_key_parameters", "api_url", "artifact_bucket", "caller_role_arn", "candidate_api_url", "function_name", "log_group_name", "region"}
 	var reference map[string]string
 	for _, env := range envNames(t) {
 		t.Run(env, func(t *testing.T) {

@@ -27,3 +27,19 @@ output "region" {
   description = "Region the service runs in."
   value       = module.service.region
 }
+
+# The smoke test calls with the credentials these name (smoke/target.go).
+output "access_mode" {
+  description = "Who may call POST /events: none, api_key or iam."
+  value       = module.service.access_mode
+}
+
+output "api_key_parameters" {
+  description = "For api_key: each key's SSM SecureString parameter name (never its value)."
+  value       = module.service.api_key_parameters
+}
+
+output "caller_role_arn" {
+  description = "For iam: the role a caller assumes to sign requests."
+  value       = module.service.caller_role_arn
+}

@@ -270,7 +270,11 @@ func LoadDir(dir, env string) (*Config, error) {
 		Variables: map[string]cty.Value{"var": cty.ObjectVal(rootVars)},
 		Functions: apispec.Functions(),
 	}
-	if err := cfg.decode(module, args, moduleVars, ctx); err != nil {
+	values, err := cfg.decode(module, args, moduleVars, ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPreconditions(filepath.Join(dir, ModuleSource), values); err != nil {
 		return nil, err
 	}
 	return cfg, nil
@@ -362,7 +366,10 @@ func moduleArguments(module *hcl.Block) (map[string]*hcl.Attribute, error) {
 	return attrs, nil
 }
 
-func (c *Config) decode(module *hcl.Block, args map[string]*hcl.Attribute, vars Variables, ctx *hcl.EvalContext) error {
+// decode sets c from the module call's arguments and returns every module
+// variable's value, defaults applied, as the module sees them.
+func (c *Config) decode(module *hcl.Block, args map[string]*hcl.Attribute, vars Variables, ctx *hcl.EvalContext) (map[string]cty.Value, error) {
+	values := map[string]cty.Value{}
 	targets := map[string]any{
 		"name":               &c.Name,
 		"environment":        &c.Environment,
@@ -380,36 +387,37 @@ func (c *Config) decode(module *hcl.Block, args map[string]*hcl.Attribute, vars 
 	}
 	for _, name := range vars.Names() {
 		if _, ok := targets[name]; !ok {
-			return fmt.Errorf("envconfig: the service module declares variable %q (%s) that envconfig does not read; add it to envconfig.Config", name, vars[name].DeclRange)
+			return nil, fmt.Errorf("envconfig: the service module declares variable %q (%s) that envconfig does not read; add it to envconfig.Config", name, vars[name].DeclRange)
 		}
 	}
 	for name, attr := range args {
 		if _, ok := vars[name]; !ok {
-			return fmt.Errorf("envconfig: %s: unsupported argument %q: the service module declares %s", attr.NameRange, name, strings.Join(vars.Names(), ", "))
+			return nil, fmt.Errorf("envconfig: %s: unsupported argument %q: the service module declares %s", attr.NameRange, name, strings.Join(vars.Names(), ", "))
 		}
 	}
 	for name, target := range targets {
 		if _, ok := vars[name]; !ok {
-			return fmt.Errorf("envconfig: the service module no longer declares variable %q; update envconfig.Config", name)
+			return nil, fmt.Errorf("envconfig: the service module no longer declares variable %q; update envconfig.Config", name)
 		}
 		given := cty.NilVal
 		if attr, ok := args[name]; ok {
 			val, diags := attr.Expr.Value(ctx)
 			if diags.HasErrors() {
-				return fmt.Errorf("envconfig: %w", diags)
+				return nil, fmt.Errorf("envconfig: %w", diags)
 			}
 			given = val
 		}
 		if err := unknownAttributes(vars[name].Type, given); err != nil {
-			return fmt.Errorf("envconfig: %s: module \"service\" argument %s: %w", args[name].Expr.Range(), name, err)
+			return nil, fmt.Errorf("envconfig: %s: module \"service\" argument %s: %w", args[name].Expr.Range(), name, err)
 		}
 		val, err := vars.Value(name, given)
+		values[name] = val
 		if err != nil {
 			where := module.DefRange
 			if attr, ok := args[name]; ok {
 				where = attr.Expr.Range()
 			}
-			return fmt.Errorf("envconfig: %s: module \"service\" argument %s: %w", where, name, err)
+			return nil, fmt.Errorf("envconfig: %s: module \"service\" argument %s: %w", where, name, err)
 		}
 		if name == "artifact" {
 			err = decodeArtifact(val, &c.Artifact)
@@ -417,13 +425,13 @@ func (c *Config) decode(module *hcl.Block, args map[string]*hcl.Attribute, vars 
 			err = gocty.FromCtyValue(val, target)
 		}
 		if err != nil {
-			return fmt.Errorf("envconfig: module input %s: %w", name, err)
+			return nil, fmt.Errorf("envconfig: module input %s: %w", name, err)
 		}
 	}
 	if err := c.Artifact.Validate(c.Environment); err != nil {
-		return fmt.Errorf("envconfig: %s: artifact: %w", module.DefRange, err)
+		return nil, fmt.Errorf("envconfig: %s: artifact: %w", module.DefRange, err)
 	}
-	return nil
+	return values, nil
 }
 
 // unknownAttributes rejects attributes an object argument has but its

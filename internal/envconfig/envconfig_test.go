@@ -1,6 +1,7 @@
 package envconfig
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -463,6 +464,31 @@ func TestLoadRejects(t *testing.T) {
 			for _, want := range tt.want {
 				assert.Contains(t, err.Error(), want)
 			}
+		})
+	}
+}
+
+// TestModulePreconditionsOnInputsRefuseTheEnv: a precondition of the module
+// that reads only input variables fails the load as it fails a plan, with
+// the module's own message; one that holds lets the env load.
+func TestModulePreconditionsOnInputsRefuseTheEnv(t *testing.T) {
+	for _, tc := range []struct {
+		name, env, extra, want string
+	}{
+		{name: "open dev", env: "dev", extra: `access = { mode = "none", allow_none = true }`},
+		{name: "open stg", env: "stg", extra: `access = { mode = "none", allow_none = true }`,
+			want: `resource aws_api_gateway_stage.this (api.tf): The access.mode "none" would leave POST /events of stg open to anyone on the internet`},
+		{name: "function outlives the integration", env: "dev", extra: "access = { mode = \"api_key\" }\n  function = { timeout = 20 }\n  api = { integration_timeout_ms = 10000 }",
+			want: "The function.timeout (20 s) is longer than api.integration_timeout_ms (10000 ms)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			main := fmt.Sprintf("provider \"aws\" {\n  region = \"eu-west-1\"\n}\n\nmodule \"service\" {\n  source      = \"../../terraform/service\"\n  name        = \"request-dump-%s\"\n  environment = %q\n  artifact    = var.artifact\n  %s\n}\n", tc.env, tc.env, tc.extra)
+			_, err := LoadRoot(newRoot(t, tc.env, main), tc.env)
+			if tc.want == "" {
+				assert.NoError(t, err)
+				return
+			}
+			assert.ErrorContains(t, err, tc.want)
 		})
 	}
 }

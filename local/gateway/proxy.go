@@ -282,17 +282,17 @@ func (e *proxyEvent) appendJSON(dst []byte) []byte {
 	dst = append(dst, `,"httpMethod":`...)
 	dst = jsonstr.Append(dst, e.HTTPMethod)
 	dst = append(dst, `,"headers":`...)
-	dst = appendStringMap(dst, e.Headers)
+	dst = appendMap(dst, e.Headers, jsonstr.Append)
 	dst = append(dst, `,"multiValueHeaders":`...)
-	dst = appendListMap(dst, e.MultiValueHeaders)
+	dst = appendMap(dst, e.MultiValueHeaders, appendStrings)
 	dst = append(dst, `,"queryStringParameters":`...)
-	dst = appendStringMap(dst, e.QueryStringParameters)
+	dst = appendMap(dst, e.QueryStringParameters, jsonstr.Append)
 	dst = append(dst, `,"multiValueQueryStringParameters":`...)
-	dst = appendListMap(dst, e.MultiValueQueryStringParameters)
+	dst = appendMap(dst, e.MultiValueQueryStringParameters, appendStrings)
 	dst = append(dst, `,"pathParameters":`...)
-	dst = appendStringMap(dst, e.PathParameters)
+	dst = appendMap(dst, e.PathParameters, jsonstr.Append)
 	dst = append(dst, `,"stageVariables":`...)
-	dst = appendStringMap(dst, e.StageVariables)
+	dst = appendMap(dst, e.StageVariables, jsonstr.Append)
 	dst = append(dst, `,"requestContext":`...)
 	dst = e.RequestContext.appendJSON(dst)
 	dst = append(dst, `,"body":`...)
@@ -393,8 +393,9 @@ func appendOptional(dst []byte, s *string) []byte {
 	return jsonstr.Append(dst, *s)
 }
 
-// appendStringMap appends m as a JSON object with sorted keys, or null.
-func appendStringMap(dst []byte, m map[string]string) []byte {
+// appendMap appends m as a JSON object with sorted keys (json.Marshal's
+// order), each value appended by value, or null for a nil map.
+func appendMap[V any](dst []byte, m map[string]V, value func([]byte, V) []byte) []byte {
 	if m == nil {
 		return append(dst, "null"...)
 	}
@@ -405,39 +406,24 @@ func appendStringMap(dst []byte, m map[string]string) []byte {
 		}
 		dst = jsonstr.Append(dst, k)
 		dst = append(dst, ':')
-		dst = jsonstr.Append(dst, m[k])
+		dst = value(dst, m[k])
 	}
 	return append(dst, '}')
 }
 
-// appendListMap appends m as a JSON object of string arrays with sorted
-// keys, or null.
-func appendListMap(dst []byte, m map[string][]string) []byte {
-	if m == nil {
+// appendStrings appends vs as a JSON array of strings, or null.
+func appendStrings(dst []byte, vs []string) []byte {
+	if vs == nil {
 		return append(dst, "null"...)
 	}
-	dst = append(dst, '{')
-	for i, k := range sortedKeys(m) {
+	dst = append(dst, '[')
+	for i, v := range vs {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = jsonstr.Append(dst, k)
-		dst = append(dst, ':')
-		vs := m[k]
-		if vs == nil {
-			dst = append(dst, "null"...)
-			continue
-		}
-		dst = append(dst, '[')
-		for j, v := range vs {
-			if j > 0 {
-				dst = append(dst, ',')
-			}
-			dst = jsonstr.Append(dst, v)
-		}
-		dst = append(dst, ']')
+		dst = jsonstr.Append(dst, v)
 	}
-	return append(dst, '}')
+	return append(dst, ']')
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -63,9 +63,12 @@ func TestWaitGivesUpWithTheReason(t *testing.T) {
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	err = run(context.Background(), []string{"wait", "--endpoint", "http://" + addr, "--timeout", "200ms"}, &bytes.Buffer{}, &bytes.Buffer{})
+	// Each wait below must see at least one answer (or refusal) before it
+	// gives up: 2 s leaves room for that on a loaded machine, where 200 ms
+	// once expired before the first attempt and reported no reason.
+	err = run(context.Background(), []string{"wait", "--endpoint", "http://" + addr, "--timeout", "2s"}, &bytes.Buffer{}, &bytes.Buffer{})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "is not ready after 200ms")
+	assert.Contains(t, err.Error(), "is not ready after 2s")
 	assert.Contains(t, err.Error(), "connection refused")
 }
 
@@ -91,11 +94,11 @@ func TestServeWritesAControlTokenThatWaitReads(t *testing.T) {
 
 	other := filepath.Join(dir, "other-token")
 	require.NoError(t, os.WriteFile(other, []byte("not this start's token\n"), 0o600))
-	err = run(context.Background(), []string{"wait", "--endpoint", "http://" + addr, "--token-file", other, "--timeout", "200ms"}, &bytes.Buffer{}, &bytes.Buffer{})
+	err = run(context.Background(), []string{"wait", "--endpoint", "http://" + addr, "--token-file", other, "--timeout", "2s"}, &bytes.Buffer{}, &bytes.Buffer{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "missing or wrong control token")
 	missing := filepath.Join(dir, "missing")
-	err = run(context.Background(), []string{"wait", "--endpoint", "http://" + addr, "--token-file", missing, "--timeout", "200ms"}, &bytes.Buffer{}, &bytes.Buffer{})
+	err = run(context.Background(), []string{"wait", "--endpoint", "http://" + addr, "--token-file", missing, "--timeout", "2s"}, &bytes.Buffer{}, &bytes.Buffer{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no control token at "+missing)
 

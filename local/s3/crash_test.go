@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -95,6 +96,7 @@ func TestKill9DuringPuts(t *testing.T) {
 			var mu sync.Mutex
 			keys := map[string]*history{}
 			var wg sync.WaitGroup
+			var acked atomic.Int64
 			stop := make(chan struct{})
 			for w := range 8 {
 				wg.Go(func() {
@@ -121,10 +123,13 @@ func TestKill9DuringPuts(t *testing.T) {
 						mu.Lock()
 						keys[key].acked = body
 						mu.Unlock()
+						acked.Add(1)
 					}
 				})
 			}
-			time.Sleep(time.Duration(150+50*round) * time.Millisecond)
+			// Kill once some PUTs were answered, however slow the machine,
+			// at a different point of the traffic each round.
+			require.Eventually(t, func() bool { return acked.Load() >= int64(8*(round+1)) }, time.Minute, 5*time.Millisecond, "no PUT was answered")
 			require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 			close(stop)
 			wg.Wait()

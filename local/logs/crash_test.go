@@ -3,6 +3,7 @@ package logs_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"sync"
 	"syscall"
@@ -25,11 +26,8 @@ import (
 // as every dump of a request the gateway answered 200 must be (a function's
 // lines are appended the same way before its invocation returns).
 func TestKill9LosesNoAnsweredEvent(t *testing.T) {
-	if os.Getenv("LOGS_CRASH_DIR") != "" {
-		t.Skip("the helper process of TestKill9LosesNoAnsweredEvent")
-	}
 	dir := t.TempDir()
-	cmd, addr := stacktest.Killable(t, "TestLogsCrashHelper", "LOGS_CRASH_DIR="+dir)
+	cmd, addr := stacktest.Killable(t, dir)
 	c := client("http://" + addr)
 	ctx := context.Background()
 	_, err := c.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("/aws/lambda/fn")})
@@ -95,13 +93,15 @@ func TestKill9LosesNoAnsweredEvent(t *testing.T) {
 	assert.Zero(t, lost, "answered events lost to the kill, of %d", len(answered))
 }
 
-// TestLogsCrashHelper is the process TestKill9LosesNoAnsweredEvent kills.
-func TestLogsCrashHelper(t *testing.T) {
-	dir := os.Getenv("LOGS_CRASH_DIR")
-	if dir == "" {
-		t.Skip("run by TestKill9LosesNoAnsweredEvent")
-	}
-	store, err := logs.NewStore(dir)
-	require.NoError(t, err)
-	stacktest.ServeUntilKilled(t, logs.New(store, logs.WithRegion(region)))
+// TestMain serves a store for TestKill9LosesNoAnsweredEvent when this binary
+// runs as the process it kills, and runs the tests otherwise.
+func TestMain(m *testing.M) {
+	stacktest.ServeKillable(func(dir string) (http.Handler, error) {
+		store, err := logs.NewStore(dir)
+		if err != nil {
+			return nil, err
+		}
+		return logs.New(store, logs.WithRegion(region)), nil
+	})
+	os.Exit(m.Run())
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -81,13 +82,10 @@ func sha256In(in *awss3.PutObjectInput) { in.ChecksumAlgorithm = types.ChecksumA
 // every object must be readable with the bytes its checksum names, the
 // bucket listable, and every PUT that was answered 200 there.
 func TestKill9DuringPuts(t *testing.T) {
-	if os.Getenv("S3_CRASH_DIR") != "" {
-		t.Skip("the helper process of TestKill9DuringPuts")
-	}
 	for round := range 3 {
 		t.Run(fmt.Sprint("round ", round), func(t *testing.T) {
 			dir := t.TempDir()
-			cmd, addr := stacktest.Killable(t, "TestCrashHelper", "S3_CRASH_DIR="+dir)
+			cmd, addr := stacktest.Killable(t, dir)
 			c := client("http://" + addr)
 
 			// Each key is written by one worker, one PUT at a time, so at
@@ -154,13 +152,11 @@ func TestKill9DuringPuts(t *testing.T) {
 	}
 }
 
-// TestCrashHelper is the process TestKill9DuringPuts kills.
-func TestCrashHelper(t *testing.T) {
-	dir := os.Getenv("S3_CRASH_DIR")
-	if dir == "" {
-		t.Skip("run by TestKill9DuringPuts")
-	}
-	srv, err := s3.New(dir, s3.WithBucket(bucket))
-	require.NoError(t, err)
-	stacktest.ServeUntilKilled(t, srv)
+// TestMain serves the bucket for TestKill9DuringPuts when this binary runs
+// as the process it kills, and runs the tests otherwise.
+func TestMain(m *testing.M) {
+	stacktest.ServeKillable(func(dir string) (http.Handler, error) {
+		return s3.New(dir, s3.WithBucket(bucket))
+	})
+	os.Exit(m.Run())
 }

@@ -326,32 +326,48 @@ func FunctionZipFor(arch string) ([]byte, error) {
 	return code, nil
 }
 
-// Killable starts this test binary again, running only the test named
-// helper with env added, for a test that kills a serving process with
-// SIGKILL. The helper calls ServeUntilKilled; Killable returns the process
-// and the address it serves on, and kills it when t ends.
-func Killable(t testing.TB, helper string, env ...string) (*exec.Cmd, string) {
+// killableDir is the environment variable through which Killable tells a
+// test binary it runs as the process to kill: its value is the data
+// directory to serve.
+const killableDir = "STACKTEST_KILLABLE_DIR"
+
+// ServeKillable is called first by the TestMain of a package whose tests
+// use Killable. In the process Killable started, it serves what serve
+// builds on the data directory on 127.0.0.1:0, prints the address, and
+// never returns; in any other run of the test binary it returns at once,
+// so no test is skipped to make room for the helper.
+func ServeKillable(serve func(dir string) (http.Handler, error)) {
+	dir := os.Getenv(killableDir)
+	if dir == "" {
+		return
+	}
+	h, err := serve(dir)
+	if err == nil {
+		var ln net.Listener
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err == nil {
+			fmt.Println(ln.Addr().String())
+			err = http.Serve(ln, h)
+		}
+	}
+	fmt.Fprintln(os.Stderr, "stacktest: killable process:", err)
+	os.Exit(1)
+}
+
+// Killable starts this test binary again as a process serving dir (the
+// package's TestMain calls ServeKillable), for a test to kill with
+// SIGKILL, and returns it with the address it serves on.
+func Killable(t testing.TB, dir string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^"+helper+"$")
-	cmd.Env = append(os.Environ(), env...)
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), killableDir+"="+dir)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	line, err := bufio.NewReader(stdout).ReadString('\n')
-	require.NoError(t, err, "the helper %s prints its address", helper)
+	require.NoError(t, err, "the killable process prints its address")
 	return cmd, strings.TrimSpace(line)
-}
-
-// ServeUntilKilled serves h on 127.0.0.1:0 and prints the address for
-// Killable; it returns only when serving fails.
-func ServeUntilKilled(t testing.TB, h http.Handler) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	fmt.Println(ln.Addr().String())
-	_ = http.Serve(ln, h)
 }
 
 // Access returns what the env's outputs say about calling its API, with

@@ -256,6 +256,20 @@ func (b *baseline) pids() []int {
 	return pids
 }
 
+// reset kills the RIE processes, so that the next request starts one
+// (a cold start).
+func (b *baseline) reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range b.procs {
+		p.kill()
+	}
+	for len(b.idle) > 0 {
+		<-b.idle
+	}
+	b.procs, b.started = nil, 0
+}
+
 func (b *baseline) close() {
 	b.mu.Lock()
 	defer b.mu.Unlock()

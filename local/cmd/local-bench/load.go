@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -122,16 +124,39 @@ type system struct {
 	// roots names them.
 	pids  func() []int
 	roots string
+	// fresh makes the next request start an execution environment: the
+	// stack redeploys (a new version starts cold), the baseline kills its
+	// RIE processes.
+	fresh func() error
 }
 
-// phases are one system's figures.
+// phases are one system's figures, summed over its rounds.
 type phases struct {
-	cold       time.Duration
+	colds []time.Duration
+	// warm and load hold every round's results (latencies, successes);
+	// their own duration spans the other system's rounds too, so the
+	// throughput is the successes over loadTime, the rounds' own time.
 	warm, load vegeta.Metrics
+	loadTime   time.Duration
+	// loadRounds is each throughput round's req/s, in order.
+	loadRounds []float64
 	// warmCPU and loadCPU are the CPU time the system's processes used in
 	// those phases; loadOwnCPU the part of the roots of their trees.
 	warmCPU, loadCPU, loadOwnCPU time.Duration
 	failed                       int
+}
+
+// cold is the median of the cold starts.
+func (p *phases) cold() time.Duration {
+	c := slices.Clone(p.colds)
+	slices.Sort(c)
+	return c[len(c)/2]
+}
+
+// throughput is the successful requests per second of the throughput
+// rounds, over their own time.
+func (p *phases) throughput() float64 {
+	return p.load.Success * float64(p.load.Requests) / p.loadTime.Seconds()
 }
 
 // perRequest is the CPU time per request of a phase.
@@ -168,73 +193,116 @@ func (s *system) attacker(opts ...func(*vegeta.Attacker)) *vegeta.Attacker {
 	return vegeta.NewAttacker(append(opts, s.opts...)...)
 }
 
-func (s *system) add(p *phases, r *vegeta.Result, m *vegeta.Metrics) {
+// add counts r in p and in each of ms.
+func (s *system) add(p *phases, r *vegeta.Result, ms ...*vegeta.Metrics) {
 	if r.Error == vegeta.ErrNoTargets.Error() {
 		return // the targeter's end, not a request
 	}
 	if !s.accept(r) {
 		p.failed++
 	}
-	if m != nil {
-		m.Add(r)
+	for _, m := range ms {
+		if m != nil {
+			m.Add(r)
+		}
 	}
 }
 
-// cold measures the first request, which starts an execution environment.
-func (s *system) cold(run string, p *phases) {
-	for r := range s.attacker().Attack(s.targeter(run+"-cold", 1), vegeta.ConstantPacer{Freq: 1, Per: time.Second}, 0, "cold") {
+// cold measures one first request, which starts an execution environment;
+// round > 0 first makes the system start a fresh one.
+func (s *system) cold(run string, round int, p *phases) error {
+	if round > 0 {
+		if err := s.fresh(); err != nil {
+			return err
+		}
+	}
+	for r := range s.attacker().Attack(s.targeter(fmt.Sprintf("%s-cold-%d", run, round), 1), vegeta.ConstantPacer{Freq: 1, Per: time.Second}, 0, "cold") {
 		if r.Error == vegeta.ErrNoTargets.Error() {
 			continue
 		}
-		s.add(p, r, nil)
-		p.cold = r.Latency
+		s.add(p, r)
+		p.colds = append(p.colds, r.Latency)
 		fmt.Printf("  %-8s cold start (first request): %s, status %d\n", s.name, ms(r.Latency), r.Code)
 	}
+	return nil
 }
 
-// warm measures latency at a steady rate, after a short warm-up.
-func (s *system) warm(c config, run string, p *phases) {
-	for r := range s.attacker(vegeta.KeepAlive(true)).Attack(s.targeter(run+"-warm-up", 0), vegeta.ConstantPacer{Freq: c.warmRate, Per: time.Second}, 2*time.Second, "warm-up") {
-		s.add(p, r, nil)
+// warm measures latency at a steady rate for one round of length d, after
+// a short warm-up before the first round.
+func (s *system) warm(c config, run string, round int, d time.Duration, p *phases) {
+	if round == 0 {
+		for r := range s.attacker(vegeta.KeepAlive(true)).Attack(s.targeter(run+"-warm-up", 0), vegeta.ConstantPacer{Freq: c.warmRate, Per: time.Second}, 2*time.Second, "warm-up") {
+			s.add(p, r)
+		}
 	}
+	var m vegeta.Metrics
 	cpu := treeCPU(s.pids()...)
-	for r := range s.attacker(vegeta.KeepAlive(true)).Attack(s.targeter(run+"-warm", 0), vegeta.ConstantPacer{Freq: c.warmRate, Per: time.Second}, c.warmFor, "warm") {
-		s.add(p, r, &p.warm)
+	for r := range s.attacker(vegeta.KeepAlive(true)).Attack(s.targeter(fmt.Sprintf("%s-warm-%d", run, round), 0), vegeta.ConstantPacer{Freq: c.warmRate, Per: time.Second}, d, "warm") {
+		s.add(p, r, &p.warm, &m)
 	}
-	p.warmCPU = treeCPU(s.pids()...) - cpu
-	p.warm.Close()
-	w := p.warm
+	used := treeCPU(s.pids()...) - cpu
+	p.warmCPU += used
+	m.Close()
 	fmt.Printf("  %-8s warm at %d req/s for %s (%d requests): p50 %s, p90 %s, p99 %s, max %s, success %.2f%%; CPU %s per request\n",
-		s.name, c.warmRate, c.warmFor, w.Requests, ms(w.Latencies.P50), ms(w.Latencies.P90), ms(w.Latencies.P99), ms(w.Latencies.Max), 100*w.Success, us(perRequest(p.warmCPU, w)))
+		s.name, c.warmRate, d, m.Requests, ms(m.Latencies.P50), ms(m.Latencies.P90), ms(m.Latencies.P99), ms(m.Latencies.Max), 100*m.Success, us(perRequest(used, m)))
 }
 
-// load measures throughput: as fast as c.workers clients can go, for
-// c.loadRequests requests.
-func (s *system) load(c config, run string, p *phases) {
+// load measures throughput for one round of n requests: as fast as
+// c.workers clients can go.
+func (s *system) load(c config, run string, round, n int, p *phases) {
 	a := s.attacker(vegeta.KeepAlive(true), vegeta.Workers(uint64(c.workers)), vegeta.MaxWorkers(uint64(c.workers)), vegeta.Connections(c.workers))
+	var m vegeta.Metrics
 	cpu, own := splitCPU(s.pids()...)
-	for r := range a.Attack(s.targeter(run, int64(c.loadRequests)), vegeta.ConstantPacer{}, 0, "load") {
-		s.add(p, r, &p.load)
+	for r := range a.Attack(s.targeter(fmt.Sprintf("%s-%d", run, round), int64(n)), vegeta.ConstantPacer{}, 0, "load") {
+		s.add(p, r, &p.load, &m)
 	}
 	cpuEnd, ownEnd := splitCPU(s.pids()...)
-	p.loadCPU, p.loadOwnCPU = cpuEnd-cpu, ownEnd-own
-	p.load.Close()
-	l := p.load
+	used, usedOwn := cpuEnd-cpu, ownEnd-own
+	p.loadCPU += used
+	p.loadOwnCPU += usedOwn
+	m.Close()
+	p.loadTime += m.Duration + m.Wait
+	p.loadRounds = append(p.loadRounds, m.Throughput)
 	fmt.Printf("  %-8s throughput with %d clients: %d requests in %s = %.0f req/s; p50 %s, p99 %s; success %.2f%%; CPU %s per request (%s of it in %s)\n",
-		s.name, c.workers, l.Requests, l.Duration.Round(time.Millisecond), l.Throughput, ms(l.Latencies.P50), ms(l.Latencies.P99), 100*l.Success,
-		us(perRequest(p.loadCPU, l)), us(perRequest(p.loadOwnCPU, l)), s.roots)
+		s.name, c.workers, m.Requests, m.Duration.Round(time.Millisecond), m.Throughput, ms(m.Latencies.P50), ms(m.Latencies.P99), 100*m.Success,
+		us(perRequest(used, m)), us(perRequest(usedOwn, m)), s.roots)
 }
 
-// measure runs each phase on the stack, then on the baseline, so that both
-// see the same machine at nearly the same moment, and prints them side by
-// side; then it checks the stack's dumps.
+// mirrored returns the order in which two systems (0 and 1) run n rounds
+// each: 0 1 1 0 0 1 1 0 …, so that a machine getting slower or faster
+// through the phase weighs on both alike, and no system always goes first.
+func mirrored(n int) []int {
+	order := make([]int, 0, 2*n)
+	for i := range 2 * n {
+		first := (i / 2) % 2
+		order = append(order, first^(i%2))
+	}
+	return order
+}
+
+// measure runs each phase in rounds, alternating the stack and the
+// baseline in mirrored order, so that both see the same machine at nearly
+// the same moments, and prints them side by side; then it checks the
+// stack's dumps.
 func measure(c config, t target, b *baseline) error {
 	run := fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	all := newAccepted()
+	coldRounds := 0
 	st := &system{name: "stack", url: t.apiURL + "/events",
 		body:   func(event []byte) ([]byte, error) { return event, nil },
 		accept: func(r *vegeta.Result) bool { return all.add(r) },
-		pids:   func() []int { return []int{t.pid} }, roots: "local-aws"}
+		pids:   func() []int { return []int{t.pid} }, roots: "local-aws",
+		fresh: func() error {
+			// As on AWS, a new configuration gets new execution
+			// environments; the same one redeployed keeps the warm ones.
+			coldRounds++
+			_, err := deploy(c, t.endpoint, func(_ *envconfig.Config, spec *stack.Spec) {
+				if spec != nil {
+					spec.Environment["LOCAL_BENCH_COLD_ROUND"] = strconv.Itoa(coldRounds)
+				}
+			})
+			return err
+		}}
 	baseErrors := map[string]int{}
 	bl := &system{name: "baseline", url: "http://baseline.invalid/2015-03-31/functions/function/invocations",
 		body: proxyEvent,
@@ -247,25 +315,46 @@ func measure(c config, t target, b *baseline) error {
 			}
 			baseErrors[fmt.Sprintf("%d %s %.80s", r.Code, r.Error, r.Body)]++
 			return false
-		}}
-	var sp, bp phases
-	fmt.Println("cold start:")
-	st.cold(run, &sp)
-	bl.cold(run, &bp)
-	fmt.Println("warm latency:")
-	st.warm(c, run, &sp)
-	bl.warm(c, run, &bp)
-	fmt.Println("throughput:")
+		},
+		fresh: func() error { b.reset(); return nil }}
+	systems := []*system{st, bl}
+	ps := []*phases{{}, {}}
+	rounds := func(n int, each func(s *system, round int, p *phases) error) error {
+		done := []int{0, 0}
+		for _, i := range mirrored(n) {
+			if err := each(systems[i], done[i], ps[i]); err != nil {
+				return err
+			}
+			done[i]++
+		}
+		return nil
+	}
+	fmt.Printf("cold start (%d each, mirrored):\n", c.coldRuns)
+	if err := rounds(c.coldRuns, func(s *system, round int, p *phases) error { return s.cold(run, round, p) }); err != nil {
+		return err
+	}
+	fmt.Printf("warm latency (%d rounds each, mirrored):\n", c.rounds)
+	_ = rounds(c.rounds, func(s *system, round int, p *phases) error {
+		s.warm(c, run, round, c.warmFor/time.Duration(c.rounds), p)
+		return nil
+	})
+	fmt.Printf("throughput (%d rounds each, mirrored):\n", c.rounds)
 	loadRun := run + "-load"
-	st.load(c, loadRun, &sp)
-	bl.load(c, loadRun, &bp)
+	_ = rounds(c.rounds, func(s *system, round int, p *phases) error {
+		n := c.loadRequests / c.rounds
+		if round == c.rounds-1 {
+			n = c.loadRequests - n*(c.rounds-1)
+		}
+		s.load(c, loadRun, round, n, p)
+		return nil
+	})
 	for e, n := range all.errors {
 		fmt.Printf("  stack: not accepted: %d × %s\n", n, e)
 	}
 	for e, n := range baseErrors {
 		fmt.Printf("  baseline: failed: %d × %s\n", n, e)
 	}
-	compare(sp, bp)
+	compare(*ps[0], *ps[1])
 	if c.accessRequests > 0 {
 		if err := compareAccess(c, t, all, run); err != nil {
 			return err
@@ -277,6 +366,10 @@ func measure(c config, t target, b *baseline) error {
 // compare prints the stack's figures beside the baseline's, with the
 // ratios and the targets of issue 12.
 func compare(s, b phases) {
+	s.warm.Close()
+	b.warm.Close()
+	s.load.Close()
+	b.load.Close()
 	fmt.Printf("\n%-22s %12s %12s %10s  %s\n", "figure", "stack", "baseline", "ratio", "target")
 	row := func(name, sv, bv string, ratio float64, target string, met bool) {
 		verdict := "met"
@@ -285,20 +378,27 @@ func compare(s, b phases) {
 		}
 		fmt.Printf("%-22s %12s %12s %9.2fx  %s: %s\n", name, sv, bv, ratio, target, verdict)
 	}
-	tput := s.load.Throughput / b.load.Throughput
-	row("throughput (req/s)", fmt.Sprintf("%.0f", s.load.Throughput), fmt.Sprintf("%.0f", b.load.Throughput), tput, ">= 0.80x", tput >= 0.8)
+	tput := s.throughput() / b.throughput()
+	row("throughput (req/s)", fmt.Sprintf("%.0f", s.throughput()), fmt.Sprintf("%.0f", b.throughput()), tput, ">= 0.80x", tput >= 0.8)
 	p50 := s.warm.Latencies.P50 - b.warm.Latencies.P50
 	row("warm p50", ms(s.warm.Latencies.P50), ms(b.warm.Latencies.P50), ratio(s.warm.Latencies.P50, b.warm.Latencies.P50),
 		fmt.Sprintf("<= baseline + 0.5 ms (+%s)", ms(p50)), p50 <= 500*time.Microsecond)
 	row("warm p99", ms(s.warm.Latencies.P99), ms(b.warm.Latencies.P99), ratio(s.warm.Latencies.P99, b.warm.Latencies.P99), "(none)", true)
-	cold := ratio(s.cold, b.cold)
-	row("cold start", ms(s.cold), ms(b.cold), cold, "<= 1.30x", cold <= 1.3)
+	cold := ratio(s.cold(), b.cold())
+	row("cold start (median)", ms(s.cold()), ms(b.cold()), cold, "<= 1.30x", cold <= 1.3)
 	// CPU time per request is steadier than req/s on a shared machine: a
 	// neighbour's burst slows both systems, not the work each does.
 	sc, bc := perRequest(s.loadCPU, s.load), perRequest(b.loadCPU, b.load)
 	row("CPU per request, load", us(sc), us(bc), ratio(sc, bc), "(none; throughput's cause)", true)
 	sc, bc = perRequest(s.warmCPU, s.warm), perRequest(b.warmCPU, b.warm)
 	row("CPU per request, warm", us(sc), us(bc), ratio(sc, bc), "(none)", true)
+	// Each stack round beside the baseline round next to it: the spread
+	// says how far one pair of rounds can be trusted on this machine.
+	var pairs []string
+	for i := range min(len(s.loadRounds), len(b.loadRounds)) {
+		pairs = append(pairs, fmt.Sprintf("%.2fx", s.loadRounds[i]/b.loadRounds[i]))
+	}
+	fmt.Printf("throughput per pair of rounds: %s\n", strings.Join(pairs, " "))
 }
 
 func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }

@@ -2,7 +2,7 @@
 // separate local-aws process on loopback, with the vegeta load generator:
 //
 //   - start to ready: spawn `local-aws serve` and poll its health, several times;
-//   - cold start: the first request after a deploy;
+//   - cold start: the first request after a deploy (the median of several);
 //   - warm latency: p50/p99 through gateway → RIE → logs at a steady rate;
 //   - throughput: as many requests as the stack takes, then a check through
 //     FilterLogEvents that every accepted request's dump is in the log group
@@ -13,11 +13,14 @@
 //     the clients signing as they send, on the same cores), as ratios of
 //     the open API's (mode none) in the same run (access.go).
 //
-// Each of the last three phases runs on the stack and then on a baseline:
-// the same zip under the same number of bare aws-lambda-rie processes,
-// invoked directly with the proxy event, through the same load generator
-// and clients (see baseline). The machine is shared and its speed moves,
-// so the figures that mean something are the ratios printed at the end.
+// Cold start, warm latency and throughput run on the stack and on a
+// baseline: the same zip under the same number of bare aws-lambda-rie
+// processes, invoked directly with the proxy event, through the same load
+// generator and clients (see baseline). The machine is shared and its
+// speed moves, so each phase alternates the two in rounds, in mirrored
+// order (stack, baseline, baseline, stack, …: --rounds, --cold-runs), and
+// the figures that mean something are the ratios printed at the end, with
+// the throughput ratio of each pair of rounds to show the spread.
 // --background-load N adds N busy processes for the whole run.
 //
 // Usage: local-bench --bin .local/bin/local-aws --zip .local/dist/function.zip [flags]
@@ -60,7 +63,7 @@ var errUsage = errors.New("usage")
 
 type config struct {
 	bin, zip, env                 string
-	readyRuns                     int
+	readyRuns, coldRuns, rounds   int
 	warmRate                      int
 	warmFor                       time.Duration
 	loadRequests, workers, maxEnv int
@@ -76,6 +79,8 @@ func run() error {
 	flag.StringVar(&c.zip, "zip", ".local/dist/function.zip", "the function zip built for this machine")
 	flag.StringVar(&c.env, "env", "dev", "the env to deploy")
 	flag.IntVar(&c.readyRuns, "ready-runs", 5, "how many starts to time")
+	flag.IntVar(&c.coldRuns, "cold-runs", 3, "cold starts measured on each system (the median counts)")
+	flag.IntVar(&c.rounds, "rounds", 4, "rounds of the warm and throughput phases on each system, alternated in mirrored order (stack, baseline, baseline, stack, …)")
 	flag.IntVar(&c.warmRate, "warm-rate", 500, "requests per second of the warm latency phase")
 	flag.DurationVar(&c.warmFor, "warm-for", 10*time.Second, "length of the warm latency phase")
 	flag.IntVar(&c.loadRequests, "requests", 50000, "requests in the throughput phase")
@@ -92,12 +97,18 @@ func run() error {
 	switch {
 	case c.readyRuns < 1:
 		return fmt.Errorf("%w: --ready-runs must be at least 1", errUsage)
+	case c.coldRuns < 1:
+		return fmt.Errorf("%w: --cold-runs must be at least 1", errUsage)
+	case c.rounds < 1:
+		return fmt.Errorf("%w: --rounds must be at least 1", errUsage)
 	case c.warmRate < 1 || c.warmFor <= 0:
 		return fmt.Errorf("%w: --warm-rate and --warm-for must be positive", errUsage)
 	case c.accessRequests < 0:
 		return fmt.Errorf("%w: --access-requests must be 0 (skip the access comparison) or more", errUsage)
 	case c.loadRequests < 1 || c.workers < 1:
 		return fmt.Errorf("%w: --requests and --workers must be at least 1", errUsage)
+	case c.loadRequests < c.rounds:
+		return fmt.Errorf("%w: --requests %d is fewer than --rounds %d: each round needs a request", errUsage, c.loadRequests, c.rounds)
 	case c.maxEnv < 0:
 		return fmt.Errorf("%w: --max-concurrency must be 0 or more", errUsage)
 	case c.backgroundLoad < 0 || c.backgroundLoad > 4*runtime.NumCPU():

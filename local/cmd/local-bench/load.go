@@ -390,6 +390,11 @@ func compare(s, b phases) {
 	// neighbour's burst slows both systems, not the work each does.
 	sc, bc := perRequest(s.loadCPU, s.load), perRequest(b.loadCPU, b.load)
 	row("CPU per request, load", us(sc), us(bc), ratio(sc, bc), "(none; throughput's cause)", true)
+	// The same RIE processes and runtimes, beside the stack's other work
+	// or alone: what they cost more in the stack, local-aws cannot save.
+	sr := perRequest(s.loadCPU-s.loadOwnCPU, s.load)
+	fmt.Printf("%-22s %12s\n", "  of it local-aws", us(perRequest(s.loadOwnCPU, s.load)))
+	row("  of it RIE, runtimes", us(sr), us(bc), ratio(sr, bc), "(none)", true)
 	sc, bc = perRequest(s.warmCPU, s.warm), perRequest(b.warmCPU, b.warm)
 	row("CPU per request, warm", us(sc), us(bc), ratio(sc, bc), "(none)", true)
 	// Each stack round beside the baseline round next to it: the spread

@@ -25,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/mod/modfile"
 
+	"github.com/acme/request-dump/internal/proctest"
 	"github.com/acme/request-dump/internal/repo"
 )
 
@@ -390,15 +391,8 @@ esac
 	tag := "sha-" + strings.TrimSpace(string(commit))
 
 	run := func(env []string, args ...string) (int, string) {
-		cmd := exec.Command("bash", append([]string{filepath.Join(root, "scripts", "atlantis-image.sh")}, args...)...)
-		cmd.Env = append(os.Environ(), append([]string{"DOCKER=" + docker, "GITHUB_REPOSITORY=", "ATLANTIS_IMAGE=", "GH_TOKEN=", "GITHUB_ACTOR="}, env...)...)
-		out, err := cmd.CombinedOutput()
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			return exit.ExitCode(), string(out)
-		}
-		require.NoError(t, err, "%s", out)
-		return 0, string(out)
+		env = append(os.Environ(), append([]string{"DOCKER=" + docker, "GITHUB_REPOSITORY=", "ATLANTIS_IMAGE=", "GH_TOKEN=", "GITHUB_ACTOR="}, env...)...)
+		return proctest.Run(t, root, env, filepath.Join(root, "scripts", "atlantis-image.sh"), args...)
 	}
 	calls := func() []string {
 		data, _ := os.ReadFile(log)

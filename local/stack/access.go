@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/acme/request-dump/internal/apicaller"
+
 	"github.com/acme/request-dump/internal/apispec"
 	"github.com/acme/request-dump/internal/envconfig"
 	"github.com/acme/request-dump/local/apikeys"
@@ -156,6 +158,21 @@ func (a accessDeployment) outputs(out Outputs) {
 	out["caller_role_arn"] = nullableOutput(a.callerRoleARN)
 	out["usage_plan_id"] = nullableOutput(a.usagePlanID)
 	out["web_acl_arn"] = nullableOutput("")
+}
+
+// Access returns what the outputs say about calling the env's API, with
+// the API key named key in mode api_key. The outputs may come from this
+// package (api_key_parameters a map[string]string) or from JSON, as the
+// control API and `terraform output -json` give them (a map[string]any).
+func (o Outputs) Access(key string) apicaller.Access {
+	a := apicaller.Access{Mode: o["access_mode"].String(), CallerRoleARN: o["caller_role_arn"].String()}
+	switch params := o["api_key_parameters"].Value.(type) {
+	case map[string]string:
+		a.APIKeyParameter = params[key]
+	case map[string]any:
+		a.APIKeyParameter, _ = params[key].(string)
+	}
+	return a
 }
 
 func nullableOutput(v string) Output {

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/acme/request-dump/internal/apicaller"
 	"github.com/acme/request-dump/internal/envconfig"
 	"github.com/acme/request-dump/internal/sdkhttp"
 	"github.com/acme/request-dump/local/stack"
@@ -140,4 +141,38 @@ func TestIAMAccess(t *testing.T) {
 	group := env.Deployment.LogGroupName()
 	assert.Len(t, filter(t, env.URL, group, `{ $.fields.event_id = "signed" }`), 1)
 	assert.Empty(t, filter(t, env.URL, group, `{ $.fields.event_id = "unsigned" }`))
+}
+
+// TestOutputsAccess: the outputs name the same access whether they come
+// from a deployment or from JSON (the control API, terraform output).
+func TestOutputsAccess(t *testing.T) {
+	deployed := stack.Outputs{
+		"access_mode":        {Type: "string", Value: "api_key"},
+		"api_key_parameters": {Type: []string{"map", "string"}, Value: map[string]string{"smoke": "/request-dump-dev/api-keys/smoke"}},
+		"caller_role_arn":    {Type: "string", Value: nil},
+	}
+	data, err := json.Marshal(deployed)
+	require.NoError(t, err)
+	var decoded stack.Outputs
+	require.NoError(t, json.Unmarshal(data, &decoded))
+	iam := stack.Outputs{
+		"access_mode":     {Type: "string", Value: "iam"},
+		"caller_role_arn": {Type: "string", Value: "arn:aws:iam::000000000000:role/request-dump-dev-caller"},
+	}
+	for _, tc := range []struct {
+		name    string
+		outputs stack.Outputs
+		key     string
+		want    apicaller.Access
+	}{
+		{"deployed", deployed, "smoke", apicaller.Access{Mode: "api_key", APIKeyParameter: "/request-dump-dev/api-keys/smoke"}},
+		{"from JSON", decoded, "smoke", apicaller.Access{Mode: "api_key", APIKeyParameter: "/request-dump-dev/api-keys/smoke"}},
+		{"a key the env does not have", decoded, "partner", apicaller.Access{Mode: "api_key"}},
+		{"iam", iam, "smoke", apicaller.Access{Mode: "iam", CallerRoleARN: "arn:aws:iam::000000000000:role/request-dump-dev-caller"}},
+		{"no outputs", stack.Outputs{}, "smoke", apicaller.Access{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, tc.outputs.Access(tc.key))
+		})
+	}
 }

@@ -370,16 +370,6 @@ func Killable(t testing.TB, dir string) (*exec.Cmd, string) {
 	return cmd, strings.TrimSpace(line)
 }
 
-// Access returns what the env's outputs say about calling its API, with
-// the "smoke" key in mode api_key.
-func (e *Env) Access() apicaller.Access {
-	a := apicaller.Access{Mode: e.Outputs["access_mode"].String(), CallerRoleARN: e.Outputs["caller_role_arn"].String()}
-	if params, ok := e.Outputs["api_key_parameters"].Value.(map[string]string); ok {
-		a.APIKeyParameter = params["smoke"]
-	}
-	return a
-}
-
 // APIClient returns an HTTP client for the env's API that sends the
 // credentials its access mode needs (package apicaller): the smoke key,
 // read from the stack's Parameter Store, or a SigV4 signature as the
@@ -388,7 +378,7 @@ func (e *Env) APIClient(t testing.TB) *http.Client {
 	t.Helper()
 	cfg := aws.Config{Region: stack.DefaultRegion, BaseEndpoint: aws.String(e.URL),
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""), HTTPClient: sdkhttp.New()}
-	caller, err := apicaller.New(context.Background(), cfg, e.Access(), http.DefaultTransport)
+	caller, err := apicaller.New(context.Background(), cfg, e.Outputs.Access("smoke"), http.DefaultTransport)
 	require.NoError(t, err)
 	return &http.Client{Timeout: 30 * time.Second, Transport: caller.Transport}
 }

@@ -251,13 +251,9 @@ const trafficKey = "demo-traffic"
 // trafficClient calls the public stage with the env's credentials: in mode
 // api_key the traffic's own key, read from the stack's Parameter Store.
 func trafficClient(endpoint string, cfg *envconfig.Config, outputs stack.Outputs) (*http.Client, error) {
-	access := apicaller.Access{Mode: cfg.Access.Mode, CallerRoleARN: outputs["caller_role_arn"].String()}
-	if params, ok := outputs["api_key_parameters"].Value.(map[string]string); ok {
-		access.APIKeyParameter = params[trafficKey]
-	}
 	awsCfg := aws.Config{Region: cfg.Region, BaseEndpoint: aws.String(endpoint), HTTPClient: sdkhttp.New(),
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
-	caller, err := apicaller.New(context.Background(), awsCfg, access, http.DefaultTransport)
+	caller, err := apicaller.New(context.Background(), awsCfg, outputs.Access(trafficKey), http.DefaultTransport)
 	if err != nil {
 		return nil, err
 	}

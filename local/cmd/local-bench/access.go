@@ -112,10 +112,6 @@ func compareAccess(c config, t target, all *accepted, run string) error {
 		if err != nil {
 			return err
 		}
-		access := apicaller.Access{Mode: mode, CallerRoleARN: d.outputs["caller_role_arn"].String()}
-		if params, ok := d.outputs["api_key_parameters"].Value.(map[string]any); ok {
-			access.APIKeyParameter, _ = params["smoke"].(string)
-		}
 		awsCfg := aws.Config{Region: t.region, BaseEndpoint: aws.String(t.endpoint), HTTPClient: sdkhttp.New(),
 			Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
 		capture := &captureTransport{}
@@ -123,7 +119,7 @@ func compareAccess(c config, t target, all *accepted, run string) error {
 		if round.signing {
 			base = &http.Transport{MaxIdleConnsPerHost: c.workers, IdleConnTimeout: time.Minute}
 		}
-		caller, err := apicaller.New(context.Background(), awsCfg, access, base)
+		caller, err := apicaller.New(context.Background(), awsCfg, d.outputs.Access("smoke"), base)
 		if err != nil {
 			return err
 		}

@@ -86,7 +86,7 @@ func run() error {
 	if target.AccessMode != apispec.AccessNone {
 		// The first sample again, without credentials: the gateway refuses
 		// it before the function.
-		id, ok, err := post(http.DefaultClient, target.APIURL+"/events", files[0], run, "-no-credentials")
+		id, ok, err := post(http.DefaultClient, target.APIURL+"/events", files[0], run, "no credentials")
 		if err != nil {
 			return err
 		}
@@ -144,8 +144,10 @@ func run() error {
 }
 
 // post sends one sample through client with its event_id made unique for
-// this run (and suffix), and reports whether the API accepted it.
-func post(client *http.Client, url, file, run, suffix string) (string, bool, error) {
+// this run and variant (what is different about this request, "" for a
+// sample as it is, also shown beside its name), and reports whether the
+// API accepted it.
+func post(client *http.Client, url, file, run, variant string) (string, bool, error) {
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		return "", false, err
@@ -154,7 +156,10 @@ func post(client *http.Client, url, file, run, suffix string) (string, bool, err
 	if err := json.Unmarshal(raw, &body); err != nil {
 		return "", false, fmt.Errorf("%s: %w", file, err)
 	}
-	id := fmt.Sprintf("%v-%s%s", body["event_id"], run, suffix)
+	id := fmt.Sprintf("%v-%s", body["event_id"], run)
+	if variant != "" {
+		id += "-" + strings.ReplaceAll(variant, " ", "-")
+	}
 	body["event_id"] = id
 	payload, err := json.Marshal(body)
 	if err != nil {
@@ -176,8 +181,8 @@ func post(client *http.Client, url, file, run, suffix string) (string, bool, err
 		return "", false, err
 	}
 	label := filepath.Base(file)
-	if client == http.DefaultClient {
-		label += " (no credentials)"
+	if variant != "" {
+		label += " (" + variant + ")"
 	}
 	fmt.Printf("POST /events %-32s → %d %s\n", label, resp.StatusCode, strings.TrimSpace(string(answer)))
 	return id, resp.StatusCode == http.StatusOK, nil

@@ -204,15 +204,19 @@ func jsonLevel(s string) (int, bool) {
 	}) {
 		return 0, false
 	}
-	level := logLevels["INFO"]
-	if name, ok := jsontop.Unquote(raw); ok {
-		name = strings.ToUpper(name)
-		if name == "WARNING" {
-			name = "WARN"
-		}
-		if l, ok := logLevels[name]; ok {
-			level = l
-		}
+	name, _ := jsontop.Unquote(raw)
+	return levelNamed(name), true
+}
+
+// levelNamed is the level a record's "level" names, in any case (WARNING
+// for WARN): INFO for a name Lambda does not know, or none.
+func levelNamed(name string) int {
+	name = strings.ToUpper(name)
+	if name == "WARNING" {
+		name = "WARN"
 	}
-	return level, true
+	if l, ok := logLevels[name]; ok {
+		return l
+	}
+	return logLevels["INFO"]
 }

@@ -63,7 +63,8 @@ func TestJSONPlatformRecordsAreJSONMarshal(t *testing.T) {
 }
 
 // unmarshalledLevel is jsonLevel as it was written with json.Unmarshal:
-// the reference for the version that reads the members without decoding.
+// the reference for the version that reads the members without decoding
+// (both map the name with levelNamed).
 func unmarshalledLevel(s string) (int, bool) {
 	if !strings.HasPrefix(s, "{") {
 		return 0, false
@@ -74,18 +75,11 @@ func unmarshalledLevel(s string) (int, bool) {
 	if json.Unmarshal([]byte(s), &rec) != nil {
 		return 0, false
 	}
-	level := logLevels["INFO"]
 	var name string
-	if json.Unmarshal(rec.Level, &name) == nil {
-		name = strings.ToUpper(name)
-		if name == "WARNING" {
-			name = "WARN"
-		}
-		if l, ok := logLevels[name]; ok {
-			level = l
-		}
+	if json.Unmarshal(rec.Level, &name) != nil {
+		name = ""
 	}
-	return level, true
+	return levelNamed(name), true
 }
 
 func TestJSONLevelIsUnmarshalled(t *testing.T) {
@@ -111,4 +105,13 @@ func FuzzJSONLevelIsUnmarshalled(f *testing.F) {
 			t.Fatalf("jsonLevel(%q) = %d, %v; json.Unmarshal: %d, %v", s, level, ok, wantLevel, wantOK)
 		}
 	})
+}
+
+func TestLevelNamed(t *testing.T) {
+	for name, want := range map[string]string{
+		"DEBUG": "DEBUG", "debug": "DEBUG", "Warn": "WARN", "WARNING": "WARN", "warning": "WARN",
+		"error": "ERROR", "FATAL": "FATAL", "TRACE": "TRACE", "nope": "INFO", "": "INFO",
+	} {
+		assert.Equal(t, logLevels[want], levelNamed(name), name)
+	}
 }

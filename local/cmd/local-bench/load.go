@@ -334,20 +334,24 @@ func measure(c config, t target, b *baseline) error {
 		return err
 	}
 	fmt.Printf("warm latency (%d rounds each, mirrored):\n", c.rounds)
-	_ = rounds(c.rounds, func(s *system, round int, p *phases) error {
+	if err := rounds(c.rounds, func(s *system, round int, p *phases) error {
 		s.warm(c, run, round, c.warmFor/time.Duration(c.rounds), p)
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
 	fmt.Printf("throughput (%d rounds each, mirrored):\n", c.rounds)
 	loadRun := run + "-load"
-	_ = rounds(c.rounds, func(s *system, round int, p *phases) error {
+	if err := rounds(c.rounds, func(s *system, round int, p *phases) error {
 		n := c.loadRequests / c.rounds
 		if round == c.rounds-1 {
 			n = c.loadRequests - n*(c.rounds-1)
 		}
 		s.load(c, loadRun, round, n, p)
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
 	for e, n := range all.errors {
 		fmt.Printf("  stack: not accepted: %d × %s\n", n, e)
 	}

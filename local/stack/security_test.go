@@ -77,6 +77,15 @@ func rogueSpec(t *testing.T, code []byte) []byte {
 	return data
 }
 
+// otherToken is token with its first character changed: a token of the
+// same length and alphabet that is not the stack's.
+func otherToken(token string) string {
+	if token[0] == '0' {
+		return "1" + token[1:]
+	}
+	return "0" + token[1:]
+}
+
 func TestControlAPIAcceptsOnlyJSONWithTheToken(t *testing.T) {
 	st, endpoint := stacktest.NewStack(t, "", artifactBucket)
 	code := stacktest.FunctionZip(t)
@@ -96,7 +105,7 @@ func TestControlAPIAcceptsOnlyJSONWithTheToken(t *testing.T) {
 		{"form deploy", "POST", "/_local/deploy", "application/x-www-form-urlencoded", st.Token(), http.StatusUnsupportedMediaType, "application/json"},
 		{"no content type", "POST", "/_local/deploy", "", st.Token(), http.StatusUnsupportedMediaType, "application/json"},
 		{"JSON deploy without the token", "POST", "/_local/deploy", "application/json", "", http.StatusUnauthorized, ".local/control-token"},
-		{"JSON deploy with a wrong token", "POST", "/_local/deploy", "application/json", "0" + st.Token()[1:], http.StatusUnauthorized, ".local/control-token"},
+		{"JSON deploy with a wrong token", "POST", "/_local/deploy", "application/json", otherToken(st.Token()), http.StatusUnauthorized, ".local/control-token"},
 		{"health without the token", "GET", "/_local/health", "", "", http.StatusUnauthorized, ".local/control-token"},
 		{"unknown control path without the token", "GET", "/_local/anything", "", "", http.StatusUnauthorized, ".local/control-token"},
 	}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/acme/request-dump/local/internal/awsjson"
 	"github.com/acme/request-dump/local/internal/requestid"
 )
 
@@ -66,17 +67,17 @@ func New(store *Store, opts ...Option) http.Handler {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("Content-Type", awsjson.ContentType)
 	w.Header().Set("X-Amzn-Requestid", requestid.New())
 	name, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
 	op := operations[name]
 	if r.Method != http.MethodPost || op == nil {
-		writeError(w, &apiError{"UnknownOperationException", unknownOperation(r), http.StatusBadRequest})
+		writeError(w, &awsjson.Error{Type: "UnknownOperationException", Message: unknownOperation(r), Status: http.StatusBadRequest})
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
 	if err != nil {
-		writeError(w, &apiError{"SerializationException", fmt.Sprintf("could not read the request body: %v", err), http.StatusBadRequest})
+		writeError(w, &awsjson.Error{Type: "SerializationException", Message: fmt.Sprintf("could not read the request body: %v", err), Status: http.StatusBadRequest})
 		return
 	}
 	out, err := op(h, body)
@@ -120,7 +121,7 @@ func unknownOperation(r *http.Request) string {
 }
 
 func writeError(w http.ResponseWriter, err error) {
-	var ae *apiError
+	var ae *awsjson.Error
 	if !errors.As(err, &ae) {
 		status := http.StatusInternalServerError
 		typ := "ServiceUnavailableException"
@@ -128,14 +129,9 @@ func writeError(w http.ResponseWriter, err error) {
 			status = http.StatusServiceUnavailable
 		}
 		slog.Error("logs: request failed", "err", err)
-		ae = &apiError{typ, err.Error(), status}
+		ae = &awsjson.Error{Type: typ, Message: err.Error(), Status: status}
 	}
-	data, _ := marshal(struct {
-		Type    string `json:"__type"`
-		Message string `json:"message"`
-	}{ae.Type, ae.Message})
-	w.WriteHeader(ae.Status)
-	_, _ = w.Write(data)
+	awsjson.WriteError(w, ae)
 }
 
 // decode reads a JSON request body into in; an empty body is {}.
@@ -145,10 +141,10 @@ func decode(body []byte, in any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(in); err != nil {
-		return &apiError{"SerializationException", fmt.Sprintf("the request body is not valid JSON for this operation: %v", err), http.StatusBadRequest}
+		return &awsjson.Error{Type: "SerializationException", Message: fmt.Sprintf("the request body is not valid JSON for this operation: %v", err), Status: http.StatusBadRequest}
 	}
 	if dec.More() {
-		return &apiError{"SerializationException", "the request body has data after its JSON object", http.StatusBadRequest}
+		return &awsjson.Error{Type: "SerializationException", Message: "the request body has data after its JSON object", Status: http.StatusBadRequest}
 	}
 	return nil
 }

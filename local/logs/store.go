@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/acme/request-dump/local/internal/awsjson"
 )
 
 // Event is one log event.
@@ -238,7 +240,7 @@ func (s *Store) ensureGroup(name string) (*group, error) {
 		return g, nil
 	}
 	g, err := s.createGroup(name)
-	if apiErr, ok := err.(*apiError); ok && apiErr.Type == "ResourceAlreadyExistsException" {
+	if apiErr, ok := err.(*awsjson.Error); ok && apiErr.Type == "ResourceAlreadyExistsException" {
 		return s.lookup(name)
 	}
 	return g, err

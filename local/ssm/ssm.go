@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/acme/request-dump/internal/atomicfile"
+	"github.com/acme/request-dump/local/internal/awsjson"
 	"github.com/acme/request-dump/local/internal/requestid"
 )
 
@@ -98,7 +99,7 @@ func (s *Store) Put(name, typ, value string, overwrite bool) (int64, error) {
 	old, exists := s.params[name]
 	switch {
 	case exists && !overwrite:
-		return 0, &apiError{"ParameterAlreadyExists", "The parameter already exists. To overwrite this request, set the overwrite option in the request to true.", http.StatusBadRequest}
+		return 0, &awsjson.Error{Type: "ParameterAlreadyExists", Message: "The parameter already exists. To overwrite this request, set the overwrite option in the request to true.", Status: http.StatusBadRequest}
 	case typ == "" && !exists:
 		return 0, validation("A parameter type is required when you create a parameter.")
 	case typ == "":
@@ -173,18 +174,8 @@ func validName(name string) error {
 	return nil
 }
 
-// apiError is an error in the AWS JSON 1.1 shape: Type is the __type the
-// SDK decodes into its typed errors (types.ParameterNotFound, …).
-type apiError struct {
-	Type    string
-	Message string
-	Status  int
-}
-
-func (e *apiError) Error() string { return e.Type + ": " + e.Message }
-
 func validation(msg string) error {
-	return &apiError{"ValidationException", msg, http.StatusBadRequest}
+	return &awsjson.Error{Type: "ValidationException", Message: msg, Status: http.StatusBadRequest}
 }
 
 // ServeHTTP serves the JSON 1.1 API.
@@ -192,7 +183,7 @@ func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	action, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil || r.Method != http.MethodPost {
-		s.writeError(w, &apiError{"SerializationException", "SSM takes a POST with a JSON body", http.StatusBadRequest})
+		s.writeError(w, &awsjson.Error{Type: "SerializationException", Message: "SSM takes a POST with a JSON body", Status: http.StatusBadRequest})
 		return
 	}
 	var out any
@@ -206,21 +197,21 @@ func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "DeleteParameter":
 		out, err = s.deleteParameter(body)
 	default:
-		err = &apiError{"UnknownOperationException", fmt.Sprintf("the local Parameter Store serves PutParameter, GetParameter, GetParameters and DeleteParameter, not %q", action), http.StatusBadRequest}
+		err = &awsjson.Error{Type: "UnknownOperationException", Message: fmt.Sprintf("the local Parameter Store serves PutParameter, GetParameter, GetParameters and DeleteParameter, not %q", action), Status: http.StatusBadRequest}
 	}
 	if err != nil {
 		s.writeError(w, err)
 		return
 	}
 	data, _ := json.Marshal(out)
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("Content-Type", awsjson.ContentType)
 	w.Header().Set("x-amzn-RequestId", requestid.New())
 	_, _ = w.Write(data)
 }
 
 func decode(body []byte, v any) error {
 	if err := json.Unmarshal(body, v); err != nil {
-		return &apiError{"SerializationException", err.Error(), http.StatusBadRequest}
+		return &awsjson.Error{Type: "SerializationException", Message: err.Error(), Status: http.StatusBadRequest}
 	}
 	return nil
 }
@@ -276,7 +267,7 @@ func (s *Store) getParameter(body []byte) (any, error) {
 	}
 	p, ok := s.Get(in.Name)
 	if !ok {
-		return nil, &apiError{"ParameterNotFound", fmt.Sprintf("Parameter %s not found.", in.Name), http.StatusBadRequest}
+		return nil, &awsjson.Error{Type: "ParameterNotFound", Message: fmt.Sprintf("Parameter %s not found.", in.Name), Status: http.StatusBadRequest}
 	}
 	return map[string]any{"Parameter": s.view(p, in.WithDecryption)}, nil
 }
@@ -311,19 +302,16 @@ func (s *Store) deleteParameter(body []byte) (any, error) {
 		return nil, err
 	}
 	if !ok {
-		return nil, &apiError{"ParameterNotFound", fmt.Sprintf("Parameter %s not found.", in.Name), http.StatusBadRequest}
+		return nil, &awsjson.Error{Type: "ParameterNotFound", Message: fmt.Sprintf("Parameter %s not found.", in.Name), Status: http.StatusBadRequest}
 	}
 	return map[string]any{}, nil
 }
 
 func (s *Store) writeError(w http.ResponseWriter, err error) {
-	var e *apiError
+	var e *awsjson.Error
 	if !errors.As(err, &e) {
-		e = &apiError{"InternalServerError", err.Error(), http.StatusInternalServerError}
+		e = &awsjson.Error{Type: "InternalServerError", Message: err.Error(), Status: http.StatusInternalServerError}
 	}
-	data, _ := json.Marshal(map[string]string{"__type": e.Type, "message": e.Message})
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	w.Header().Set("x-amzn-RequestId", requestid.New())
-	w.WriteHeader(e.Status)
-	_, _ = w.Write(data)
+	awsjson.WriteError(w, e)
 }

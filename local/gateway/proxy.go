@@ -275,12 +275,9 @@ func skipValue(p []byte, i int) int {
 // equal). Written out because json.Marshal's reflection over the event
 // and its maps was 5 % of the stack's CPU under load.
 func (e *proxyEvent) appendJSON(dst []byte) []byte {
-	dst = append(dst, `{"resource":`...)
-	dst = jsonstr.Append(dst, e.Resource)
-	dst = append(dst, `,"path":`...)
-	dst = jsonstr.Append(dst, e.Path)
-	dst = append(dst, `,"httpMethod":`...)
-	dst = jsonstr.Append(dst, e.HTTPMethod)
+	dst = appendMember(dst, `{"resource":`, e.Resource)
+	dst = appendMember(dst, `,"path":`, e.Path)
+	dst = appendMember(dst, `,"httpMethod":`, e.HTTPMethod)
 	dst = append(dst, `,"headers":`...)
 	dst = appendMap(dst, e.Headers, jsonstr.Append)
 	dst = append(dst, `,"multiValueHeaders":`...)
@@ -295,98 +292,71 @@ func (e *proxyEvent) appendJSON(dst []byte) []byte {
 	dst = appendMap(dst, e.StageVariables, jsonstr.Append)
 	dst = append(dst, `,"requestContext":`...)
 	dst = e.RequestContext.appendJSON(dst)
-	dst = append(dst, `,"body":`...)
-	dst = appendOptional(dst, e.Body)
+	dst = appendOptional(dst, `,"body":`, e.Body)
 	dst = append(dst, `,"isBase64Encoded":`...)
 	dst = strconv.AppendBool(dst, e.IsBase64Encoded)
 	return append(dst, '}')
 }
 
 func (c *proxyContext) appendJSON(dst []byte) []byte {
-	for _, f := range [...]struct{ key, value string }{
-		{`{"accountId":`, c.AccountID},
-		{`,"apiId":`, c.APIID},
-		{`,"deploymentId":`, c.DeploymentID},
-		{`,"domainName":`, c.DomainName},
-		{`,"domainPrefix":`, c.DomainPrefix},
-		{`,"extendedRequestId":`, c.ExtendedRequestID},
-		{`,"httpMethod":`, c.HTTPMethod},
-	} {
-		dst = append(dst, f.key...)
-		dst = jsonstr.Append(dst, f.value)
-	}
+	dst = appendMember(dst, `{"accountId":`, c.AccountID)
+	dst = appendMember(dst, `,"apiId":`, c.APIID)
+	dst = appendMember(dst, `,"deploymentId":`, c.DeploymentID)
+	dst = appendMember(dst, `,"domainName":`, c.DomainName)
+	dst = appendMember(dst, `,"domainPrefix":`, c.DomainPrefix)
+	dst = appendMember(dst, `,"extendedRequestId":`, c.ExtendedRequestID)
+	dst = appendMember(dst, `,"httpMethod":`, c.HTTPMethod)
 	dst = append(dst, `,"identity":`...)
 	dst = c.Identity.appendJSON(dst)
 	if c.OperationName != "" {
-		dst = append(dst, `,"operationName":`...)
-		dst = jsonstr.Append(dst, c.OperationName)
+		dst = appendMember(dst, `,"operationName":`, c.OperationName)
 	}
-	for _, f := range [...]struct{ key, value string }{
-		{`,"path":`, c.Path},
-		{`,"protocol":`, c.Protocol},
-		{`,"requestId":`, c.RequestID},
-		{`,"requestTime":`, c.RequestTime},
-	} {
-		dst = append(dst, f.key...)
-		dst = jsonstr.Append(dst, f.value)
-	}
+	dst = appendMember(dst, `,"path":`, c.Path)
+	dst = appendMember(dst, `,"protocol":`, c.Protocol)
+	dst = appendMember(dst, `,"requestId":`, c.RequestID)
+	dst = appendMember(dst, `,"requestTime":`, c.RequestTime)
 	dst = append(dst, `,"requestTimeEpoch":`...)
 	dst = strconv.AppendInt(dst, c.RequestTimeEpoch, 10)
-	for _, f := range [...]struct{ key, value string }{
-		{`,"resourceId":`, c.ResourceID},
-		{`,"resourcePath":`, c.ResourcePath},
-		{`,"stage":`, c.Stage},
-	} {
-		dst = append(dst, f.key...)
-		dst = jsonstr.Append(dst, f.value)
-	}
+	dst = appendMember(dst, `,"resourceId":`, c.ResourceID)
+	dst = appendMember(dst, `,"resourcePath":`, c.ResourcePath)
+	dst = appendMember(dst, `,"stage":`, c.Stage)
 	return append(dst, '}')
 }
 
 func (id *proxyIdentity) appendJSON(dst []byte) []byte {
-	for _, f := range [...]struct {
-		key   string
-		value *string
-	}{
-		{`{"accessKey":`, id.AccessKey},
-		{`,"accountId":`, id.AccountID},
-	} {
-		dst = append(dst, f.key...)
-		dst = appendOptional(dst, f.value)
-	}
+	dst = appendOptional(dst, `{"accessKey":`, id.AccessKey)
+	dst = appendOptional(dst, `,"accountId":`, id.AccountID)
 	// apiKey and apiKeyId are omitted unless an API key was checked
 	// (omitempty in proxyIdentity).
 	if id.APIKey != nil {
-		dst = append(dst, `,"apiKey":`...)
-		dst = jsonstr.Append(dst, *id.APIKey)
+		dst = appendMember(dst, `,"apiKey":`, *id.APIKey)
 	}
 	if id.APIKeyID != nil {
-		dst = append(dst, `,"apiKeyId":`...)
-		dst = jsonstr.Append(dst, *id.APIKeyID)
+		dst = appendMember(dst, `,"apiKeyId":`, *id.APIKeyID)
 	}
-	for _, f := range [...]struct {
-		key   string
-		value *string
-	}{
-		{`,"caller":`, id.Caller},
-		{`,"cognitoAuthenticationProvider":`, id.CognitoAuthenticationProvider},
-		{`,"cognitoAuthenticationType":`, id.CognitoAuthenticationType},
-		{`,"cognitoIdentityId":`, id.CognitoIdentityID},
-		{`,"cognitoIdentityPoolId":`, id.CognitoIdentityPoolID},
-		{`,"principalOrgId":`, id.PrincipalOrgID},
-		{`,"sourceIp":`, &id.SourceIP},
-		{`,"user":`, id.User},
-		{`,"userAgent":`, &id.UserAgent},
-		{`,"userArn":`, id.UserArn},
-	} {
-		dst = append(dst, f.key...)
-		dst = appendOptional(dst, f.value)
-	}
+	dst = appendOptional(dst, `,"caller":`, id.Caller)
+	dst = appendOptional(dst, `,"cognitoAuthenticationProvider":`, id.CognitoAuthenticationProvider)
+	dst = appendOptional(dst, `,"cognitoAuthenticationType":`, id.CognitoAuthenticationType)
+	dst = appendOptional(dst, `,"cognitoIdentityId":`, id.CognitoIdentityID)
+	dst = appendOptional(dst, `,"cognitoIdentityPoolId":`, id.CognitoIdentityPoolID)
+	dst = appendOptional(dst, `,"principalOrgId":`, id.PrincipalOrgID)
+	dst = appendMember(dst, `,"sourceIp":`, id.SourceIP)
+	dst = appendOptional(dst, `,"user":`, id.User)
+	dst = appendMember(dst, `,"userAgent":`, id.UserAgent)
+	dst = appendOptional(dst, `,"userArn":`, id.UserArn)
 	return append(dst, '}')
 }
 
-// appendOptional appends s as a JSON string, or null when it is nil.
-func appendOptional(dst []byte, s *string) []byte {
+// appendMember appends key (the member's name in quotes, with the { or ,
+// before it and the : after it) and value as a JSON string.
+func appendMember(dst []byte, key, value string) []byte {
+	return jsonstr.Append(append(dst, key...), value)
+}
+
+// appendOptional appends key as appendMember does and s as a JSON string,
+// or null when s is nil.
+func appendOptional(dst []byte, key string, s *string) []byte {
+	dst = append(dst, key...)
 	if s == nil {
 		return append(dst, "null"...)
 	}

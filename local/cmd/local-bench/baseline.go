@@ -271,12 +271,7 @@ func (b *baseline) reset() {
 }
 
 func (b *baseline) close() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, p := range b.procs {
-		p.kill()
-	}
-	b.procs = nil
+	b.reset()
 	os.RemoveAll(b.dir)
 }
 

@@ -124,10 +124,10 @@ type system struct {
 	// roots names them.
 	pids  func() []int
 	roots string
-	// fresh makes the next request start an execution environment: the
-	// stack redeploys (a new version starts cold), the baseline kills its
-	// RIE processes.
-	fresh func() error
+	// fresh makes the next request start an execution environment, for
+	// cold-start round n: the stack redeploys (a new version starts cold),
+	// the baseline kills its RIE processes.
+	fresh func(n int) error
 }
 
 // phases are one system's figures, summed over its rounds.
@@ -212,7 +212,7 @@ func (s *system) add(p *phases, r *vegeta.Result, ms ...*vegeta.Metrics) {
 // round > 0 first makes the system start a fresh one.
 func (s *system) cold(run string, round int, p *phases) error {
 	if round > 0 {
-		if err := s.fresh(); err != nil {
+		if err := s.fresh(round); err != nil {
 			return err
 		}
 	}
@@ -287,18 +287,16 @@ func mirrored(n int) []int {
 func measure(c config, t target, b *baseline) error {
 	run := fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	all := newAccepted()
-	coldRounds := 0
 	st := &system{name: "stack", url: t.apiURL + "/events",
 		body:   func(event []byte) ([]byte, error) { return event, nil },
 		accept: func(r *vegeta.Result) bool { return all.add(r) },
 		pids:   func() []int { return []int{t.pid} }, roots: "local-aws",
-		fresh: func() error {
+		fresh: func(n int) error {
 			// As on AWS, a new configuration gets new execution
 			// environments; the same one redeployed keeps the warm ones.
-			coldRounds++
 			_, err := deploy(c, t.endpoint, func(_ *envconfig.Config, spec *stack.Spec) {
 				if spec != nil {
-					spec.Environment["LOCAL_BENCH_COLD_ROUND"] = strconv.Itoa(coldRounds)
+					spec.Environment["LOCAL_BENCH_COLD_ROUND"] = strconv.Itoa(n)
 				}
 			})
 			return err
@@ -316,7 +314,7 @@ func measure(c config, t target, b *baseline) error {
 			baseErrors[fmt.Sprintf("%d %s %.80s", r.Code, r.Error, r.Body)]++
 			return false
 		},
-		fresh: func() error { b.reset(); return nil }}
+		fresh: func(int) error { b.reset(); return nil }}
 	systems := []*system{st, bl}
 	ps := []*phases{{}, {}}
 	rounds := func(n int, each func(s *system, round int, p *phases) error) error {

@@ -7,7 +7,8 @@
 // Not emulated: KMS (a SecureString is stored in clear in the stack's data
 // directory, and read without WithDecryption it comes back as an opaque
 // stand-in for the ciphertext, not as KMS ciphertext), parameter history,
-// labels, policies, tiers, paths (GetParametersByPath) and tags.
+// labels and version selectors (name:1), policies, the Advanced tier
+// (values over 4 KB), paths (GetParametersByPath) and tags.
 package ssm
 
 import (
@@ -94,6 +95,9 @@ func (s *Store) Put(name, typ, value string, overwrite bool) (int64, error) {
 	if value == "" {
 		return 0, validation("1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1")
 	}
+	if len(value) > maxValue {
+		return 0, validation(fmt.Sprintf("Standard tier parameters support a value of at most %d characters; this one has %d: shorten it (the local store keeps no Advanced tier)", maxValue, len(value)))
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old, exists := s.params[name]
@@ -162,14 +166,42 @@ func (s *Store) save() error {
 	return nil
 }
 
+// maxValue is the longest value of a Standard-tier parameter, the only
+// tier the store keeps.
+const maxValue = 4096
+
+// maxDepth is the deepest hierarchy Parameter Store takes.
+const maxDepth = 15
+
 func validName(name string) error {
-	if name == "" || len(name) > 2048 || strings.Contains(name, "//") || strings.HasPrefix(strings.ToLower(strings.TrimPrefix(name, "/")), "aws") || strings.HasPrefix(strings.ToLower(strings.TrimPrefix(name, "/")), "ssm") {
+	if err := requiredName("name", name); err != nil {
+		return err
+	}
+	if strings.Contains(name, "//") || strings.HasPrefix(strings.ToLower(strings.TrimPrefix(name, "/")), "aws") || strings.HasPrefix(strings.ToLower(strings.TrimPrefix(name, "/")), "ssm") {
 		return validation(fmt.Sprintf("Parameter name %q: use letters, digits and .-_/ (a hierarchy starts with /), up to 2048 characters, not starting with aws or ssm", name))
 	}
 	for _, c := range name {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("._-/", c)) {
 			return validation(fmt.Sprintf("Parameter name %q: use letters, digits and .-_/ (a hierarchy starts with /)", name))
 		}
+	}
+	if strings.Contains(name, "/") && !strings.HasPrefix(name, "/") {
+		return validation(fmt.Sprintf("Parameter name %q must be a fully qualified name: a name in a hierarchy starts with /, e.g. /%s", name, name))
+	}
+	if depth := strings.Count(name, "/"); depth > maxDepth {
+		return validation(fmt.Sprintf("Parameter name %q is %d levels deep: a hierarchy has at most %d levels", name, depth, maxDepth))
+	}
+	return nil
+}
+
+// requiredName refuses a missing or over-long name in the field given, as
+// AWS's input validation does before it looks the parameter up.
+func requiredName(field, name string) error {
+	switch {
+	case name == "":
+		return validation(fmt.Sprintf("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", field))
+	case len(name) > 2048:
+		return validation(fmt.Sprintf("1 validation error detected: Value at '%s' failed to satisfy constraint: Member must have length less than or equal to 2048", field))
 	}
 	return nil
 }
@@ -265,12 +297,18 @@ func (s *Store) getParameter(body []byte) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
+	if err := requiredName("name", in.Name); err != nil {
+		return nil, err
+	}
 	p, ok := s.Get(in.Name)
 	if !ok {
 		return nil, &awsjson.Error{Type: "ParameterNotFound", Message: fmt.Sprintf("Parameter %s not found.", in.Name), Status: http.StatusBadRequest}
 	}
 	return map[string]any{"Parameter": s.view(p, in.WithDecryption)}, nil
 }
+
+// maxNames is the most names one GetParameters call takes.
+const maxNames = 10
 
 func (s *Store) getParameters(body []byte) (any, error) {
 	var in struct {
@@ -279,6 +317,14 @@ func (s *Store) getParameters(body []byte) (any, error) {
 	}
 	if err := decode(body, &in); err != nil {
 		return nil, err
+	}
+	if n := len(in.Names); n < 1 || n > maxNames {
+		return nil, validation(fmt.Sprintf("1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length between 1 and %d (got %d names): ask for the others in another call", maxNames, n))
+	}
+	for i, name := range in.Names {
+		if err := requiredName(fmt.Sprintf("names.%d.member", i+1), name); err != nil {
+			return nil, err
+		}
 	}
 	found, invalid := []parameterJSON{}, []string{}
 	for _, name := range in.Names {
@@ -295,6 +341,9 @@ func (s *Store) getParameters(body []byte) (any, error) {
 func (s *Store) deleteParameter(body []byte) (any, error) {
 	var in struct{ Name string }
 	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if err := requiredName("name", in.Name); err != nil {
 		return nil, err
 	}
 	ok, err := s.Delete(in.Name)

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -96,4 +98,77 @@ func TestPersisted(t *testing.T) {
 	p, ok := again.Get("/x/y")
 	require.True(t, ok)
 	assert.Equal(t, "secret", p.Value)
+}
+
+// Bad input is refused with a ValidationException saying what is wrong, as
+// AWS's API reference states the limits: a name in a hierarchy starts with
+// / and is at most 15 levels deep (PutParameter), a Standard parameter's
+// value is at most 4 KB, GetParameters takes 1 to 10 names, and every call
+// needs a name
+// (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html,
+// https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameters.html).
+func TestRefusesBadInput(t *testing.T) {
+	_, c := start(t, "")
+	ctx := context.Background()
+	names := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = "/a/p" + strings.Repeat("x", i)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		call func() error
+		want string
+	}{
+		{"hierarchy without leading slash", func() error {
+			_, err := c.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String("a/b"), Type: types.ParameterTypeString, Value: aws.String("v")})
+			return err
+		}, `"a/b" must be a fully qualified name`},
+		{"hierarchy 16 levels deep", func() error {
+			_, err := c.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String(strings.Repeat("/a", 16)), Type: types.ParameterTypeString, Value: aws.String("v")})
+			return err
+		}, "at most 15 levels"},
+		{"value over 4 KB", func() error {
+			_, err := c.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String("/a/big"), Type: types.ParameterTypeString, Value: aws.String(strings.Repeat("v", 4097))})
+			return err
+		}, "at most 4096 characters"},
+		{"GetParameter without a name", func() error {
+			_, err := c.GetParameter(ctx, &awsssm.GetParameterInput{Name: aws.String("")})
+			return err
+		}, "Value null at 'name'"},
+		{"DeleteParameter without a name", func() error {
+			_, err := c.DeleteParameter(ctx, &awsssm.DeleteParameterInput{Name: aws.String("")})
+			return err
+		}, "Value null at 'name'"},
+		{"GetParameters with no names", func() error {
+			_, err := c.GetParameters(ctx, &awsssm.GetParametersInput{Names: []string{}})
+			return err
+		}, "between 1 and 10 (got 0 names)"},
+		{"GetParameters with 11 names", func() error {
+			_, err := c.GetParameters(ctx, &awsssm.GetParametersInput{Names: names(11)})
+			return err
+		}, "between 1 and 10 (got 11 names)"},
+		{"GetParameters with an empty name", func() error {
+			_, err := c.GetParameters(ctx, &awsssm.GetParametersInput{Names: []string{"/a/b", ""}})
+			return err
+		}, "Value null at 'names.2.member'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.call()
+			var invalid smithy.APIError
+			require.True(t, errors.As(err, &invalid), "%v", err)
+			assert.Equal(t, "ValidationException", invalid.ErrorCode())
+			assert.Contains(t, invalid.ErrorMessage(), tc.want)
+		})
+	}
+
+	many, err := c.GetParameters(ctx, &awsssm.GetParametersInput{Names: names(10)})
+	require.NoError(t, err, "10 names is the most, and allowed")
+	assert.Len(t, many.InvalidParameters, 10)
+	_, err = c.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String("/a/max"), Type: types.ParameterTypeString, Value: aws.String(strings.Repeat("v", 4096))})
+	assert.NoError(t, err, "a 4096-character value is allowed")
+	_, err = c.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String("plain"), Type: types.ParameterTypeString, Value: aws.String("v")})
+	assert.NoError(t, err, "a name outside any hierarchy needs no leading slash")
 }

@@ -177,6 +177,14 @@ func (s *Service) serveInvoke(w http.ResponseWriter, r *http.Request, name, qual
 	if err != nil {
 		return
 	}
+	// Lambda parses the payload before it invokes: a body that is not JSON
+	// is the caller's error, not the function's. One over the size limit is
+	// left to Invoke, which answers 413 as Lambda does.
+	if len(payload) > 0 && len(payload) <= lambda.MaxRequestBytes && !json.Valid(payload) {
+		writeError(w, &Error{Status: http.StatusBadRequest, Type: "InvalidRequestContentException",
+			Message: "Could not parse request body into json: the payload is not a JSON document; send JSON, e.g. {} or \"text\""})
+		return
+	}
 	// A caller hanging up does not stop a Lambda invocation.
 	res, err := s.Invoke(context.WithoutCancel(r.Context()), name, qualifier, "", payload)
 	if err != nil {

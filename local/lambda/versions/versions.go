@@ -19,7 +19,8 @@
 // PreconditionFailedException (412) for a stale RevisionId,
 // InvalidParameterValueException (400) for a routing config Lambda refuses
 // (more than one additional version, the alias's own version, $LATEST
-// with weights), ValidationException (400) for a value outside the API's
+// with weights), InvalidRequestContentException (400) for an Invoke payload
+// that is not JSON, ValidationException (400) for a value outside the API's
 // documented constraints (alias name pattern, description length, weights
 // outside 0.0-1.0), worded in AWS's "1 validation error detected" form.
 // The messages AWS is seen to send are reproduced (Function not found: <ARN>,

@@ -259,6 +259,15 @@ func TestInvokeByQualifier(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "Unhandled", aws.ToString(failed.FunctionError))
 
+	// A payload that is not JSON is refused before any function runs, as
+	// Lambda's Invoke reference documents InvalidRequestContentException
+	// ("The request body could not be parsed as JSON"):
+	// https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors
+	before := svc.Stats("fn")[0].Invocations
+	_, err = client.Invoke(ctx, &awslambda.InvokeInput{FunctionName: aws.String("fn"), Qualifier: aws.String("live"), Payload: []byte(`{"action":`)})
+	apiError(t, err, "InvalidRequestContentException", `Could not parse request body into json: the payload is not a JSON document; send JSON, e.g. {} or "text"`)
+	assert.Equal(t, before, svc.Stats("fn")[0].Invocations, "a refused payload invokes nothing")
+
 	dry, err := client.Invoke(ctx, &awslambda.InvokeInput{FunctionName: aws.String("fn"), Qualifier: aws.String("live"), InvocationType: types.InvocationTypeDryRun})
 	require.NoError(t, err)
 	assert.EqualValues(t, 204, dry.StatusCode)

@@ -17,6 +17,9 @@ import (
 // RPC v2 CBOR protocol: POST /service/GraniteServiceVersion20100801/operation/<name>.
 const PathPrefix = "/service/GraniteServiceVersion20100801/operation/"
 
+// maxAlarmNames is the most AlarmNames one DescribeAlarms call takes.
+const maxAlarmNames = 100
+
 // API serves CloudWatch's DescribeAlarms for a Store.
 type API struct {
 	store           *Store
@@ -68,7 +71,37 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeCBORError(w, http.StatusBadRequest, "InvalidParameterCombination", "AlarmNames and AlarmNamePrefix cannot be specified together.")
 		return
 	}
+	if len(names) > maxAlarmNames {
+		writeCBORError(w, http.StatusBadRequest, "ValidationError",
+			fmt.Sprintf("1 validation error detected: Value at 'alarmNames' failed to satisfy constraint: Member must have length less than or equal to %d (got %d): ask for the others in another call", maxAlarmNames, len(names)))
+		return
+	}
 	state, _ := in["StateValue"].(cbor.String)
+	switch state {
+	case "", "OK", "ALARM", "INSUFFICIENT_DATA":
+	default:
+		writeCBORError(w, http.StatusBadRequest, "ValidationError",
+			fmt.Sprintf("1 validation error detected: Value '%s' at 'stateValue' failed to satisfy constraint: Member must satisfy enum value set: [INSUFFICIENT_DATA, ALARM, OK]", state))
+		return
+	}
+	// Without AlarmTypes, DescribeAlarms returns metric alarms only; with
+	// it, metric alarms only if it names them. The store has no composite
+	// alarms, so CompositeAlarm alone selects nothing.
+	metricAlarms := true
+	if l, ok := in["AlarmTypes"].(cbor.List); ok && len(l) > 0 {
+		metricAlarms = false
+		for _, v := range l {
+			switch t, _ := v.(cbor.String); t {
+			case "MetricAlarm":
+				metricAlarms = true
+			case "CompositeAlarm":
+			default:
+				writeCBORError(w, http.StatusBadRequest, "ValidationError",
+					fmt.Sprintf("1 validation error detected: Value '%s' at 'alarmTypes' failed to satisfy constraint: Member must satisfy enum value set: [CompositeAlarm, MetricAlarm]", t))
+				return
+			}
+		}
+	}
 	limit := 50
 	if v, ok := in["MaxRecords"]; ok {
 		n, err := cbor.AsInt64(v)
@@ -85,7 +118,16 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	alarms := a.store.Alarms(names, string(prefix), string(state))
+	var alarms []Alarm
+	if metricAlarms {
+		alarms = a.store.Alarms(names, string(prefix), string(state))
+	}
+	if action, _ := in["ActionPrefix"].(cbor.String); action != "" {
+		alarms = slices.DeleteFunc(alarms, func(al Alarm) bool {
+			has := func(arn string) bool { return strings.HasPrefix(arn, string(action)) }
+			return !slices.ContainsFunc(al.AlarmActions, has) && !slices.ContainsFunc(al.OKActions, has)
+		})
+	}
 	start = min(start, len(alarms))
 	end := min(len(alarms), start+limit)
 	list := cbor.List{}

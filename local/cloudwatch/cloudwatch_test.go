@@ -3,7 +3,10 @@ package cloudwatch_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -222,4 +225,46 @@ func TestBadAlarmsAndRequestsAreRefused(t *testing.T) {
 	require.True(t, errors.As(err, &ae))
 	assert.Equal(t, "UnknownOperationException", ae.ErrorCode())
 	assert.Contains(t, ae.ErrorMessage(), "PutMetricData is not served by the local CloudWatch")
+}
+
+// DescribeAlarms applies its filters and refuses values outside the API's
+// constraints (StateValue OK, ALARM or INSUFFICIENT_DATA; AlarmTypes
+// MetricAlarm or CompositeAlarm, metric alarms only without it; at most 100
+// AlarmNames):
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html
+func TestDescribeAlarmsFiltersAndRefusesBadValues(t *testing.T) {
+	store, _, client := start(t)
+	other := errorsAlarm()
+	other.Name, other.AlarmActions = "request-dump-dev/other", []string{"arn:aws:sns:ap-northeast-1:000000000000:elsewhere"}
+	require.NoError(t, store.PutAlarms(errorsAlarm(), missingDumpsAlarm(), other))
+
+	all := describe(t, client, &awscw.DescribeAlarmsInput{})
+	assert.Len(t, all, 3)
+	assert.Len(t, describe(t, client, &awscw.DescribeAlarmsInput{AlarmTypes: []types.AlarmType{types.AlarmTypeMetricAlarm}}), 3)
+	assert.Empty(t, describe(t, client, &awscw.DescribeAlarmsInput{AlarmTypes: []types.AlarmType{types.AlarmTypeCompositeAlarm}}),
+		"composite alarms only: the local store has none")
+	assert.Equal(t, []string{"request-dump-dev/other"},
+		slices.Collect(maps.Keys(describe(t, client, &awscw.DescribeAlarmsInput{ActionPrefix: aws.String("arn:aws:sns:ap-northeast-1:000000000000:else")}))))
+
+	many := make([]string, 101)
+	for i := range many {
+		many[i] = fmt.Sprint("alarm-", i)
+	}
+	for _, tc := range []struct {
+		name string
+		in   *awscw.DescribeAlarmsInput
+		want string
+	}{
+		{"unknown state", &awscw.DescribeAlarmsInput{StateValue: "FIRING"}, "Value 'FIRING' at 'stateValue' failed to satisfy constraint"},
+		{"unknown alarm type", &awscw.DescribeAlarmsInput{AlarmTypes: []types.AlarmType{"Metric"}}, "Value 'Metric' at 'alarmTypes' failed to satisfy constraint"},
+		{"101 alarm names", &awscw.DescribeAlarmsInput{AlarmNames: many}, "less than or equal to 100 (got 101)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := client.DescribeAlarms(context.Background(), tc.in)
+			var ae smithy.APIError
+			require.True(t, errors.As(err, &ae), "%v", err)
+			assert.Equal(t, "ValidationError", ae.ErrorCode())
+			assert.Contains(t, ae.ErrorMessage(), tc.want)
+		})
+	}
 }

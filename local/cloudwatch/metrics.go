@@ -1,9 +1,10 @@
 // Package cloudwatch is the local stack's CloudWatch: a store of the metric
 // data points the other local services emit (Lambda's Invocations, Errors,
-// Throttles and Duration; API Gateway's Count, 5XXError and Latency; the
-// metric filters of log groups), metric alarms evaluated over them, and
-// DescribeAlarms on the Smithy RPC v2 CBOR protocol that aws-sdk-go-v2's
-// CloudWatch client speaks. The rollout command reads an env's alarms
+// Throttles and Duration; API Gateway's Count, 4XXError, 5XXError and
+// Latency; the metric filters of log groups), metric alarms evaluated over
+// them, and DescribeAlarms (by AlarmNames or AlarmNamePrefix, StateValue,
+// AlarmTypes and ActionPrefix, paged by MaxRecords and NextToken) on the
+// Smithy RPC v2 CBOR protocol that aws-sdk-go-v2's CloudWatch client speaks. The rollout command reads an env's alarms
 // through it exactly as it reads them on AWS.
 //
 // What differs from CloudWatch:
@@ -18,8 +19,10 @@
 //     looks back (ten minutes at least), and a second keeps at most 1,000
 //     samples for percentiles (a uniform sample beyond that).
 //   - There is no PutMetricData, GetMetricData or ListMetrics API, no
-//     alarm actions (nothing is sent to SNS) and no dashboards: alarms are
-//     defined by the deploy (local/stack), as Terraform defines them.
+//     alarm actions (nothing is sent to SNS), no composite alarms (so
+//     DescribeAlarms's ChildrenOfAlarmName and ParentsOfAlarmName are not
+//     applied) and no dashboards: alarms are defined by the deploy
+//     (local/stack), as Terraform defines them.
 package cloudwatch
 
 import (

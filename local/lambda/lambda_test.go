@@ -656,7 +656,10 @@ func TestShutdownDrainsInFlight(t *testing.T) {
 	require.NoError(t, o.err)
 	assert.Empty(t, o.res.FunctionError, "the in-flight invocation completed")
 	_, err := f.Invoke(context.Background(), "late", []byte(`{}`))
-	assert.Error(t, err)
+	var se *lambda.ServiceError
+	require.ErrorAs(t, err, &se, "an invocation after Shutdown is refused")
+	assert.Equal(t, "ResourceNotFoundException", se.Type)
+	assert.Equal(t, 404, se.StatusCode)
 }
 
 func TestBrokenRIEFailsClearly(t *testing.T) {

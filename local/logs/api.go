@@ -492,6 +492,9 @@ func (h *handler) getLogEvents(body []byte) (any, error) {
 	if q.limit, err = checkLimit(in.Limit, maxPageEvents); err != nil {
 		return nil, err
 	}
+	if err := checkTimes(in.StartTime, in.EndTime); err != nil {
+		return nil, err
+	}
 	if in.StartTime != nil {
 		q.start = *in.StartTime
 	}
@@ -619,6 +622,9 @@ func (h *handler) filterLogEvents(body []byte) (any, error) {
 	}
 	q := filterQuery{start: minTime, end: maxTime, desc: in.StartFromHead != nil && !*in.StartFromHead}
 	if q.limit, err = checkLimit(in.Limit, maxPageEvents); err != nil {
+		return nil, err
+	}
+	if err := checkTimes(in.StartTime, in.EndTime); err != nil {
 		return nil, err
 	}
 	if in.StartTime != nil {

@@ -272,6 +272,10 @@ func TestGetLogEvents(t *testing.T) {
 			}},
 		{"limit over 10,000", cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream), Limit: aws.Int32(10_001)},
 			func(t *testing.T, err error) { requireAPIError[invalidParam](t, err, "less than or equal to 10000") }},
+		{"negative start", cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream), StartTime: aws.Int64(-1)},
+			func(t *testing.T, err error) {
+				requireAPIError[invalidParam](t, err, "Value '-1' at 'startTime' failed to satisfy constraint: Member must have value greater than or equal to 0")
+			}},
 		{"missing stream", cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String("nope")},
 			func(t *testing.T, err error) { requireAPIError[notFound](t, err, "log stream does not exist") }},
 		{"missing group", cloudwatchlogs.GetLogEventsInput{LogGroupIdentifier: aws.String("/nope"), LogStreamName: aws.String(stream)},

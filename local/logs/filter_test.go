@@ -142,6 +142,12 @@ func TestFilterLogEvents(t *testing.T) {
 			func(t *testing.T, err error) { requireAPIError[invalidParam](t, err, "mutually exclusive") }},
 		{"start after end", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group), StartTime: aws.Int64(2), EndTime: aws.Int64(1)},
 			func(t *testing.T, err error) { requireAPIError[invalidParam](t, err, "must not be after endTime") }},
+		{"negative start", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group), StartTime: aws.Int64(-5)},
+			func(t *testing.T, err error) {
+				requireAPIError[invalidParam](t, err, "Value '-5' at 'startTime' failed to satisfy constraint: Member must have value greater than or equal to 0")
+			}},
+		{"negative end", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group), EndTime: aws.Int64(-1)},
+			func(t *testing.T, err error) { requireAPIError[invalidParam](t, err, "Value '-1' at 'endTime'") }},
 		{"descending from before 2024", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group), StartFromHead: aws.Bool(false), StartTime: aws.Int64(1)},
 			func(t *testing.T, err error) { requireAPIError[invalidParam](t, err, "on or after 2024-01-01") }},
 		{"bad token", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group), NextToken: aws.String("Zjpm")},

@@ -65,3 +65,17 @@ func checkName(name, member string, charsOK bool, pattern string) error {
 	}
 	return nil
 }
+
+// checkTimes refuses a negative startTime or endTime, which the API model
+// bounds at 0 (milliseconds since the epoch).
+func checkTimes(start, end *int64) error {
+	for _, t := range []struct {
+		member string
+		v      *int64
+	}{{"startTime", start}, {"endTime", end}} {
+		if t.v != nil && *t.v < 0 {
+			return validation("'"+strconv.FormatInt(*t.v, 10)+"'", t.member, "Member must have value greater than or equal to 0")
+		}
+	}
+	return nil
+}

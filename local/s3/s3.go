@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -210,7 +211,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // refused answers, and reports whether it did, the requests the local S3
-// does not take although gofakes3 would serve them: a CORS preflight (no
+// does not take although gofakes3 would serve them: a listing with a
+// max-keys that is not an integer from 0 to 2147483647, a CORS preflight (no
 // bucket has a CORS configuration, so S3 answers 403) and a browser-based
 // upload, an HTML form POST, which any web page can send without a
 // preflight; S3 takes one only with a policy signed by the bucket owner's
@@ -221,12 +223,24 @@ func (s *Server) refused(w http.ResponseWriter, r *http.Request) bool {
 	case r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "":
 		writeError(w, r, http.StatusForbidden, "AccessForbidden", "CORSResponse: CORS is not enabled for this bucket.")
 		return true
+	case r.Method == http.MethodGet && bucket != "" && key == "" && r.URL.Query().Has("max-keys") && !validMaxKeys(r.URL.Query().Get("max-keys")):
+		// gofakes3 reads a negative max-keys as 0, which lists every key.
+		writeError(w, r, http.StatusBadRequest, "InvalidArgument",
+			"Argument maxKeys must be an integer between 0 and 2147483647 (got "+strconv.Quote(r.URL.Query().Get("max-keys"))+").")
+		return true
 	case r.Method == http.MethodPost && bucket != "" && key == "" && len(r.URL.Query()) == 0:
 		writeError(w, r, http.StatusForbidden, "AccessDenied",
 			"The local S3 does not take browser-based uploads (a form POST to the bucket): any web page could send one. Upload with PutObject (aws s3 cp, scripts/upload.sh).")
 		return true
 	}
 	return false
+}
+
+// validMaxKeys reports whether v is a max-keys S3 takes: an integer from 0
+// to 2147483647.
+func validMaxKeys(v string) bool {
+	n, err := strconv.ParseInt(v, 10, 32)
+	return err == nil && n >= 0
 }
 
 // preconditions answers 412 for the conditional requests gofakes3 does not

@@ -372,3 +372,28 @@ func TestHTTPErrorsAreS3Errors(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 	assert.Contains(t, string(b), "<Code>NoSuchKey</Code>")
 }
+
+// A listing's max-keys is an integer from 0 to 2147483647 on S3
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html);
+// gofakes3 alone took -1 as "no limit" and listed every key.
+func TestListRefusesABadMaxKeys(t *testing.T) {
+	st := start(t, "")
+	require.NoError(t, put(t, st.client, "dev/a.zip", []byte("a"), nil))
+	for _, v := range []string{"-1", "abc", "2147483648"} {
+		t.Run(v, func(t *testing.T) {
+			resp, err := http.Get(st.http.URL + "/" + bucket + "?list-type=2&max-keys=" + v)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+			assert.Contains(t, string(b), "<Code>InvalidArgument</Code>")
+			assert.Contains(t, string(b), `between 0 and 2147483647 (got &#34;`+v+`&#34;)`)
+		})
+	}
+	resp, err := http.Get(st.http.URL + "/" + bucket + "?list-type=2&max-keys=1")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "%s", b)
+	assert.Contains(t, string(b), "<Key>dev/a.zip</Key>")
+}

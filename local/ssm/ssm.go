@@ -166,6 +166,9 @@ func (s *Store) save() error {
 	return nil
 }
 
+// maxBody is the largest request body read; no valid request comes near it.
+const maxBody = 1 << 20
+
 // maxValue is the longest value of a Standard-tier parameter, the only
 // tier the store keeps.
 const maxValue = 4096
@@ -213,9 +216,14 @@ func validation(msg string) error {
 // ServeHTTP serves the JSON 1.1 API.
 func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	action, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil || r.Method != http.MethodPost {
 		s.writeError(w, &awsjson.Error{Type: "SerializationException", Message: "SSM takes a POST with a JSON body", Status: http.StatusBadRequest})
+		return
+	}
+	if len(body) > maxBody {
+		// Cut short, the body would only fail as JSON that ends early.
+		s.writeError(w, validation(fmt.Sprintf("the request body is over %d bytes: a parameter value is at most %d characters", maxBody, maxValue)))
 		return
 	}
 	var out any

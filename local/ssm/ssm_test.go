@@ -134,6 +134,10 @@ func TestRefusesBadInput(t *testing.T) {
 			_, err := c.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String("/a/big"), Type: types.ParameterTypeString, Value: aws.String(strings.Repeat("v", 4097))})
 			return err
 		}, "at most 4096 characters"},
+		{"body over 1 MiB", func() error {
+			_, err := c.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String("/a/huge"), Type: types.ParameterTypeString, Value: aws.String(strings.Repeat("v", 1<<20))})
+			return err
+		}, "the request body is over 1048576 bytes"},
 		{"GetParameter without a name", func() error {
 			_, err := c.GetParameter(ctx, &awsssm.GetParameterInput{Name: aws.String("")})
 			return err

@@ -327,7 +327,11 @@ func (s *Store) getParameters(body []byte) (any, error) {
 		return nil, err
 	}
 	if n := len(in.Names); n < 1 || n > maxNames {
-		return nil, validation(fmt.Sprintf("1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length between 1 and %d (got %d names): ask for the others in another call", maxNames, n))
+		fix := "name at least one parameter"
+		if n > maxNames {
+			fix = "ask for the others in another call"
+		}
+		return nil, validation(fmt.Sprintf("1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length between 1 and %d (got %d names): %s", maxNames, n, fix))
 	}
 	for i, name := range in.Names {
 		if err := requiredName(fmt.Sprintf("names.%d.member", i+1), name); err != nil {

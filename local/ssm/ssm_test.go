@@ -149,11 +149,11 @@ func TestRefusesBadInput(t *testing.T) {
 		{"GetParameters with no names", func() error {
 			_, err := c.GetParameters(ctx, &awsssm.GetParametersInput{Names: []string{}})
 			return err
-		}, "between 1 and 10 (got 0 names)"},
+		}, "between 1 and 10 (got 0 names): name at least one parameter"},
 		{"GetParameters with 11 names", func() error {
 			_, err := c.GetParameters(ctx, &awsssm.GetParametersInput{Names: names(11)})
 			return err
-		}, "between 1 and 10 (got 11 names)"},
+		}, "between 1 and 10 (got 11 names): ask for the others in another call"},
 		{"GetParameters with an empty name", func() error {
 			_, err := c.GetParameters(ctx, &awsssm.GetParametersInput{Names: []string{"/a/b", ""}})
 			return err

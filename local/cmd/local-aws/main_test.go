@@ -29,6 +29,8 @@ func TestBadCommandLines(t *testing.T) {
 		{"deploy without env", []string{"deploy"}, "--env is required"},
 		{"logs without env or group", []string{"logs"}, "exactly one of --env or --group"},
 		{"logs bad since", []string{"logs", "--group", "g", "--since", "-1m"}, "positive duration"},
+		{"deploy off loopback", []string{"deploy", "--env", "dev", "--endpoint", "http://192.0.2.1:4566"}, "want http://<loopback address>:<port>"},
+		{"wait not http", []string{"wait", "--endpoint", "ftp://127.0.0.1:4566"}, "want http://<loopback address>:<port>"},
 		{"wait bad timeout", []string{"wait", "--timeout", "0s"}, "positive duration"},
 		{"unknown flag", []string{"deploy", "--bogus"}, "flag provided but not defined: -bogus"},
 	}

@@ -25,6 +25,8 @@ func TestBadCommandLines(t *testing.T) {
 		{"serve bad addr", []string{"serve", "--addr", "4566"}, "want host:port"},
 		{"serve negative concurrency", []string{"serve", "--max-concurrency", "-1"}, "want 0 or more"},
 		{"serve stray argument", []string{"serve", "now"}, `unexpected argument "now"`},
+		{"serve empty region", []string{"serve", "--region", ""}, `--region "": want an AWS region name such as ap-northeast-1`},
+		{"serve region not a region", []string{"serve", "--region", "Tokyo"}, "want an AWS region name"},
 		{"serve fsync without a data dir", []string{"serve", "--fsync-logs"}, "--fsync-logs needs --data-dir"},
 		{"deploy without env", []string{"deploy"}, "--env is required"},
 		{"logs without env or group", []string{"logs"}, "exactly one of --env or --group"},

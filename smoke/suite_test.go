@@ -564,3 +564,48 @@ func TestSuiteFailsOnAnOpenAPI(t *testing.T) {
 	require.False(t, got.Passed)
 	assert.Contains(t, strings.Join(got.Failures, "\n"), "with a valid event and no credentials (access mode iam) got 200, want the gateway's 403")
 }
+
+// TestAbsenceChecksNeedTheLookup: checks 3, 4 and 6 pass on "no dump" only
+// when the lookup after the fence was made and found nothing; a lookup
+// that is missing or failed fails them instead of passing on an empty count.
+func TestAbsenceChecksNeedTheLookup(t *testing.T) {
+	fence := &call{eventID: "smoke-r-fence", status: http.StatusOK}
+	newRun := func(afterFence ...count) *run {
+		return &run{
+			Suite:      &Suite{timeout: time.Second, target: Target{APIURL: "http://127.0.0.1:1/dev", AccessMode: "api_key"}},
+			bad:        &call{label: "invalid body", eventID: "smoke-r-invalid", status: http.StatusBadRequest, body: []byte(`{"message":"Invalid request body"}`)},
+			route:      &call{label: "unknown route", method: http.MethodPost, url: "http://127.0.0.1:1/dev/x", eventID: "smoke-r-route", status: http.StatusForbidden, body: []byte(`{"message":"Missing Authentication Token"}`)},
+			method:     &call{label: "unknown method", method: http.MethodGet, url: "http://127.0.0.1:1/dev/events", status: http.StatusForbidden, body: []byte(`{"message":"Missing Authentication Token"}`)},
+			unauth:     &call{label: "without credentials", eventID: "smoke-r-unauthenticated", status: http.StatusForbidden, body: []byte(`{"message":"Forbidden"}`)},
+			fence:      fence,
+			fenceSeen:  &sighting{events: []types.FilteredLogEvent{{Message: aws.String("{}")}}},
+			afterFence: afterFence,
+		}
+	}
+	checks := func(r *run) map[int]func(*checkT) string {
+		return map[int]func(*checkT) string{CheckRejected: r.checkRejected, CheckUnknown: r.checkUnknown, CheckUnauthenticated: r.checkUnauthenticated}
+	}
+	looked := []count{
+		{pattern: eventIDPattern("smoke-r-invalid")},
+		{pattern: eventIDPattern("smoke-r-route")},
+		{pattern: eventIDPattern("smoke-r-unauthenticated")},
+	}
+	for id, fn := range checks(newRun(looked...)) {
+		res := runCheck(id, fn)
+		assert.True(t, res.Passed, "check %d with an empty lookup: %v", id, res.Failures)
+	}
+	for id, fn := range checks(newRun()) {
+		res := runCheck(id, fn)
+		assert.False(t, res.Passed, "check %d without a lookup", id)
+		assert.Contains(t, strings.Join(res.Failures, "\n"), "no lookup of { $.fields.event_id = \"smoke-r-", "check %d", id)
+	}
+	failed := make([]count, len(looked))
+	for i, c := range looked {
+		failed[i] = count{pattern: c.pattern, err: fmt.Errorf("FilterLogEvents: throttled")}
+	}
+	for id, fn := range checks(newRun(failed...)) {
+		res := runCheck(id, fn)
+		assert.False(t, res.Passed, "check %d with a failed lookup", id)
+		assert.Contains(t, strings.Join(res.Failures, "\n"), "throttled", "check %d", id)
+	}
+}

@@ -17,10 +17,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/acme/request-dump/internal/envconfig"
+	"github.com/acme/request-dump/internal/repo"
 	"github.com/acme/request-dump/local/stacktest"
 )
 
@@ -101,7 +104,51 @@ func TestSuitePassesOnEachEnv(t *testing.T) {
 			assert.Contains(t, text, "smoke: PASS (6/6 checks passed)")
 			assert.Contains(t, text, "; the dump was visible ≤ ")
 			assert.Contains(t, text, "env "+env+": request-dump-"+env)
+			checkOutputsContract(t, env, deployed)
 		})
+	}
+}
+
+// checkOutputsContract holds the local stack's .local/outputs.json to
+// /work/shared/DESIGN.md §3 and to the env root: every output envs/<env>
+// declares, plus endpoint_url, in the shape of `terraform output -json`,
+// with at least api_url, function_name, log_group_name, artifact_bucket and
+// region non-empty strings; so the smoke suite reads a local env as it
+// reads a real one.
+func checkOutputsContract(t *testing.T, env string, deployed *stacktest.Env) {
+	t.Helper()
+	data, err := json.Marshal(deployed.Outputs)
+	require.NoError(t, err)
+	var outputs map[string]map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(data, &outputs))
+	for name, o := range outputs {
+		for _, key := range []string{"sensitive", "type", "value"} {
+			assert.Contains(t, o, key, "output %s has the `terraform output -json` key %s", name, key)
+		}
+	}
+	root, err := repo.Path("envs", env, "outputs.tf")
+	require.NoError(t, err)
+	f, diags := hclparse.NewParser().ParseHCLFile(root)
+	require.False(t, diags.HasErrors(), diags.Error())
+	var declared []string
+	for _, b := range f.Body.(*hclsyntax.Body).Blocks {
+		if b.Type == "output" {
+			declared = append(declared, b.Labels[0])
+			assert.Contains(t, outputs, b.Labels[0], "envs/%s declares output %s, so .local/outputs.json must have it", env, b.Labels[0])
+		}
+	}
+	require.Contains(t, declared, "api_url", "envs/%s/outputs.tf was read", env)
+	values := map[string]string{
+		"api_url":         deployed.Outputs["api_url"].String(),
+		"function_name":   "request-dump-" + env,
+		"log_group_name":  "/aws/lambda/request-dump-" + env,
+		"artifact_bucket": deployed.Config.Artifact.Bucket,
+		"region":          deployed.Config.Region,
+		"endpoint_url":    deployed.URL,
+	}
+	for name, want := range values {
+		assert.NotEmpty(t, want, name)
+		assert.Equal(t, want, deployed.Outputs[name].String(), "output %s", name)
 	}
 }
 

@@ -272,8 +272,7 @@ func (r *run) checkRejected(t *checkT) string {
 	require.Equalf(t, 400, c.status, "POST %s with an event that lacks the required type got %d, want the gateway's 400 (is the request validator on?); body: %s", c.url, c.status, c.body)
 	assert.Equalf(t, gatewayBadBody, gatewayMessage(c.body), "message of the 400 (gateway response BAD_REQUEST_BODY); body: %s", c.body)
 	r.requireFence(t, c)
-	n, _ := r.countAfterFence(c.eventID)
-	require.NoError(t, n.err)
+	n := r.requireCountAfterFence(t, c.eventID)
 	assert.Emptyf(t, n.events, "%d events match %s: the rejected request reached the function", len(n.events), n.pattern)
 	return fmt.Sprintf("400 %q; no dump for %s once the fence's dump was visible", gatewayMessage(c.body), c.eventID)
 }
@@ -285,6 +284,16 @@ func (r *run) requireFence(t *checkT, c *call) {
 	require.Truef(t, r.fenceVisible(), "the fence's dump (%s) did not appear within %s, so no dump for %s proves nothing", eventIDPattern(r.fence.eventID), r.timeout, c.eventID)
 }
 
+// requireCountAfterFence returns the dumps of eventID looked up once the
+// fence was visible. A missing lookup stops the check: an empty count that
+// was never taken must not read as "no dump".
+func (r *run) requireCountAfterFence(t *checkT, eventID string) count {
+	n, ok := r.countAfterFence(eventID)
+	require.Truef(t, ok, "no lookup of %s was made after the fence's dump was visible", eventIDPattern(eventID))
+	require.NoError(t, n.err)
+	return n
+}
+
 func (r *run) checkUnknown(t *checkT) string {
 	var seen []string
 	for _, c := range []*call{r.route, r.method} {
@@ -294,8 +303,7 @@ func (r *run) checkUnknown(t *checkT) string {
 		seen = append(seen, fmt.Sprintf("%s %s %d", c.method, strings.TrimPrefix(c.url, r.target.APIURL), c.status))
 	}
 	r.requireFence(t, r.route)
-	n, _ := r.countAfterFence(r.route.eventID)
-	require.NoError(t, n.err)
+	n := r.requireCountAfterFence(t, r.route.eventID)
 	assert.Emptyf(t, n.events, "%d events match %s: a request to an unknown route reached the function", len(n.events), n.pattern)
 	return fmt.Sprintf("%s, %q; no dump for %s", strings.Join(seen, ", "), gatewayNoRoute, r.route.eventID)
 }
@@ -324,8 +332,7 @@ func (r *run) checkUnauthenticated(t *checkT) string {
 	require.Equalf(t, status, c.status, "POST %s with a valid event and no credentials (access mode %s) got %d, want the gateway's %d; body: %s", c.url, r.target.AccessMode, c.status, status, c.body)
 	assert.Equalf(t, message, gatewayMessage(c.body), "message of the %d; body: %s", status, c.body)
 	r.requireFence(t, c)
-	n, _ := r.countAfterFence(c.eventID)
-	require.NoError(t, n.err)
+	n := r.requireCountAfterFence(t, c.eventID)
 	assert.Emptyf(t, n.events, "%d events match %s: a request without credentials reached the function", len(n.events), n.pattern)
 	return fmt.Sprintf("access mode %s: %d %q; no dump for %s once the fence's dump was visible", r.target.AccessMode, c.status, gatewayMessage(c.body), c.eventID)
 }

@@ -17,10 +17,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/acme/request-dump/internal/envconfig"
+	"github.com/acme/request-dump/internal/repo"
 	"github.com/acme/request-dump/local/stacktest"
 )
 
@@ -101,7 +104,51 @@ func TestSuitePassesOnEachEnv(t *testing.T) {
 			assert.Contains(t, text, "smoke: PASS (6/6 checks passed)")
 			assert.Contains(t, text, "; the dump was visible ≤ ")
 			assert.Contains(t, text, "env "+env+": request-dump-"+env)
+			checkOutputsContract(t, env, deployed)
 		})
+	}
+}
+
+// checkOutputsContract holds the local stack's .local/outputs.json to
+// /work/shared/DESIGN.md §3 and to the env root: every output envs/<env>
+// declares, plus endpoint_url, in the shape of `terraform output -json`,
+// with at least api_url, function_name, log_group_name, artifact_bucket and
+// region non-empty strings; so the smoke suite reads a local env as it
+// reads a real one.
+func checkOutputsContract(t *testing.T, env string, deployed *stacktest.Env) {
+	t.Helper()
+	data, err := json.Marshal(deployed.Outputs)
+	require.NoError(t, err)
+	var outputs map[string]map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(data, &outputs))
+	for name, o := range outputs {
+		for _, key := range []string{"sensitive", "type", "value"} {
+			assert.Contains(t, o, key, "output %s has the `terraform output -json` key %s", name, key)
+		}
+	}
+	root, err := repo.Path("envs", env, "outputs.tf")
+	require.NoError(t, err)
+	f, diags := hclparse.NewParser().ParseHCLFile(root)
+	require.False(t, diags.HasErrors(), diags.Error())
+	var declared []string
+	for _, b := range f.Body.(*hclsyntax.Body).Blocks {
+		if b.Type == "output" {
+			declared = append(declared, b.Labels[0])
+			assert.Contains(t, outputs, b.Labels[0], "envs/%s declares output %s, so .local/outputs.json must have it", env, b.Labels[0])
+		}
+	}
+	require.Contains(t, declared, "api_url", "envs/%s/outputs.tf was read", env)
+	values := map[string]string{
+		"api_url":         deployed.Outputs["api_url"].String(),
+		"function_name":   "request-dump-" + env,
+		"log_group_name":  "/aws/lambda/request-dump-" + env,
+		"artifact_bucket": deployed.Config.Artifact.Bucket,
+		"region":          deployed.Config.Region,
+		"endpoint_url":    deployed.URL,
+	}
+	for name, want := range values {
+		assert.NotEmpty(t, want, name)
+		assert.Equal(t, want, deployed.Outputs[name].String(), "output %s", name)
 	}
 }
 
@@ -512,7 +559,14 @@ func TestSuiteRetriesTheFirstPOSTOn5xx(t *testing.T) {
 				assert.Contains(t, out.String(), "retried 2 time(s) on 5xx", "the report says the first POST was retried")
 				return
 			}
-			assert.Less(t, report.Elapsed, tc.window+2*DefaultLocalTimeout+5*time.Second, "the retries stop at the window")
+			// The retries stop at the window: each waits at least 10 ms, so
+			// the first POST is sent at most 1+window/10ms times; the invalid
+			// body and the fence are the other POSTs to /events.
+			var retried int
+			_, err = fmt.Sscanf(text[strings.Index(text, "retried "):], "retried %d time(s)", &retried)
+			require.NoError(t, err, "the failure says how often it retried: %s", text)
+			assert.Equal(t, int64(1+retried+2), posts.Load(), "every POST to /events is the first one, its retries, the invalid body or the fence")
+			assert.LessOrEqual(t, retried, int(tc.window/(10*time.Millisecond)), "the retries stop at the window")
 			assert.WithinDuration(t, start.Add(report.Elapsed), time.Now(), time.Second)
 		})
 	}
@@ -563,4 +617,49 @@ func TestSuiteFailsOnAnOpenAPI(t *testing.T) {
 	got := report.Check(CheckUnauthenticated)
 	require.False(t, got.Passed)
 	assert.Contains(t, strings.Join(got.Failures, "\n"), "with a valid event and no credentials (access mode iam) got 200, want the gateway's 403")
+}
+
+// TestAbsenceChecksNeedTheLookup: checks 3, 4 and 6 pass on "no dump" only
+// when the lookup after the fence was made and found nothing; a lookup
+// that is missing or failed fails them instead of passing on an empty count.
+func TestAbsenceChecksNeedTheLookup(t *testing.T) {
+	fence := &call{eventID: "smoke-r-fence", status: http.StatusOK}
+	newRun := func(afterFence ...count) *run {
+		return &run{
+			Suite:      &Suite{timeout: time.Second, target: Target{APIURL: "http://127.0.0.1:1/dev", AccessMode: "api_key"}},
+			bad:        &call{label: "invalid body", eventID: "smoke-r-invalid", status: http.StatusBadRequest, body: []byte(`{"message":"Invalid request body"}`)},
+			route:      &call{label: "unknown route", method: http.MethodPost, url: "http://127.0.0.1:1/dev/x", eventID: "smoke-r-route", status: http.StatusForbidden, body: []byte(`{"message":"Missing Authentication Token"}`)},
+			method:     &call{label: "unknown method", method: http.MethodGet, url: "http://127.0.0.1:1/dev/events", status: http.StatusForbidden, body: []byte(`{"message":"Missing Authentication Token"}`)},
+			unauth:     &call{label: "without credentials", eventID: "smoke-r-unauthenticated", status: http.StatusForbidden, body: []byte(`{"message":"Forbidden"}`)},
+			fence:      fence,
+			fenceSeen:  &sighting{events: []types.FilteredLogEvent{{Message: aws.String("{}")}}},
+			afterFence: afterFence,
+		}
+	}
+	checks := func(r *run) map[int]func(*checkT) string {
+		return map[int]func(*checkT) string{CheckRejected: r.checkRejected, CheckUnknown: r.checkUnknown, CheckUnauthenticated: r.checkUnauthenticated}
+	}
+	looked := []count{
+		{pattern: eventIDPattern("smoke-r-invalid")},
+		{pattern: eventIDPattern("smoke-r-route")},
+		{pattern: eventIDPattern("smoke-r-unauthenticated")},
+	}
+	for id, fn := range checks(newRun(looked...)) {
+		res := runCheck(id, fn)
+		assert.True(t, res.Passed, "check %d with an empty lookup: %v", id, res.Failures)
+	}
+	for id, fn := range checks(newRun()) {
+		res := runCheck(id, fn)
+		assert.False(t, res.Passed, "check %d without a lookup", id)
+		assert.Contains(t, strings.Join(res.Failures, "\n"), "no lookup of { $.fields.event_id = \"smoke-r-", "check %d", id)
+	}
+	failed := make([]count, len(looked))
+	for i, c := range looked {
+		failed[i] = count{pattern: c.pattern, err: fmt.Errorf("FilterLogEvents: throttled")}
+	}
+	for id, fn := range checks(newRun(failed...)) {
+		res := runCheck(id, fn)
+		assert.False(t, res.Passed, "check %d with a failed lookup", id)
+		assert.Contains(t, strings.Join(res.Failures, "\n"), "throttled", "check %d", id)
+	}
 }

@@ -120,3 +120,23 @@ func env(vars map[string]string) func(string) (string, bool) {
 		return v, ok
 	}
 }
+
+// BenchmarkLists compares writing a dump's absent or truncated list with
+// encoding/json (what slog.JSONHandler does) and by hand, on the same
+// list in one run: go test -run '^$' -bench Lists -benchmem ./lambda/dump
+func BenchmarkLists(b *testing.B) {
+	list := []string{"user_id", "attributes"}
+	buf := make([]byte, 0, 256)
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buf = appendMarshal(buf[:0], list)
+		}
+	})
+	b.Run("by-hand", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buf = appendStrings(buf[:0], list)
+		}
+	})
+}

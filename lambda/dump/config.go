@@ -133,7 +133,7 @@ func ParseFields(s string) ([]Field, error) {
 	}
 	entries := strings.Split(s, ",")
 	if len(entries) > MaxFields {
-		return nil, fmt.Errorf("%s has %d entries: at most %d", EnvFields, len(entries), MaxFields)
+		return nil, fmt.Errorf("%s has %d entries: at most %d (drop some, or dump the object that holds them, e.g. attributes=body.attributes)", EnvFields, len(entries), MaxFields)
 	}
 	fields := make([]Field, 0, len(entries))
 	seen := make(map[string]int, len(entries))

@@ -95,7 +95,7 @@ func TestLoadConfigErrors(t *testing.T) {
 			`DUMP_FIELDS entry 3 "x=bogus.y": unknown source "bogus" (want body, headers, queryStringParameters, pathParameters, stageVariables, requestContext, httpMethod, path, resource)`},
 		{"empty", map[string]string{EnvFields: " "}, `DUMP_FIELDS is empty: unset it for the default (event_id=body.event_id,type=body.type) or list name=path entries`},
 		{"empty entry", map[string]string{EnvFields: "a=body.a,"}, `DUMP_FIELDS entry 2 "": empty entry (want name=path, e.g. event_id=body.event_id)`},
-		{"too many", map[string]string{EnvFields: many}, `DUMP_FIELDS has 65 entries: at most 64`},
+		{"too many", map[string]string{EnvFields: many}, `DUMP_FIELDS has 65 entries: at most 64 (drop some, or dump the object that holds them, e.g. attributes=body.attributes)`},
 		{"bad name", map[string]string{EnvFields: "1x=body.a"}, `DUMP_FIELDS entry 1 "1x=body.a": invalid name "1x" (want a letter or _ then letters, digits or _, at most 64 bytes)`},
 		{"name with a dash", map[string]string{EnvFields: "user-agent=headers.User-Agent"}, `invalid name "user-agent"`},
 		{"empty name", map[string]string{EnvFields: "=body.a"}, `DUMP_FIELDS entry 1 "=body.a": invalid name ""`},

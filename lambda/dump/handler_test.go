@@ -45,7 +45,8 @@ func TestLineHandlerMatchesJSONHandler(t *testing.T) {
 			slog.Float64("f", 1.5), slog.Float64("big", 1e21),
 		}},
 		{name: "any values", attrs: []slog.Attr{
-			slog.Any("list", []string{"a", "b"}), slog.Any("err", errors.New("boom")),
+			slog.Any("list", []string{"a", "b"}), slog.Any("odd list", []string{"", "q\"<&>\u2028\xff"}),
+			slog.Any("empty list", []string{}), slog.Any("nil list", []string(nil)), slog.Any("err", errors.New("boom")),
 			slog.Any("m", marshaler{A: "x"}), slog.Any("nil", nil), slog.Any("ch", make(chan int)),
 		}},
 		{name: "groups", attrs: []slog.Attr{

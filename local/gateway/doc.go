@@ -106,7 +106,9 @@
 //     rawheader (local-aws serve and stacktest are); otherwise net/http's
 //     canonical names. The CloudFront headers AWS adds (Via, X-Amz-Cf-Id,
 //     CloudFront-*) are not.
-//   - Authorizers, API keys, usage plans and non-proxy integrations are not
-//     served: New refuses a document that needs them rather than serving
-//     something else.
+//   - Lambda and Cognito authorizers, API keys from an authorizer and
+//     non-proxy integrations are not served: New refuses a document that
+//     needs them rather than serving something else. API keys and usage
+//     plans are served through WithAPIKeys, as package apikeys emulates
+//     them.
 package gateway

@@ -123,6 +123,14 @@ func (v *Verifier) Verify(r *http.Request, body []byte, now time.Time) (Principa
 	if err != nil {
 		return Principal{}, err
 	}
+	// A scope for another region or service would only mismatch below; AWS
+	// says which part of the scope is wrong instead.
+	switch {
+	case sig.region != v.region:
+		return Principal{}, &Error{Mismatch, fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. ", sig.region)}
+	case sig.service != v.service:
+		return Principal{}, &Error{Mismatch, fmt.Sprintf("Credential should be scoped to correct service: '%s'. ", v.service)}
+	}
 	p, ok := v.creds.Lookup(sig.accessKeyID)
 	if !ok || subtle.ConstantTimeCompare([]byte(p.SessionToken), []byte(r.Header.Get("X-Amz-Security-Token"))) != 1 {
 		return Principal{}, &Error{UnknownKey, msgUnknownKey}
@@ -165,10 +173,12 @@ func checkSkew(signed, now time.Time) error {
 
 // authorization is a parsed SigV4 Authorization header.
 type authorization struct {
-	accessKeyID   string
-	signedHeaders []string
-	signature     string
-	signed        time.Time
+	accessKeyID string
+	// region and service are the credential scope's.
+	region, service string
+	signedHeaders   []string
+	signature       string
+	signed          time.Time
 }
 
 // parseAuthorization reads "AWS4-HMAC-SHA256 Credential=AKID/20260101/
@@ -210,7 +220,12 @@ func parseAuthorization(h, amzDate string) (authorization, error) {
 		// message goes to the access log.
 		return a, &Error{Incomplete, strings.Join(missing, " ")}
 	}
-	a.accessKeyID, _, _ = strings.Cut(credential, "/")
+	// Credential is <key id>/<date>/<region>/<service>/aws4_request.
+	scope := strings.Split(credential, "/")
+	a.accessKeyID = scope[0]
+	if len(scope) == 5 {
+		a.region, a.service = scope[2], scope[3]
+	}
 	a.signedHeaders = strings.Split(signedHeaders, ";")
 	a.signed = t
 	return a, nil

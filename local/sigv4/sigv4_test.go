@@ -123,7 +123,16 @@ func TestVerify(t *testing.T) {
 			r.Body = io.NopCloser(bytes.NewReader(other))
 			return r
 		}, "mismatch|The request signature we calculated"},
-		{"another region", func() *http.Request { return signed(t, url+"/events", body, long, "us-east-1", now) }, "mismatch|"},
+		// API Gateway's answer to a scope for another region, as callers
+		// report it (https://zenn.dev/hiroga/articles/api-gateway-cross-account-trouble-shooting).
+		{"another region", func() *http.Request { return signed(t, url+"/events", body, long, "us-east-1", now) }, "mismatch|Credential should be scoped to a valid region, not 'us-east-1'. "},
+		{"another service", func() *http.Request {
+			r, err := http.NewRequest(http.MethodPost, url+"/events", bytes.NewReader(body))
+			require.NoError(t, err)
+			sum := sha256.Sum256(body)
+			require.NoError(t, v4.NewSigner().SignHTTP(context.Background(), long, r, hex.EncodeToString(sum[:]), "lambda", "ap-northeast-1", now))
+			return r
+		}, "mismatch|Credential should be scoped to correct service: 'execute-api'. "},
 		{"signed 6 minutes ago", func() *http.Request {
 			return signed(t, url+"/events", body, long, "ap-northeast-1", now.Add(-6*time.Minute))
 		},

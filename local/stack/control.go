@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -98,7 +99,9 @@ func baseURL(r *http.Request) string { return "http://" + r.Host }
 
 // Client calls a running stack's control API.
 type Client struct {
-	// Endpoint is the edge endpoint, e.g. http://127.0.0.1:4566.
+	// Endpoint is the edge endpoint, e.g. http://127.0.0.1:4566: http on a
+	// loopback address, as the stack serves it, so that the token never
+	// leaves the machine.
 	Endpoint string
 	// Token is the stack's control token (Stack.Token). When it is "", the
 	// token is read from TokenFile (DefaultTokenFile when that is "") at
@@ -154,7 +157,20 @@ func (c *Client) Deploy(ctx context.Context, spec Spec) (Outputs, error) {
 	return out, err
 }
 
+// CheckEndpoint refuses an edge endpoint that is not http on a loopback
+// address (127.0.0.0/8, [::1], localhost), where the stack listens: a
+// Client sends its control token nowhere else.
+func CheckEndpoint(endpoint string) error {
+	if u, err := url.Parse(endpoint); err != nil || u.Scheme != "http" || !loopbackHost(u.Host) {
+		return fmt.Errorf("local stack endpoint %q: want http://<loopback address>:<port>, e.g. http://127.0.0.1:4566 (the stack listens on loopback only, and its control token is not sent elsewhere)", endpoint)
+	}
+	return nil
+}
+
 func (c *Client) call(ctx context.Context, method, path string, body []byte, out any) error {
+	if err := CheckEndpoint(c.Endpoint); err != nil {
+		return err
+	}
 	token, tokenErr := c.Token, error(nil)
 	if token == "" {
 		file := c.TokenFile

@@ -245,3 +245,42 @@ func TestARogueDeploymentIsNeitherMadeNorKept(t *testing.T) {
 	assert.Empty(t, h.Deployments)
 	assert.NotEqual(t, st.Token(), st2.Token(), "each start has its own token")
 }
+
+// recordingTransport fails every request it is given, after noting it.
+type recordingTransport struct{ sent []*http.Request }
+
+func (rt *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	rt.sent = append(rt.sent, req)
+	return nil, io.ErrUnexpectedEOF
+}
+
+// The client sends the control token to the stack only: an endpoint that
+// is not http on a loopback address (a typo, a LOCAL_AWS_ENDPOINT meant for
+// another tool) is refused before any request leaves.
+func TestClientSendsTheTokenToLoopbackOnly(t *testing.T) {
+	for _, endpoint := range []string{
+		"http://192.0.2.1:4566",
+		"http://example.com:4566",
+		"https://127.0.0.1:4566",
+		"ftp://127.0.0.1:4566",
+		"127.0.0.1:4566",
+		"http://:4566",
+	} {
+		t.Run(endpoint, func(t *testing.T) {
+			rt := &recordingTransport{}
+			c := &stack.Client{Endpoint: endpoint, Token: "secret", HTTP: &http.Client{Transport: rt}}
+			_, err := c.Health(context.Background())
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "want http://<loopback address>:<port>")
+			_, err = c.Deploy(context.Background(), stack.Spec{})
+			require.Error(t, err)
+			assert.Empty(t, rt.sent, "no request, so no token, left for %s", endpoint)
+		})
+	}
+	rt := &recordingTransport{}
+	c := &stack.Client{Endpoint: "http://localhost:4566", Token: "secret", HTTP: &http.Client{Transport: rt}}
+	_, err := c.Health(context.Background())
+	require.Error(t, err)
+	require.Len(t, rt.sent, 1, "a loopback endpoint is called")
+	assert.Equal(t, "Bearer secret", rt.sent[0].Header.Get("Authorization"))
+}

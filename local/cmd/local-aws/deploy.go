@@ -31,6 +31,9 @@ func deploy(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *env == "" {
 		return fmt.Errorf("%w: deploy: --env is required (one of the directories under envs/)", errUsage)
 	}
+	if err := stack.CheckEndpoint(*endpoint); err != nil {
+		return fmt.Errorf("%w: deploy: --endpoint: %v", errUsage, err)
+	}
 	root, err := repo.Root()
 	if err != nil {
 		return err

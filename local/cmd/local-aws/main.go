@@ -1,10 +1,10 @@
 // Command local-aws runs the local AWS stack (S3, CloudWatch Logs, Lambda
-// under aws-lambda-rie, API Gateway REST) on one edge endpoint, deploys an
-// env onto it from the same envs/<env> files Terraform reads, and tails a
-// function's logs.
+// under aws-lambda-rie, API Gateway REST, CloudWatch, SSM Parameter Store,
+// STS) on one edge endpoint, deploys an env onto it from the same
+// envs/<env> files Terraform reads, and tails a function's logs.
 //
 //	local-aws serve  [--addr 127.0.0.1:4566] [--data-dir DIR] [--fsync-logs] [--token-file FILE] [--region R] [--bucket NAME]... [--max-concurrency N] [--emulator qemu-aarch64] [--cpu-profile FILE] [-v]
-//	local-aws deploy --env ENV [--endpoint URL] [--token-file FILE] [--zip FILE] [--outputs FILE]
+//	local-aws deploy --env ENV [--endpoint URL] [--token-file FILE] [--zip FILE] [--outputs FILE] [--keep-live]
 //	local-aws logs   (--env ENV | --group NAME) [--endpoint URL] [--follow] [--filter PATTERN] [--since 10m]
 //	local-aws wait   [--endpoint URL] [--token-file FILE] [--timeout 10s]
 //
@@ -29,7 +29,7 @@ import (
 
 const usage = `usage:
   local-aws serve  [--addr 127.0.0.1:4566] [--data-dir DIR] [--fsync-logs] [--token-file FILE] [--region R] [--bucket NAME]... [--max-concurrency N] [--emulator qemu-aarch64] [--cpu-profile FILE] [-v]
-  local-aws deploy --env ENV [--endpoint URL] [--token-file FILE] [--zip FILE] [--outputs FILE]
+  local-aws deploy --env ENV [--endpoint URL] [--token-file FILE] [--zip FILE] [--outputs FILE] [--keep-live]
   local-aws logs   (--env ENV | --group NAME) [--endpoint URL] [--follow] [--filter PATTERN] [--since DURATION]
   local-aws wait   [--endpoint URL] [--token-file FILE] [--timeout DURATION]
 Run "local-aws <command> -h" for a command's flags.`

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"regexp"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -46,6 +47,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if *fsyncLogs && *dataDir == "" {
 		return fmt.Errorf("%w: --fsync-logs needs --data-dir: without one, log events live in memory", errUsage)
+	}
+	if !regionName.MatchString(*region) {
+		return fmt.Errorf("%w: --region %q: want an AWS region name such as %s", errUsage, *region, stack.DefaultRegion)
 	}
 	if *maxConc < 0 {
 		return fmt.Errorf("%w: --max-concurrency %d: want 0 or more", errUsage, *maxConc)
@@ -135,6 +139,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	return nil
 }
+
+// regionName is the shape of AWS region names (us-east-1, us-gov-west-1),
+// which the services put in ARNs and check in SigV4 credential scopes.
+var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 
 func port(addr string) string {
 	_, p, _ := net.SplitHostPort(addr)

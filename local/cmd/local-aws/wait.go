@@ -24,6 +24,9 @@ func wait(ctx context.Context, args []string, stderr io.Writer) error {
 	if *timeout <= 0 {
 		return fmt.Errorf("%w: wait: --timeout %s: want a positive duration", errUsage, *timeout)
 	}
+	if err := stack.CheckEndpoint(*endpoint); err != nil {
+		return fmt.Errorf("%w: wait: --endpoint: %v", errUsage, err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	client := &stack.Client{Endpoint: *endpoint, TokenFile: *tokenFile}

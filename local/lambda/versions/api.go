@@ -258,8 +258,18 @@ func paginate(r *http.Request, n int) (page [2]int, next string, err error) {
 	return [2]int{start, end}, next, nil
 }
 
+// maxControlBody is the largest body a control-plane call (PublishVersion,
+// CreateAlias, UpdateAlias) may have; a valid one is a few hundred bytes.
+const maxControlBody = 1 << 20
+
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxControlBody+1))
+	if err == nil && len(body) > maxControlBody {
+		// Cut short, the body would only fail as JSON that ends early.
+		writeError(w, &Error{Status: http.StatusRequestEntityTooLarge, Type: "RequestEntityTooLargeException",
+			Message: fmt.Sprintf("the request body is over %d bytes, far beyond what this operation takes", maxControlBody)})
+		return false
+	}
 	if err == nil && len(strings.TrimSpace(string(body))) > 0 {
 		err = json.Unmarshal(body, v)
 	}

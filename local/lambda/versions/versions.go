@@ -20,7 +20,8 @@
 // InvalidParameterValueException (400) for a routing config Lambda refuses
 // (more than one additional version, the alias's own version, $LATEST
 // with weights), InvalidRequestContentException (400) for an Invoke payload
-// that is not JSON, ValidationException (400) for a value outside the API's
+// that is not JSON, RequestEntityTooLargeException (413) for an Invoke
+// payload over 6 MB or another call's body over 1 MiB, ValidationException (400) for a value outside the API's
 // documented constraints (alias name pattern, description length, weights
 // outside 0.0-1.0), worded in AWS's "1 validation error detected" form.
 // The messages AWS is seen to send are reproduced (Function not found: <ARN>,

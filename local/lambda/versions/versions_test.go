@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -195,6 +196,9 @@ func TestAliasesAndTheirErrors(t *testing.T) {
 	apiError(t, err, "ResourceNotFoundException", "Alias not found: arn:aws:lambda:ap-northeast-1:000000000000:function:fn:canary")
 	_, err = client.CreateAlias(ctx, &awslambda.CreateAliasInput{FunctionName: aws.String("fn"), Name: aws.String("123"), FunctionVersion: aws.String("1")})
 	apiError(t, err, "ValidationException", "1 validation error detected: Value '123' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)")
+	_, err = client.CreateAlias(ctx, &awslambda.CreateAliasInput{FunctionName: aws.String("fn"), Name: aws.String("huge"), FunctionVersion: aws.String("1"),
+		Description: aws.String(strings.Repeat("d", 1<<20))})
+	apiError(t, err, "RequestEntityTooLargeException", "the request body is over 1048576 bytes, far beyond what this operation takes")
 	_, err = client.CreateAlias(ctx, &awslambda.CreateAliasInput{FunctionName: aws.String("fn"), Name: aws.String("old"), FunctionVersion: aws.String("5")})
 	apiError(t, err, "ResourceNotFoundException", "Function not found: arn:aws:lambda:ap-northeast-1:000000000000:function:fn:5")
 

@@ -17,6 +17,10 @@ import (
 // RPC v2 CBOR protocol: POST /service/GraniteServiceVersion20100801/operation/<name>.
 const PathPrefix = "/service/GraniteServiceVersion20100801/operation/"
 
+// maxBody is the largest request body read; a valid DescribeAlarms is far
+// smaller.
+const maxBody = 1 << 20
+
 // maxAlarmNames is the most AlarmNames one DescribeAlarms call takes.
 const maxAlarmNames = 100
 
@@ -44,8 +48,14 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("%s is not served by the local CloudWatch, which answers DescribeAlarms only (alarms come from the deploy; go doc ./local/cloudwatch)", op))
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
+		return // the caller is gone
+	}
+	if len(body) > maxBody {
+		// Cut short, the body would only fail as CBOR that ends early.
+		writeCBORError(w, http.StatusRequestEntityTooLarge, "ValidationError",
+			fmt.Sprintf("the request body is over %d bytes, far beyond what DescribeAlarms takes", maxBody))
 		return
 	}
 	in := cbor.Map{}

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -258,6 +259,7 @@ func TestDescribeAlarmsFiltersAndRefusesBadValues(t *testing.T) {
 		{"unknown state", &awscw.DescribeAlarmsInput{StateValue: "FIRING"}, "Value 'FIRING' at 'stateValue' failed to satisfy constraint"},
 		{"unknown alarm type", &awscw.DescribeAlarmsInput{AlarmTypes: []types.AlarmType{"Metric"}}, "Value 'Metric' at 'alarmTypes' failed to satisfy constraint"},
 		{"101 alarm names", &awscw.DescribeAlarmsInput{AlarmNames: many}, "less than or equal to 100 (got 101)"},
+		{"body over 1 MiB", &awscw.DescribeAlarmsInput{AlarmNamePrefix: aws.String(strings.Repeat("a", 1<<20))}, "the request body is over 1048576 bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := client.DescribeAlarms(context.Background(), tc.in)

@@ -113,6 +113,11 @@ func (b *backend) ListBucket(bucket string, prefix *gofakes3.Prefix, page gofake
 	if err != nil {
 		return nil, err
 	}
+	if page.MaxKeys == 0 {
+		// gofakes3 passes 1,000 when the request names no max-keys, so 0
+		// was asked for: S3 answers an empty page, not truncated.
+		return gofakes3.NewObjectList(), nil
+	}
 	if prefix == nil {
 		prefix = &gofakes3.Prefix{}
 	}
@@ -127,7 +132,7 @@ func (b *backend) ListBucket(bucket string, prefix *gofakes3.Prefix, page gofake
 			continue
 		case match.CommonPrefix && match.MatchedPart == last:
 			continue
-		case page.MaxKeys > 0 && n == page.MaxKeys:
+		case n == page.MaxKeys:
 			out.IsTruncated = true
 			return out, nil
 		case match.CommonPrefix:

@@ -18,9 +18,9 @@
 //
 // ListObjects and ListObjectsV2 apply the prefix, delimiter and page the
 // same way on both stores, as S3 does: a prefix nothing is under is an
-// empty 200, not NoSuchBucket. A negative or non-integer max-keys is
-// refused with InvalidArgument; max-keys=0, an empty page on S3, lists
-// every key here (gofakes3 passes it on as "no limit").
+// empty 200, not NoSuchBucket; max-keys=0 is an empty page, not
+// truncated, and a negative or non-integer max-keys is refused with
+// InvalidArgument.
 //
 // On disk, PutObject writes through fileStore so that a crash never leaves
 // an object's bytes without the metadata that describes them.

@@ -66,7 +66,7 @@ func TestRecoverFinishesOrDropsAnInterruptedPut(t *testing.T) {
 			left, err := os.ReadDir(filepath.Join(dir, stagingDir))
 			require.NoError(t, err)
 			assert.Empty(t, left, "nothing stays staged")
-			list, err := srv.backend.ListBucket(testBucket, &gofakes3.Prefix{}, gofakes3.ListBucketPage{})
+			list, err := srv.backend.ListBucket(testBucket, &gofakes3.Prefix{}, gofakes3.ListBucketPage{MaxKeys: gofakes3.DefaultMaxBucketKeys})
 			require.NoError(t, err)
 			require.Len(t, list.Contents, 1)
 			assert.Equal(t, obj.ETag, list.Contents[0].ETag, "the listing and the object agree")

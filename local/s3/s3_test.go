@@ -374,9 +374,10 @@ func TestHTTPErrorsAreS3Errors(t *testing.T) {
 }
 
 // A listing's max-keys is an integer from 0 to 2147483647 on S3
-// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html);
-// gofakes3 alone took -1 as "no limit" and listed every key.
-func TestListRefusesABadMaxKeys(t *testing.T) {
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html),
+// and 0 asks for an empty page; gofakes3 alone took -1 and 0 as "no limit"
+// and listed every key.
+func TestListMaxKeys(t *testing.T) {
 	st := start(t, "")
 	require.NoError(t, put(t, st.client, "dev/a.zip", []byte("a"), nil))
 	for _, v := range []string{"-1", "abc", "2147483648"} {
@@ -396,4 +397,24 @@ func TestListRefusesABadMaxKeys(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	assert.Equal(t, http.StatusOK, resp.StatusCode, "%s", b)
 	assert.Contains(t, string(b), "<Key>dev/a.zip</Key>")
+
+	for _, op := range []string{"ListObjectsV2", "ListObjects"} {
+		t.Run("max-keys 0 through "+op, func(t *testing.T) {
+			var keys int
+			var truncated *bool
+			if op == "ListObjectsV2" {
+				out, err := st.client.ListObjectsV2(context.Background(), &awss3.ListObjectsV2Input{Bucket: aws.String(bucket), MaxKeys: aws.Int32(0)})
+				require.NoError(t, err)
+				keys, truncated = len(out.Contents), out.IsTruncated
+				assert.Zero(t, aws.ToInt32(out.KeyCount))
+				assert.Nil(t, out.NextContinuationToken)
+			} else {
+				out, err := st.client.ListObjects(context.Background(), &awss3.ListObjectsInput{Bucket: aws.String(bucket), MaxKeys: aws.Int32(0)})
+				require.NoError(t, err)
+				keys, truncated = len(out.Contents), out.IsTruncated
+			}
+			assert.Zero(t, keys, "max-keys=0 asks for no key")
+			assert.False(t, aws.ToBool(truncated), "an empty page asked for is not truncated")
+		})
+	}
 }

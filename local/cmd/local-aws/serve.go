@@ -120,7 +120,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	ln = rawheader.Wrap(srv, ln)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	fmt.Fprintf(stderr, "local-aws: ready on http://%s in %s (S3, CloudWatch Logs, Lambda, API Gateway); control token in %s\n", ln.Addr(), time.Since(start).Round(10*time.Microsecond), *tokenFile)
+	fmt.Fprintf(stderr, "local-aws: ready on http://%s in %s (S3, CloudWatch Logs, Lambda, API Gateway, CloudWatch, SSM Parameter Store, STS); control token in %s\n", ln.Addr(), time.Since(start).Round(10*time.Microsecond), *tokenFile)
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -297,6 +297,9 @@ func TestEnvRootValidations(t *testing.T) {
 				{"artifact", pointerHCL(own), ""},
 				{"artifact", pointerHCL(foreign), `The artifact.key must be "` + env + `/<sha256 hex of the zip>.zip": ` + env + ` deploys only objects under its own prefix`},
 				{"artifact", pointerHCL(bad), "artifact.sha256 must be the base64"},
+				// A pointer file with "artifact": null is a missing pointer,
+				// not a length() error on null.
+				{"artifact", "null", "no value for required variable"},
 			})
 		})
 	}

@@ -239,6 +239,7 @@ func TestScriptsRejectBadArguments(t *testing.T) {
 		{"check-pointer.sh", []string{"qa"}, 2, `unknown env "qa"`},
 		{"set-pointer.sh", nil, 2, "usage: scripts/set-pointer.sh <env>"},
 		{"set-pointer.sh", []string{"prod", "--from", "dev"}, 1, "would skip stg"},
+		{"set-pointer.sh", []string{"stg", "--from", "dev", "--zip", "dist/function.zip"}, 2, "--from and --zip exclude each other"},
 		{"verify-artifact.sh", nil, 2, "usage: scripts/verify-artifact.sh <env>"},
 		{"verify-artifact.sh", []string{"qa"}, 2, `unknown env "qa"`},
 		{"rollback.sh", []string{"prod"}, 2, "usage: scripts/rollback.sh <env> <git-rev>"},

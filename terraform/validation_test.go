@@ -325,6 +325,30 @@ func TestArtifactsValidations(t *testing.T) {
 	})
 }
 
+func TestAtlantisRolesValidations(t *testing.T) {
+	checkValidations(t, "terraform/atlantis-roles", []validationCase{
+		{"server_role_name", hclString("atlantis"), ""},
+		{"server_role_name", hclString("atlantis server"), "server_role_name must be an IAM role name"},
+		{"server_role_name", hclString(strings.Repeat("a", 65)), "server_role_name must be an IAM role name"},
+		{"artifact_bucket", hclString("acme-request-dump-artifacts"), ""},
+		{"artifact_bucket", hclString("s3://acme"), "artifact_bucket must be an S3 bucket name"},
+		{"state", `{bucket = "acme-request-dump-tfstate", lock_table = "acme-request-dump-tflock"}`, ""},
+		{"state", `{bucket = "Acme_State", lock_table = "acme-request-dump-tflock"}`, "The state must name an S3 bucket"},
+		{"state", `{bucket = "acme-request-dump-tfstate", lock_table = "tl"}`, "and a DynamoDB table (3-255"},
+		{"state", `{bucket = "acme-request-dump-tfstate"}`, `attribute "lock_table" is required`},
+		{"environments", `{dev = {service_name = "request-dump-dev", state_key = "request-dump/dev/terraform.tfstate"}}`, ""},
+		{"environments", `{}`, "Each environments key must be an env name"},
+		{"environments", `{Dev = {service_name = "request-dump-dev", state_key = "k"}}`, "Each environments key must be an env name"},
+		{"environments", `{dev = {service_name = "Request_Dump", state_key = "k"}}`, "with the service_name terraform/service takes"},
+		{"environments", `{dev = {service_name = "request-dump-dev", state_key = ""}}`, "and the backend's state_key"},
+		{"environments", `{dev = {service_name = "request-dump-dev", state_key = "/request-dump/dev/terraform.tfstate"}}`, "and the backend's state_key"},
+		{"role_name_prefix", hclString("request-dump-atlantis-"), ""},
+		{"role_name_prefix", hclString(""), "role_name_prefix must be 1-40 characters"},
+		{"role_name_prefix", hclString("bad prefix"), "role_name_prefix must be 1-40 characters"},
+		{"role_name_prefix", hclString(strings.Repeat("a", 41)), "role_name_prefix must be 1-40 characters"},
+	})
+}
+
 func TestGitHubOIDCValidations(t *testing.T) {
 	checkValidations(t, "terraform/github-oidc", []validationCase{
 		{"repository", hclString("acme/request-dump"), ""},

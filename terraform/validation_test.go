@@ -40,6 +40,9 @@ func checkValidations(t *testing.T, rel string, cases []validationCase) {
 			}
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
+			// Terraform prints every rule a value fails: one mistake must
+			// not also trip a rule about something else.
+			assert.LessOrEqual(t, strings.Count(err.Error(), "(validation rule at "), 1, "one message for one mistake:\n%s", err)
 		})
 	}
 }
@@ -192,6 +195,9 @@ var rolloutValidationCases = []validationCase{
 	{"rollout", `{interval_seconds = 3601}`, "The rollout.interval_seconds must be a whole number of seconds from 1 to 3600"},
 	{"rollout", `{strategy = "linear", percent = 10, interval_seconds = 401}`, "A linear rollout must finish within 3600 seconds"},
 	{"rollout", `{strategy = "linear", percent = 0}`, "The rollout.percent must be a whole number from 1 to 99"},
+	{"rollout", `{strategy = "linear", percent = 0.5}`, "The rollout.percent must be a whole number from 1 to 99"},
+	{"rollout", `{strategy = "linear", percent = 10, interval_seconds = 5000}`, "The rollout.interval_seconds must be a whole number of seconds from 1 to 3600"},
+	{"rollout", `{strategy = "linear", percent = 99, interval_seconds = 3600}`, ""},
 }
 
 // The rule that the key's hex digest and the sha256 are one SHA-256 does

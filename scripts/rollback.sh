@@ -19,7 +19,11 @@ shift 2
 
 cd "$(dirname "$0")/.."
 path=envs/$env/artifact.auto.tfvars.json
-[ -d "envs/$env" ] || { echo "rollback.sh: unknown env '$env': there is no envs/$env directory" >&2; exit 2; }
+# The name is checked before it is used in a path: envs/.. is a directory.
+if ! [[ $env =~ ^[a-z0-9][a-z0-9_-]*$ ]] || [ ! -d "envs/$env" ]; then
+  echo "rollback.sh: unknown env '$env': there is no envs/$env directory" >&2
+  exit 2
+fi
 # CI requires dev's pointer to name the zip the commit builds
 # (scripts/check-pointer.sh dev), so an older dev pointer could never merge.
 if [ "$env" = dev ]; then

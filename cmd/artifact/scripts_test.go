@@ -244,6 +244,7 @@ func TestScriptsRejectBadArguments(t *testing.T) {
 		{"verify-artifact.sh", []string{"qa"}, 2, `unknown env "qa"`},
 		{"rollback.sh", []string{"prod"}, 2, "usage: scripts/rollback.sh <env> <git-rev>"},
 		{"rollback.sh", []string{"qa", "HEAD"}, 2, "unknown env 'qa'"},
+		{"rollback.sh", []string{"..", "HEAD"}, 2, "unknown env '..'"},
 		{"rollback.sh", []string{"dev", "HEAD"}, 2, "roll dev back by reverting the code change (git revert <commit>)"},
 		{"rollback.sh", []string{"prod", "no-such-rev"}, 1, "'no-such-rev' is not a git revision"},
 		{"promotions.sh", []string{"HEAD"}, 2, "usage: scripts/promotions.sh <before-commit> <after-commit>"},

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 [ $# -le 1 ] || { echo "usage: scripts/demo.sh [env]" >&2; exit 2; }
 env=${1:-dev}
 case $env in -*) echo "usage: scripts/demo.sh [env]" >&2; exit 2 ;; esac
-[ -f "envs/$env/main.tf" ] || { echo "demo.sh: unknown env '$env' (envs: $(ls envs | tr '\n' ' '))" >&2; exit 2; }
+[ -f "envs/$env/main.tf" ] || { echo "demo.sh: unknown env '$env' (envs: $(ls envs | paste -sd ' '))" >&2; exit 2; }
 
 # Each step's wall time is printed when the next starts, and all of them at
 # the end, so a slow step shows (date +%s%N: bash's SECONDS is too coarse).

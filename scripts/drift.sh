@@ -50,17 +50,9 @@ case $root in
     ;;
 esac
 
-tf=${TERRAFORM_PATH:-}
-if [ -z "$tf" ]; then
-  if [ -x .tools/bin/terraform ]; then
-    tf=$PWD/.tools/bin/terraform
-  elif command -v terraform >/dev/null; then
-    tf=$(command -v terraform)
-  else
-    echo "drift.sh: no terraform binary: set TERRAFORM_PATH or run scripts/tools.sh terraform" >&2
-    exit 2
-  fi
-fi
+source scripts/lib/terraform-path.sh
+terraform_path drift.sh || exit 2
+tf=$TERRAFORM_PATH
 export TF_IN_AUTOMATION=1 TF_INPUT=0
 
 run_url="(a run outside GitHub Actions)"

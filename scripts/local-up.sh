@@ -15,7 +15,7 @@
 #        non-arm64 host its bootstrap runs under qemu-user (RIE stays native)
 set -euo pipefail
 
-usage() { echo "usage: scripts/local-up.sh [env]   (env: one of $(ls envs | tr '\n' ' '))" >&2; exit 2; }
+usage() { echo "usage: scripts/local-up.sh [env]   (env: one of $(ls envs | paste -sd ' '))" >&2; exit 2; }
 cd "$(dirname "$0")/.."
 [ $# -le 1 ] || usage
 env=${1:-dev}

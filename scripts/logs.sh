@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 env=$1
 shift
 case $env in -* | '') usage ;; esac
-[ -f "envs/$env/main.tf" ] || { echo "logs.sh: unknown env '$env' (envs: $(ls envs | tr '\n' ' '))" >&2; exit 2; }
+[ -f "envs/$env/main.tf" ] || { echo "logs.sh: unknown env '$env' (envs: $(ls envs | paste -sd ' '))" >&2; exit 2; }
 
 endpoint=${LOCAL_AWS_ENDPOINT:-http://127.0.0.1:4566}
 args=()

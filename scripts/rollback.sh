@@ -19,11 +19,15 @@ shift 2
 
 cd "$(dirname "$0")/.."
 path=envs/$env/artifact.auto.tfvars.json
-[ -d "envs/$env" ] || { echo "rollback.sh: unknown env '$env': there is no envs/$env directory" >&2; exit 2; }
+# The name is checked before it is used in a path: envs/.. is a directory.
+if ! [[ $env =~ ^[a-z0-9][a-z0-9_-]*$ ]] || [ ! -d "envs/$env" ]; then
+  echo "rollback.sh: unknown env '$env': there is no envs/$env directory" >&2
+  exit 2
+fi
 # CI requires dev's pointer to name the zip the commit builds
 # (scripts/check-pointer.sh dev), so an older dev pointer could never merge.
 if [ "$env" = dev ]; then
-  echo "rollback.sh: dev runs the zip its commit builds, so roll dev back by reverting the code change (git revert <commit>) and pointing dev at that build (docs/runbook.md, Roll back)" >&2
+  echo "rollback.sh: dev runs the zip its commit builds, so roll dev back by reverting the code change (git revert <commit>) and pointing dev at that build (docs/runbook.md, section 5, Roll back)" >&2
   exit 2
 fi
 git rev-parse --verify --quiet "$rev^{commit}" >/dev/null ||
@@ -47,4 +51,4 @@ if ! go build -o .tools/bin/artifact ./cmd/artifact || ! .tools/bin/artifact res
   echo "rollback.sh: the artifact at $rev cannot be deployed; $path is unchanged" >&2
   exit 1
 fi
-echo "rollback.sh: done; commit $path and open a pull request (docs/runbook.md, Rollback)" >&2
+echo "rollback.sh: done; commit $path and open a pull request (docs/runbook.md, section 5, Roll back)" >&2

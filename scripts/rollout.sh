@@ -3,8 +3,8 @@
 # against that version alone (the candidate stage), then the env's canary
 # or linear shares of the public traffic with its CloudWatch alarms
 # watched, then 100 % and the smoke test of the public stage; any failure
-# puts the traffic back on the previous version (docs/runbook.md, "A
-# rollout"). Atlantis runs `scripts/rollout.sh <env>` after every apply of
+# puts the traffic back on the previous version (docs/runbook.md, section
+# 3, "Apply and roll out"). Atlantis runs `scripts/rollout.sh <env>` after every apply of
 # an env; its output, ending with the verdict, is the apply's comment.
 #
 # Usage: scripts/rollout.sh <env> [--local] [--status | --abort | --force] [--interval DURATION]

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: scripts/set-pointer.sh <env> [--from ENV] [--bucket NAME] [--zip PATH]" >&2
+  echo "usage: scripts/set-pointer.sh <env> [--from ENV | --zip PATH] [--bucket NAME]" >&2
   exit 2
 }
 [ $# -ge 1 ] || usage

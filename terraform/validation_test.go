@@ -40,6 +40,9 @@ func checkValidations(t *testing.T, rel string, cases []validationCase) {
 			}
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
+			// Terraform prints every rule a value fails: one mistake must
+			// not also trip a rule about something else.
+			assert.LessOrEqual(t, strings.Count(err.Error(), "(validation rule at "), 1, "one message for one mistake:\n%s", err)
 		})
 	}
 }
@@ -192,6 +195,9 @@ var rolloutValidationCases = []validationCase{
 	{"rollout", `{interval_seconds = 3601}`, "The rollout.interval_seconds must be a whole number of seconds from 1 to 3600"},
 	{"rollout", `{strategy = "linear", percent = 10, interval_seconds = 401}`, "A linear rollout must finish within 3600 seconds"},
 	{"rollout", `{strategy = "linear", percent = 0}`, "The rollout.percent must be a whole number from 1 to 99"},
+	{"rollout", `{strategy = "linear", percent = 0.5}`, "The rollout.percent must be a whole number from 1 to 99"},
+	{"rollout", `{strategy = "linear", percent = 10, interval_seconds = 5000}`, "The rollout.interval_seconds must be a whole number of seconds from 1 to 3600"},
+	{"rollout", `{strategy = "linear", percent = 99, interval_seconds = 3600}`, ""},
 }
 
 // The rule that the key's hex digest and the sha256 are one SHA-256 does
@@ -297,6 +303,9 @@ func TestEnvRootValidations(t *testing.T) {
 				{"artifact", pointerHCL(own), ""},
 				{"artifact", pointerHCL(foreign), `The artifact.key must be "` + env + `/<sha256 hex of the zip>.zip": ` + env + ` deploys only objects under its own prefix`},
 				{"artifact", pointerHCL(bad), "artifact.sha256 must be the base64"},
+				// A pointer file with "artifact": null is a missing pointer,
+				// not a length() error on null.
+				{"artifact", "null", "no value for required variable"},
 			})
 		})
 	}
@@ -319,6 +328,30 @@ func TestArtifactsValidations(t *testing.T) {
 		{"kms_key_arn", "null", ""},
 		{"kms_key_arn", hclString("arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"), ""},
 		{"kms_key_arn", hclString("alias/artifacts"), "kms_key_arn must be a KMS key ARN"},
+	})
+}
+
+func TestAtlantisRolesValidations(t *testing.T) {
+	checkValidations(t, "terraform/atlantis-roles", []validationCase{
+		{"server_role_name", hclString("atlantis"), ""},
+		{"server_role_name", hclString("atlantis server"), "server_role_name must be an IAM role name"},
+		{"server_role_name", hclString(strings.Repeat("a", 65)), "server_role_name must be an IAM role name"},
+		{"artifact_bucket", hclString("acme-request-dump-artifacts"), ""},
+		{"artifact_bucket", hclString("s3://acme"), "artifact_bucket must be an S3 bucket name"},
+		{"state", `{bucket = "acme-request-dump-tfstate", lock_table = "acme-request-dump-tflock"}`, ""},
+		{"state", `{bucket = "Acme_State", lock_table = "acme-request-dump-tflock"}`, "The state must name an S3 bucket"},
+		{"state", `{bucket = "acme-request-dump-tfstate", lock_table = "tl"}`, "and a DynamoDB table (3-255"},
+		{"state", `{bucket = "acme-request-dump-tfstate"}`, `attribute "lock_table" is required`},
+		{"environments", `{dev = {service_name = "request-dump-dev", state_key = "request-dump/dev/terraform.tfstate"}}`, ""},
+		{"environments", `{}`, "Each environments key must be an env name"},
+		{"environments", `{Dev = {service_name = "request-dump-dev", state_key = "k"}}`, "Each environments key must be an env name"},
+		{"environments", `{dev = {service_name = "Request_Dump", state_key = "k"}}`, "with the service_name terraform/service takes"},
+		{"environments", `{dev = {service_name = "request-dump-dev", state_key = ""}}`, "and the backend's state_key"},
+		{"environments", `{dev = {service_name = "request-dump-dev", state_key = "/request-dump/dev/terraform.tfstate"}}`, "and the backend's state_key"},
+		{"role_name_prefix", hclString("request-dump-atlantis-"), ""},
+		{"role_name_prefix", hclString(""), "role_name_prefix must be 1-40 characters"},
+		{"role_name_prefix", hclString("bad prefix"), "role_name_prefix must be 1-40 characters"},
+		{"role_name_prefix", hclString(strings.Repeat("a", 41)), "role_name_prefix must be 1-40 characters"},
 	})
 }
 

@@ -38,7 +38,7 @@ commands:
       write the <to> pointer (envs go dev → stg → prod, one step at a time)
   check-pointer <env> [--zip PATH]
       check that the env's pointer names exactly the build (offline)
-  set-pointer <env> [--bucket NAME] [--from ENV] [--zip PATH]
+  set-pointer <env> [--bucket NAME] [--from ENV | --zip PATH]
       write the env's pointer for the build, or with --from for the artifact
       of the env before it, without touching S3 (offline)
   verify <env>
@@ -162,6 +162,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != nargs {
 		return fmt.Errorf("%w: %s takes %d argument(s), got %d: %q", errUsage, cmd, nargs, len(pos), pos)
 	}
+	if c.from != "" && flagGiven(fs, "zip") {
+		return fmt.Errorf("%w: %s: --from and --zip exclude each other: --from writes the pointer for the artifact the --from env's pointer names, --zip for a build; pass one", errUsage, cmd)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	return do(ctx, pos)
@@ -182,6 +185,14 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// flagGiven reports whether the command line set the flag name (its
+// default does not count).
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 // env checks that name is an env of this repository: a well-formed name with

@@ -12,8 +12,8 @@ import (
 	"github.com/acme/request-dump/internal/proctest"
 )
 
-// sandbox is a copy of what scripts/drift.sh uses (the script, this
-// command, go.mod) with env roots of its own and git history, and on its
+// sandbox is a copy of what scripts/drift.sh uses (the script, the
+// terraform lookup it sources, this command, go.mod) with env roots of its own and git history, and on its
 // PATH a stand-in terraform and a stand-in gh:
 //
 //   - terraform records its arguments in .tf.log; `plan` exits with the
@@ -33,7 +33,7 @@ type sandbox struct {
 func newSandbox(t *testing.T) *sandbox {
 	t.Helper()
 	dir := t.TempDir()
-	proctest.CopyFiles(t, dir, "go.mod", "go.sum", "scripts/drift.sh", "cmd/drift/main.go", "cmd/drift/report.go")
+	proctest.CopyFiles(t, dir, "go.mod", "go.sum", "scripts/drift.sh", "scripts/lib/terraform-path.sh", "cmd/drift/main.go", "cmd/drift/report.go")
 	for _, env := range []string{"dev", "stg", "prod"} {
 		require.NoError(t, os.MkdirAll(filepath.Join(dir, "envs", env), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "envs", env, "main.tf"), []byte("# "+env+"\n"), 0o644))

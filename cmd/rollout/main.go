@@ -84,6 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return 0, fmt.Errorf("%w: --status, --abort and --force are exclusive", errUsage)
 	case *interval < 0 || *poll < 0 || *stale < 0:
 		return 0, fmt.Errorf("%w: --interval, --poll and --stale must be positive durations, e.g. 5s", errUsage)
+	case !*local && outputsGiven(fs):
+		return 0, fmt.Errorf("%w: --outputs is the local stack's outputs file: add --local, or drop --outputs to read envs/%s's outputs from Terraform", errUsage, *env)
 	}
 	cfg, err := envconfig.Load(*env)
 	if err != nil {
@@ -176,6 +178,14 @@ func who(getenv func(string) string) string {
 		return u.Username
 	}
 	return "unknown"
+}
+
+// outputsGiven reports whether the command line set --outputs (its default
+// does not count).
+func outputsGiven(fs *flag.FlagSet) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "outputs" })
+	return given
 }
 
 func orDefault(d, def time.Duration) time.Duration {

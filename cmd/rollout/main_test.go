@@ -22,6 +22,7 @@ func TestBadArgumentsAreUsageErrors(t *testing.T) {
 		{[]string{"--env", "prod", "--interval", "-5s"}, "must be positive durations"},
 		{[]string{"--env", "prod", "--interval", "five"}, `invalid value "five" for flag -interval`},
 		{[]string{"--env", "prod", "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"--env", "prod", "--outputs", ".local/outputs.json"}, "--outputs is the local stack's outputs file: add --local"},
 	} {
 		var out, errs bytes.Buffer
 		_, err := run(context.Background(), tc.args, &out, &errs, func(string) string { return "" })

@@ -2,7 +2,8 @@ variable "artifact" {
   description = "The function zip stg deploys, from artifact.auto.tfvars.json, written by scripts/ (upload.sh, set-pointer.sh, promote.sh, rollback.sh; internal/pointer), not by hand."
   # A map, not an object: an object type would silently drop a "KEY" beside
   # "key", which the rule below refuses, as internal/pointer does.
-  type = map(string)
+  type     = map(string)
+  nullable = false
 
   validation {
     condition     = length(var.artifact) == 3 && length(setsubtract(keys(var.artifact), ["bucket", "key", "sha256"])) == 0

@@ -1,6 +1,7 @@
 package envconfig
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -150,7 +151,8 @@ func decodeVariable(block *hcl.Block) (*Variable, hcl.Diagnostics) {
 // passes given (cty.NilVal when the caller passes nothing): the default for
 // a missing argument, optional attributes' defaults applied, converted to
 // the type constraint, and every validation rule checked. The error names
-// the variable's file and line and carries the rule's error_message.
+// the variable's file and line and carries the error_message of every rule
+// the value fails, as Terraform reports them all, not just the first.
 func (vs Variables) Value(name string, given cty.Value) (cty.Value, error) {
 	v, ok := vs[name]
 	if !ok {
@@ -188,6 +190,7 @@ func (v *Variable) Value(given cty.Value) (cty.Value, error) {
 		Variables: map[string]cty.Value{"var": cty.ObjectVal(map[string]cty.Value{v.Name: val})},
 		Functions: apispec.Functions(),
 	}
+	var failed []error
 	for _, rule := range v.Validations {
 		result, diags := rule.Condition.Value(ctx)
 		if diags.HasErrors() {
@@ -207,7 +210,10 @@ func (v *Variable) Value(given cty.Value) (cty.Value, error) {
 		if diags.HasErrors() || msg.Type() != cty.String || msg.IsNull() {
 			return cty.NilVal, fmt.Errorf("invalid value for variable %q (rule at %s)", v.Name, rule.DeclRange)
 		}
-		return cty.NilVal, &ValidationError{Variable: v.Name, Rule: rule.DeclRange, Message: msg.AsString()}
+		failed = append(failed, &ValidationError{Variable: v.Name, Rule: rule.DeclRange, Message: msg.AsString()})
+	}
+	if len(failed) > 0 {
+		return cty.NilVal, errors.Join(failed...)
 	}
 	return val, nil
 }

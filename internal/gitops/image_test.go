@@ -100,17 +100,6 @@ func (img dockerImage) stage(name string) (instructions.Stage, bool) {
 	return instructions.Stage{}, false
 }
 
-// base follows a stage's FROM through earlier stages to an image.
-func (img dockerImage) base(s instructions.Stage) string {
-	for {
-		prev, ok := img.stage(s.BaseName)
-		if !ok {
-			return s.BaseName
-		}
-		s = prev
-	}
-}
-
 // checkImage holds atlantis/Dockerfile to what the server needs and nothing
 // more:
 //   - every base image is pinned (digest or exact version);

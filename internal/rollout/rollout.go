@@ -57,9 +57,6 @@ type Config struct {
 	// Stale is how old a heartbeat may get before its rollout counts as
 	// abandoned and the next run takes it over.
 	Stale time.Duration
-	// SmokeTimeout is the smoke suite's visibility deadline; zero means
-	// the target's default.
-	SmokeTimeout time.Duration
 	// Force skips the canary and the alarms: the new version takes all the
 	// traffic once it passed the smoke test (for an incident, when the
 	// alarms already fire).
@@ -311,11 +308,7 @@ func (r *run) watch(ctx context.Context, interval time.Duration) (Verdict, bool,
 func (r *run) smoke(ctx context.Context, target smoke.Target, where string) (bool, string) {
 	c := r.Config
 	c.logf("smoke test of %s:", where)
-	var opts []smoke.Option
-	if c.SmokeTimeout > 0 {
-		opts = append(opts, smoke.WithTimeout(c.SmokeTimeout))
-	}
-	suite, err := smoke.New(target, c.Env, append(opts, smoke.WithOutput(indent{c.Out}))...)
+	suite, err := smoke.New(target, c.Env, smoke.WithOutput(indent{c.Out}))
 	if err != nil {
 		return false, err.Error()
 	}

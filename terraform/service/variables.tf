@@ -51,8 +51,9 @@ variable "artifact" {
     # time, must be the sha256: otherwise the pointer names two zips and the
     # plan would deploy whichever the key holds. Terraform has no hex or
     # base64 decoding of raw bytes, hence the arithmetic. Malformed values
-    # pass here; the rules above report them.
-    condition = try([
+    # pass here (Terraform reports every rule a value fails); the rules
+    # above report them.
+    condition = !can(regex("^[A-Za-z0-9+/]{43}=$", var.artifact.sha256)) || try([
       for hex in regex("^[a-z][a-z0-9]{1,15}/([0-9a-f]{64})[.]zip$", var.artifact.key) : join("", [
         for g in range(11) : join("", [
           for shift in slice([262144, 4096, 64, 1], 0, g == 10 ? 3 : 4) :
@@ -233,9 +234,15 @@ variable "rollout" {
   validation {
     # The rollout runs inside the Atlantis apply: its shares, one after the
     # other, must fit in an hour. A linear rollout of p % has ceil(100/p) - 1
-    # shares below 100 %. Terraform's || does not short-circuit, so a
-    # percent of 0 (which the rule above reports) must not fail this one.
-    condition     = try(var.rollout.strategy != "linear" || (ceil(100 / var.rollout.percent) - 1) * var.rollout.interval_seconds <= 3600, true)
+    # shares below 100 %. Terraform reports every rule a value fails, so a
+    # percent or interval the rules above refuse passes this one: one
+    # mistake, one message (and 100 / 0 is +Inf in Terraform, not an error
+    # a try() would catch).
+    condition = !(
+      var.rollout.strategy == "linear" &&
+      floor(var.rollout.percent) == var.rollout.percent && var.rollout.percent >= 1 && var.rollout.percent <= 99 &&
+      floor(var.rollout.interval_seconds) == var.rollout.interval_seconds && var.rollout.interval_seconds >= 1 && var.rollout.interval_seconds <= 3600
+    ) || (ceil(100 / var.rollout.percent) - 1) * var.rollout.interval_seconds <= 3600
     error_message = "A linear rollout must finish within 3600 seconds: (ceil(100 / rollout.percent) - 1) steps of rollout.interval_seconds each. Take bigger steps or a shorter interval."
   }
 }

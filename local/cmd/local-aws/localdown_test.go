@@ -15,7 +15,8 @@ import (
 
 // TestLocalDown: scripts/local-down.sh stops the process its pid file names
 // only if that process is local-aws; a stale pid file (the stack died, the
-// pid was reused) must not kill whatever now has that pid.
+// pid was reused) must not kill whatever now has that pid. Either way the
+// outputs, which name the stopped stack's endpoint, go.
 func TestLocalDown(t *testing.T) {
 	sleep, err := exec.LookPath("sleep")
 	require.NoError(t, err)
@@ -43,11 +44,14 @@ func TestLocalDown(t *testing.T) {
 			t.Cleanup(func() { _ = proc.Process.Kill(); <-exited })
 			pidfile := filepath.Join(root, ".local", "local-aws.pid")
 			require.NoError(t, os.WriteFile(pidfile, []byte(strconv.Itoa(proc.Process.Pid)+"\n"), 0o644))
+			outputs := filepath.Join(root, ".local", "outputs.json")
+			require.NoError(t, os.WriteFile(outputs, []byte(`{"endpoint_url":{"value":"http://127.0.0.1:4566"}}`), 0o644))
 
 			out, err := exec.Command(filepath.Join(root, "scripts", "local-down.sh")).CombinedOutput()
 			require.NoError(t, err, "%s", out)
 			assert.Contains(t, string(out), tt.printed)
 			assert.NoFileExists(t, pidfile)
+			assert.NoFileExists(t, outputs, "the outputs of a stopped stack are removed")
 			select {
 			case <-exited:
 				assert.True(t, tt.stopped, "local-down.sh stopped a process that is not the local stack")

@@ -1,6 +1,9 @@
 // Package atomicfile replaces a file in one rename, so that a reader, or
-// the next start after a crash, sees either the old content or the new,
-// never part of it.
+// the next start after the writing process crashed, sees either the old
+// content or the new, never part of it. Nothing is synced to disk: after a
+// power loss or a kernel crash the file may be empty. Its users (pointer
+// files kept in git, the local stack's objects and state) do not pay an
+// fsync per write for that.
 package atomicfile
 
 import (

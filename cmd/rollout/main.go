@@ -84,8 +84,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return 0, fmt.Errorf("%w: --status, --abort and --force are exclusive", errUsage)
 	case *interval < 0 || *poll < 0 || *stale < 0:
 		return 0, fmt.Errorf("%w: --interval, --poll and --stale must be positive durations, e.g. 5s", errUsage)
-	case !*local && outputsGiven(fs):
+	case !*local && given(fs, "outputs") != "":
 		return 0, fmt.Errorf("%w: --outputs is the local stack's outputs file: add --local, or drop --outputs to read envs/%s's outputs from Terraform", errUsage, *env)
+	case (*status || *abort) && given(fs, "interval", "poll", "stale") != "":
+		return 0, fmt.Errorf("%w: --%s paces a rollout; --status and --abort run none: drop it", errUsage, given(fs, "interval", "poll", "stale"))
+	case *force && given(fs, "interval") != "":
+		return 0, fmt.Errorf("%w: --interval is how long each share runs; --force has no shares: drop one of them", errUsage)
 	}
 	cfg, err := envconfig.Load(*env)
 	if err != nil {
@@ -182,10 +186,16 @@ func who(getenv func(string) string) string {
 
 // outputsGiven reports whether the command line set --outputs (its default
 // does not count).
-func outputsGiven(fs *flag.FlagSet) bool {
-	given := false
-	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "outputs" })
-	return given
+// given returns the first of names set on the command line, or "".
+func given(fs *flag.FlagSet, names ...string) string {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, name := range names {
+		if set[name] {
+			return name
+		}
+	}
+	return ""
 }
 
 func orDefault(d, def time.Duration) time.Duration {

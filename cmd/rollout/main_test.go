@@ -23,6 +23,10 @@ func TestBadArgumentsAreUsageErrors(t *testing.T) {
 		{[]string{"--env", "prod", "--interval", "five"}, `invalid value "five" for flag -interval`},
 		{[]string{"--env", "prod", "--bogus"}, "flag provided but not defined: -bogus"},
 		{[]string{"--env", "prod", "--outputs", ".local/outputs.json"}, "--outputs is the local stack's outputs file: add --local"},
+		{[]string{"--env", "prod", "--status", "--poll", "1s"}, "--poll paces a rollout; --status and --abort run none: drop it"},
+		{[]string{"--env", "prod", "--abort", "--stale", "1m"}, "--stale paces a rollout; --status and --abort run none: drop it"},
+		{[]string{"--env", "prod", "--status", "--interval", "1s", "--stale", "1m"}, "--interval paces a rollout"},
+		{[]string{"--env", "prod", "--force", "--interval", "1s"}, "--interval is how long each share runs; --force has no shares"},
 	} {
 		var out, errs bytes.Buffer
 		_, err := run(context.Background(), tc.args, &out, &errs, func(string) string { return "" })

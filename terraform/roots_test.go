@@ -80,7 +80,7 @@ func TestEveryRootHasItsOwnStateAndLocking(t *testing.T) {
 }
 
 func TestEveryEnvRootIsWiredTheSame(t *testing.T) {
-	wantOutputs := []string{"access_mode", "api_key_parameters", "api_url", "artifact_bucket", "caller_role_arn", "candidate_api_url", "function_name", "log_group_name", "region"}
+	wantOutputs := []string{"access_mode", "api_key_parameters", "api_url", "artifact_bucket", "caller_role_arn", "candidate_api_url", "function_name", "log_group_name", "region", "usage_plan_id", "web_acl_arn"}
 	var reference map[string]string
 	for _, env := range envNames(t) {
 		t.Run(env, func(t *testing.T) {
@@ -108,7 +108,7 @@ func TestEveryEnvRootIsWiredTheSame(t *testing.T) {
 				assert.Equal(t, []string{"module.service." + name}, refs(attr(t, o.Body, "value")))
 			}
 			sort.Strings(outputs)
-			assert.Equal(t, wantOutputs, outputs, "the outputs .local/outputs.json mirrors")
+			assert.Equal(t, wantOutputs, outputs, "the outputs each env root declares (smoke holds .local/outputs.json to them)")
 
 			provider := c.block(t, "provider", "aws")
 			assert.Equal(t, "ap-northeast-1", eval(t, attr(t, provider, "region"), nil).AsString())

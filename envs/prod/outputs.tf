@@ -43,3 +43,13 @@ output "caller_role_arn" {
   description = "For iam: the role a caller assumes to sign requests."
   value       = module.service.caller_role_arn
 }
+
+output "usage_plan_id" {
+  description = "For api_key: the usage plan that throttles the keys. Null otherwise."
+  value       = module.service.usage_plan_id
+}
+
+output "web_acl_arn" {
+  description = "The WAF web ACL on the public stage when waf.enabled. Null otherwise."
+  value       = module.service.web_acl_arn
+}

@@ -2,10 +2,17 @@ package terraform
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,6 +20,7 @@ import (
 
 	"github.com/acme/request-dump/internal/envconfig"
 	"github.com/acme/request-dump/internal/pointer"
+	"github.com/acme/request-dump/internal/repo"
 )
 
 // A validation case gives a variable an HCL value, as a caller would write
@@ -24,27 +32,102 @@ type validationCase struct {
 }
 
 // checkValidations evaluates the variables' type constraints, defaults and
-// validation rules of the module or root at rel with Terraform's functions:
-// what `terraform plan` does first, before it asks any provider.
+// validation rules of the module or root at rel twice: with envconfig,
+// which the local stack deploys through, and with the pinned terraform
+// itself (`terraform plan`, which checks the variables before it asks any
+// provider), so that the two cannot drift apart.
 func checkValidations(t *testing.T, rel string, cases []validationCase) {
 	t.Helper()
-	vars, err := envconfig.LoadVariables(load(t, rel).dir)
+	c := load(t, rel)
+	vars, err := envconfig.LoadVariables(c.dir)
 	require.NoError(t, err)
-	for _, tc := range cases {
+	planned := terraformVerdicts(t, c, cases)
+	for i, tc := range cases {
 		name := tc.variable + " = " + tc.value
 		t.Run(strings.ReplaceAll(name, "/", "∕"), func(t *testing.T) {
 			_, err := vars.Value(tc.variable, literal(t, tc.value))
 			if tc.want == "" {
 				assert.NoError(t, err)
+				assert.Empty(t, planned[i], "terraform plan refuses what envconfig accepts")
 				return
 			}
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
+			assert.Contains(t, planned[i], tc.want, "terraform plan's message")
 			// Terraform prints every rule a value fails: one mistake must
 			// not also trip a rule about something else.
 			assert.LessOrEqual(t, strings.Count(err.Error(), "(validation rule at "), 1, "one message for one mistake:\n%s", err)
+			assert.LessOrEqual(t, strings.Count(planned[i], "This was checked by the validation rule"), 1, "terraform plan: one message for one mistake:\n%s", planned[i])
 		})
 	}
+}
+
+// terraformVerdicts runs the pinned terraform's plan once on all the
+// cases, offline (a module of variables alone needs no provider and no
+// init): case i is its variable's block copied under the name case_<i>,
+// given the case's value in a tfvars file. It returns each case's error
+// diagnostics, "" where Terraform accepted the value.
+func terraformVerdicts(t *testing.T, c *config, cases []validationCase) []string {
+	t.Helper()
+	terraform, err := repo.Tool("terraform")
+	require.NoError(t, err)
+	declared := map[string]*hclsyntax.Block{}
+	for _, b := range c.blocks("variable") {
+		declared[b.Labels[0]] = b
+	}
+	var module, tfvars strings.Builder
+	starts := make([]int, len(cases)) // the line of main.tf each case's block starts on
+	line := 1
+	for i, tc := range cases {
+		b, ok := declared[tc.variable]
+		require.True(t, ok, "%s declares no variable %q", c.dir, tc.variable)
+		require.NotContains(t, tc.value, "\n", "a case's value is one line of the tfvars file")
+		r := b.Range()
+		name := fmt.Sprintf("case_%d", i)
+		block := regexp.MustCompile(`\bvar\.`+regexp.QuoteMeta(tc.variable)+`\b`).
+			ReplaceAllString(string(c.srcs[r.Filename][r.Start.Byte:r.End.Byte]), "var."+name)
+		block = strings.Replace(block, `variable "`+tc.variable+`"`, `variable "`+name+`"`, 1)
+		starts[i] = line
+		module.WriteString(block + "\n\n")
+		line += strings.Count(block, "\n") + 2
+		fmt.Fprintf(&tfvars, "%s = %s\n", name, tc.value)
+	}
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.tf"), []byte(module.String()), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "cases.tfvars"), []byte(tfvars.String()), 0o644))
+	cmd := exec.Command(terraform, "plan", "-json", "-input=false", "-lock=false", "-refresh=false", "-var-file=cases.tfvars")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE=/dev/null", "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "TF_DATA_DIR="+filepath.Join(dir, ".terraform"))
+	out, _ := cmd.Output() // it exits 1 when a case is refused; the diagnostics say which
+
+	verdicts := make([]string, len(cases))
+	for _, msg := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var m struct {
+			Diagnostic *struct {
+				Severity, Summary, Detail string
+				Range                     *struct {
+					Filename string
+					Start    struct{ Line int }
+				}
+			}
+		}
+		require.NoError(t, json.Unmarshal([]byte(msg), &m), "terraform plan -json printed %q", msg)
+		d := m.Diagnostic
+		if d == nil || d.Severity != "error" {
+			continue
+		}
+		require.NotNil(t, d.Range, "terraform plan: %s: %s", d.Summary, d.Detail)
+		i := -1
+		switch d.Range.Filename {
+		case "cases.tfvars":
+			i = d.Range.Start.Line - 1
+		case "main.tf":
+			i = sort.Search(len(starts), func(i int) bool { return starts[i] > d.Range.Start.Line }) - 1
+		}
+		require.True(t, i >= 0 && i < len(cases), "terraform plan: %s: %s (at %s:%d)", d.Summary, d.Detail, d.Range.Filename, d.Range.Start.Line)
+		verdicts[i] += d.Summary + ": " + d.Detail + "\n"
+	}
+	return verdicts
 }
 
 func hclString(s string) string { return `"` + s + `"` }
@@ -250,7 +333,7 @@ func TestNullMeansNotSet(t *testing.T) {
 					require.NoError(t, err)
 					assert.True(t, got.IsNull())
 				case v.Default == cty.NilVal:
-					assert.ErrorContains(t, err, "no value for required variable")
+					assert.ErrorContains(t, err, "required variable may not be set to null")
 				default:
 					require.NoError(t, err)
 					want, err := vars.Value(name, cty.NilVal)
@@ -305,7 +388,7 @@ func TestEnvRootValidations(t *testing.T) {
 				{"artifact", pointerHCL(bad), "artifact.sha256 must be the base64"},
 				// A pointer file with "artifact": null is a missing pointer,
 				// not a length() error on null.
-				{"artifact", "null", "no value for required variable"},
+				{"artifact", "null", "required variable may not be set to null"},
 			})
 		})
 	}

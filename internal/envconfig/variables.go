@@ -174,8 +174,13 @@ func (vs Variables) Names() []string {
 // Value is Variables.Value for this variable.
 func (v *Variable) Value(given cty.Value) (cty.Value, error) {
 	if given == cty.NilVal || (given.IsNull() && !v.Nullable) {
-		if v.Default == cty.NilVal {
+		if v.Default == cty.NilVal && given == cty.NilVal {
 			return cty.NilVal, fmt.Errorf("no value for required variable %q declared at %s", v.Name, v.DeclRange)
+		}
+		if v.Default == cty.NilVal {
+			// Terraform's words, which terraform plan gives a pointer file
+			// with "artifact": null too.
+			return cty.NilVal, fmt.Errorf("variable %q declared at %s: required variable may not be set to null", v.Name, v.DeclRange)
 		}
 		given = v.Default
 	}

@@ -132,6 +132,20 @@ func terraformVerdicts(t *testing.T, c *config, cases []validationCase) []string
 
 func hclString(s string) string { return `"` + s + `"` }
 
+// tagCases holds the tags variable every module has to AWS's tag rules.
+var tagCases = []validationCase{
+	{"tags", `{}`, ""},
+	{"tags", `{team = "payments", "cost-center" = "12 34", "owner:email" = "a+b@example.com", "チーム" = "決済", empty = ""}`, ""},
+	{"tags", `{"` + strings.Repeat("k", 128) + `" = "` + strings.Repeat("v", 256) + `"}`, ""},
+	{"tags", `{"aws:team" = "payments"}`, "no key may start with aws:"},
+	{"tags", `{"AWS:Team" = "payments"}`, "no key may start with aws:"},
+	{"tags", `{"" = "payments"}`, "Each tag key must be 1-128 characters"},
+	{"tags", `{"` + strings.Repeat("k", 129) + `" = "x"}`, "Each tag key must be 1-128 characters"},
+	{"tags", `{team = "` + strings.Repeat("v", 257) + `"}`, "each value at most 256"},
+	{"tags", `{"team#1" = "payments"}`, "letters, digits, spaces and _ . : / = + - @ only"},
+	{"tags", `{team = "pay;ments"}`, "letters, digits, spaces and _ . : / = + - @ only"},
+}
+
 func pointerHCL(p pointer.Pointer) string {
 	return `{bucket = "` + p.Bucket + `", key = "` + p.Key + `", sha256 = "` + p.SHA256 + `"}`
 }
@@ -257,7 +271,7 @@ func TestServiceValidations(t *testing.T) {
 		validationCase{"log_retention_days", "10", "must be one of CloudWatch Logs' values"},
 		validationCase{"log_retention_days", "4000", "must be one of CloudWatch Logs' values"},
 	)
-	checkValidations(t, "terraform/service", cases)
+	checkValidations(t, "terraform/service", append(cases, tagCases...))
 }
 
 // rolloutValidationCases are the rollout settings the plan must accept or
@@ -395,7 +409,7 @@ func TestEnvRootValidations(t *testing.T) {
 }
 
 func TestArtifactsValidations(t *testing.T) {
-	checkValidations(t, "terraform/artifacts", []validationCase{
+	checkValidations(t, "terraform/artifacts", append([]validationCase{
 		{"bucket_name", hclString("acme-request-dump-artifacts"), ""},
 		{"bucket_name", hclString("Acme"), "bucket_name must be an S3 bucket name"},
 		{"bucket_name", hclString("a..b"), "bucket_name must be an S3 bucket name"},
@@ -411,11 +425,11 @@ func TestArtifactsValidations(t *testing.T) {
 		{"kms_key_arn", "null", ""},
 		{"kms_key_arn", hclString("arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"), ""},
 		{"kms_key_arn", hclString("alias/artifacts"), "kms_key_arn must be a KMS key ARN"},
-	})
+	}, tagCases...))
 }
 
 func TestAtlantisRolesValidations(t *testing.T) {
-	checkValidations(t, "terraform/atlantis-roles", []validationCase{
+	checkValidations(t, "terraform/atlantis-roles", append([]validationCase{
 		{"server_role_name", hclString("atlantis"), ""},
 		{"server_role_name", hclString("atlantis server"), "server_role_name must be an IAM role name"},
 		{"server_role_name", hclString(strings.Repeat("a", 65)), "server_role_name must be an IAM role name"},
@@ -435,11 +449,11 @@ func TestAtlantisRolesValidations(t *testing.T) {
 		{"role_name_prefix", hclString(""), "role_name_prefix must be 1-40 characters"},
 		{"role_name_prefix", hclString("bad prefix"), "role_name_prefix must be 1-40 characters"},
 		{"role_name_prefix", hclString(strings.Repeat("a", 41)), "role_name_prefix must be 1-40 characters"},
-	})
+	}, tagCases...))
 }
 
 func TestGitHubOIDCValidations(t *testing.T) {
-	checkValidations(t, "terraform/github-oidc", []validationCase{
+	checkValidations(t, "terraform/github-oidc", append([]validationCase{
 		{"repository", hclString("acme/request-dump"), ""},
 		{"repository", hclString("acme"), "repository must be OWNER/REPO"},
 		{"repository", hclString("https://github.com/acme/request-dump"), "repository must be OWNER/REPO"},
@@ -464,7 +478,7 @@ func TestGitHubOIDCValidations(t *testing.T) {
 		{"max_session_duration", "900", "max_session_duration must be a whole number of seconds from 3600"},
 		{"max_session_duration", "43201", "to 43200 (12 hours)"},
 		{"max_session_duration", "3600.5", "max_session_duration must be a whole number"},
-	})
+	}, tagCases...))
 }
 
 // TestEnvRootsReadThePointerStrictly reads pointer files as Terraform reads

@@ -65,4 +65,14 @@ variable "tags" {
   type        = map(string)
   default     = {}
   nullable    = false
+  validation {
+    # AWS's tag rules, common to every service here: keys 1-128 and values
+    # up to 256 characters, letters, digits, spaces and _ . : / = + - @;
+    # the aws: prefix is AWS's own. AWS would refuse them only at apply.
+    condition = alltrue([for k, v in var.tags :
+      length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:") &&
+      can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$", "${k}${v}"))
+    ])
+    error_message = "Each tag key must be 1-128 characters and each value at most 256, of letters, digits, spaces and _ . : / = + - @ only, and no key may start with aws: (AWS reserves it), e.g. tags = { team = \"payments\" }."
+  }
 }

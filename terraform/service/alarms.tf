@@ -15,8 +15,6 @@ locals {
 
 data "aws_caller_identity" "current" {}
 
-data "aws_partition" "current" {}
-
 # SNS encrypts the topic with this key. CloudWatch must be able to use it to
 # publish, which the AWS managed key (alias/aws/sns) does not allow.
 data "aws_iam_policy_document" "alarms_key" {

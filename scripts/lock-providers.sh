@@ -31,6 +31,11 @@ for f in envs/*/main.tf global/main.tf; do
   roots+=("$(dirname "$f")")
 done
 for root in "${roots[@]}"; do
+  # providers lock reads the modules the root calls from .terraform/modules
+  # and refuses ("Module not installed") in a fresh checkout; get installs
+  # them (local paths only: no provider, no network).
+  echo "lock-providers.sh: terraform -chdir=$root get" >&2
+  .tools/bin/terraform -chdir="$root" get
   echo "lock-providers.sh: terraform -chdir=$root providers lock ${platforms[*]}" >&2
   .tools/bin/terraform -chdir="$root" providers lock "${platforms[@]}"
 done

@@ -168,18 +168,22 @@ func TestLockProvidersScript(t *testing.T) {
 	require.NoError(t, err)
 	write("scripts/lock-providers.sh", string(script), 0o755)
 	write("scripts/tools.sh", "#!/bin/sh\n", 0o755)
-	// The stand-in records its arguments and, when .complete is missing,
-	// adds a platform's hash to the lock file as a real lock would.
+	// The stand-in records its arguments; like the real one, providers
+	// lock refuses a root whose modules get has not installed; when
+	// .complete is missing, it adds a platform's hash to the lock file as
+	// a real lock would.
 	write(".tools/bin/terraform", `#!/bin/sh
 dir=${1#-chdir=}
 echo "$*" >> "`+dir+`/.terraform-args"
+if [ "$2" = get ]; then mkdir -p "$dir/.terraform/modules"; exit 0; fi
+[ -d "$dir/.terraform/modules" ] || { echo "Error: Module not installed" >&2; exit 1; }
 [ -f "`+dir+`/.complete" ] || echo '# h1 of another platform' >> "$dir/.terraform.lock.hcl"
 `, 0o755)
 	for _, r := range []string{"envs/dev", "envs/prod", "global"} {
 		write(r+"/main.tf", "", 0o644)
 		write(r+"/.terraform.lock.hcl", "# lock\n", 0o644)
 	}
-	write(".gitignore", "/.tools/\n/.terraform-args\n/.complete\n", 0o644)
+	write(".gitignore", "/.tools/\n/.terraform-args\n/.complete\n.terraform/\n", 0o644)
 	run := func(args ...string) (int, string) {
 		return proctest.Run(t, dir, nil, "scripts/lock-providers.sh", args...)
 	}
@@ -205,7 +209,7 @@ echo "$*" >> "`+dir+`/.terraform-args"
 	args, err := os.ReadFile(filepath.Join(dir, ".terraform-args"))
 	require.NoError(t, err)
 	for _, r := range []string{"envs/dev", "envs/prod", "global"} {
-		assert.Contains(t, string(args), "-chdir="+r+" providers lock -platform=linux_amd64 -platform=linux_arm64 -platform=darwin_amd64 -platform=darwin_arm64")
+		assert.Contains(t, string(args), "-chdir="+r+" get\n-chdir="+r+" providers lock -platform=linux_amd64 -platform=linux_arm64 -platform=darwin_amd64 -platform=darwin_arm64")
 	}
 
 	git("commit", "-q", "-am", "complete lock files")

@@ -44,8 +44,9 @@ if [ -n "$(git status --porcelain)" ]; then
 fi
 
 go build -o .tools/bin/artifact ./cmd/artifact
-# Refuses an env name that is not in the promotion order, before any git.
-.tools/bin/artifact next "$from" >/dev/null
+# Refuses, before any git, a pair that is not one promotion step: an
+# unknown env, a skipped env or a step backwards.
+.tools/bin/artifact check-step "$from" "$to"
 [ -f "$source_path" ] || { echo "open-promotion-pr.sh: there is no $source_path to promote" >&2; exit 1; }
 
 echo "open-promotion-pr.sh: fetching $base from origin" >&2

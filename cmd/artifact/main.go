@@ -48,6 +48,9 @@ commands:
       bytes, then write it as the env's pointer (what rollback.sh does)
   next <env>
       print the env an artifact in <env> is promoted to (nothing for the last)
+  check-step <from> <to>
+      check that <to> is the env right after <from>, as promote requires
+      (offline): what open-promotion-pr.sh checks before it touches git
   bucket <env>
       print the artifact bucket the env's pointer names (after checking it)
   check-promotion <env>
@@ -148,6 +151,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		nargs, do = 2, c.restore
 	case "next":
 		nargs, do = 1, c.next
+	case "check-step":
+		nargs, do = 2, c.checkStep
 	case "bucket":
 		nargs, do = 1, c.printBucket
 	case "check-promotion":
@@ -493,6 +498,15 @@ func (c *cli) next(_ context.Context, pos []string) error {
 	}
 	_, err = fmt.Fprintln(c.stdout, next)
 	return err
+}
+
+func (c *cli) checkStep(_ context.Context, pos []string) error {
+	for _, e := range pos {
+		if err := c.env(e); err != nil {
+			return err
+		}
+	}
+	return artifact.CheckPromotion(pos[0], pos[1])
 }
 
 func (c *cli) checkPromotion(_ context.Context, pos []string) error {

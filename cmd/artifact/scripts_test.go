@@ -251,12 +251,18 @@ func TestScriptsRejectBadArguments(t *testing.T) {
 		{"promotions.sh", []string{"HEAD", "no-such-rev"}, 1, "'no-such-rev' is not a commit"},
 		{"open-promotion-pr.sh", []string{"dev"}, 2, "usage: scripts/open-promotion-pr.sh <from-env> <to-env>"},
 		{"open-promotion-pr.sh", []string{"dev", "prod"}, 1, "would skip stg"},
+		{"open-promotion-pr.sh", []string{"stg", "dev"}, 1, "artifacts move forward only"},
+		{"open-promotion-pr.sh", []string{"dev", "qa"}, 2, `unknown env "qa"`},
+		{"open-promotion-pr.sh", []string{"prod", "stg"}, 1, "artifacts move forward only"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.script+" "+strings.Join(tt.args, " "), func(t *testing.T) {
 			code, out := sb.run(t, tt.script, tt.args...)
 			assert.Equal(t, tt.code, code, out)
 			assert.Contains(t, out, tt.want)
+			if tt.script == "open-promotion-pr.sh" {
+				assert.NotContains(t, out, "fetching", "refused before it fetches or switches branches")
+			}
 		})
 	}
 	for _, env := range artifact.Order {

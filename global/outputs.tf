@@ -22,3 +22,8 @@ output "atlantis_apply_role_arns" {
   description = "Role Atlantis applies and smoke-tests each env with (the role_arn of the profile request-dump-<env>-apply)."
   value       = module.atlantis_roles.apply_role_arns
 }
+
+output "drift_role_arn" {
+  description = "Role the drift workflow plans every root with, read-only: the AWS_ROLE_ARN of the GitHub environment drift."
+  value       = module.github_oidc.drift_role_arn
+}

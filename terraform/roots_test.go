@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -101,6 +102,34 @@ func TestEveryRootLoadsInTerraform(t *testing.T) {
 			assert.NoError(t, err, "terraform get in %s:\n%s", rel, out)
 		})
 	}
+}
+
+// TestDocsReadOutputsTheRootsHave holds every output the operator docs
+// tell someone to read (`terraform -chdir=<root> output <name>`, or
+// "`global/`'s output `<name>`") to an output block of that root: a
+// bootstrap step that names a missing output fails only in a new account.
+func TestDocsReadOutputsTheRootsHave(t *testing.T) {
+	root, err := repo.Root()
+	require.NoError(t, err)
+	docs, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	require.NoError(t, err)
+	docs = append(docs, filepath.Join(root, "README.md"))
+	commands := regexp.MustCompile(`terraform\s+-chdir=(\S+)\s+output\s+(?:-raw\s+|-json\s+)?([a-z0-9_]+)`)
+	prose := regexp.MustCompile("`(global)/`'s output `([a-z0-9_]+)`")
+	found := 0
+	for _, doc := range docs {
+		raw, err := os.ReadFile(doc)
+		require.NoError(t, err)
+		for _, re := range []*regexp.Regexp{commands, prose} {
+			for _, m := range re.FindAllStringSubmatch(string(raw), -1) {
+				found++
+				rel := strings.ReplaceAll(m[1], "<env>", "dev")
+				c := load(t, rel)
+				assert.NotEmpty(t, c.blocks("output", m[2]), "%s tells the reader to read the output %s of %s, which declares no such output", filepath.Base(doc), m[2], m[1])
+			}
+		}
+	}
+	assert.GreaterOrEqual(t, found, 6, "the docs' output commands were found")
 }
 
 func TestEveryEnvRootIsWiredTheSame(t *testing.T) {

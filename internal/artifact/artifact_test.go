@@ -432,6 +432,17 @@ func TestNewClientRejectsBadSettings(t *testing.T) {
 	assert.ErrorContains(t, err, "no AWS region")
 	_, err = NewClient(context.Background(), "127.0.0.1:4566", "ap-northeast-1")
 	assert.ErrorContains(t, err, "is not an http(s) URL")
+
+	// No credentials anywhere in the chain: said at once, not taken for a
+	// missing object later.
+	for _, name := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"} {
+		t.Setenv(name, "")
+	}
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	_, err = NewClient(context.Background(), "http://127.0.0.1:4566", "ap-northeast-1")
+	assert.ErrorContains(t, err, "no AWS credentials")
+	assert.ErrorContains(t, err, "AWS_ACCESS_KEY_ID=local")
 }
 
 func writeZip(t *testing.T, dir string, files map[string]string) string {

@@ -32,6 +32,13 @@ func NewClient(ctx context.Context, endpoint, region string) (*s3.Client, error)
 			return nil, fmt.Errorf("endpoint %q is not an http(s) URL, e.g. http://127.0.0.1:4566", endpoint)
 		}
 	}
+	// Without credentials the SDK fails each call while it signs, and the
+	// instance metadata lookup it falls back to can answer 403 Forbidden,
+	// which would read as S3's 403 for a missing object; asking first
+	// names the real cause.
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		return nil, fmt.Errorf("no AWS credentials: %w. Set them in the environment or a profile (in CI configure-aws-credentials assumes the env's role; the local stack takes AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local)", err)
+	}
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)

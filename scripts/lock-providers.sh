@@ -30,10 +30,15 @@ roots=()
 for f in envs/*/main.tf global/main.tf; do
   roots+=("$(dirname "$f")")
 done
+# providers lock reads the modules a root calls from its data directory and
+# refuses ("Module not installed") in a fresh checkout; get installs them
+# (local paths only: no provider, no network). A data directory of our own
+# leaves no .terraform behind, which would pass for an initialised root
+# (smoke/target.go).
+data_dir=$(mktemp -d)
+trap 'rm -rf "$data_dir"' EXIT
 for root in "${roots[@]}"; do
-  # providers lock reads the modules the root calls from .terraform/modules
-  # and refuses ("Module not installed") in a fresh checkout; get installs
-  # them (local paths only: no provider, no network).
+  export TF_DATA_DIR=$data_dir/$root
   echo "lock-providers.sh: terraform -chdir=$root get" >&2
   .tools/bin/terraform -chdir="$root" get
   echo "lock-providers.sh: terraform -chdir=$root providers lock ${platforms[*]}" >&2

@@ -175,8 +175,9 @@ func TestLockProvidersScript(t *testing.T) {
 	write(".tools/bin/terraform", `#!/bin/sh
 dir=${1#-chdir=}
 echo "$*" >> "`+dir+`/.terraform-args"
-if [ "$2" = get ]; then mkdir -p "$dir/.terraform/modules"; exit 0; fi
-[ -d "$dir/.terraform/modules" ] || { echo "Error: Module not installed" >&2; exit 1; }
+data=${TF_DATA_DIR:-$dir/.terraform}
+if [ "$2" = get ]; then mkdir -p "$data/modules"; exit 0; fi
+[ -d "$data/modules" ] || { echo "Error: Module not installed" >&2; exit 1; }
 [ -f "`+dir+`/.complete" ] || echo '# h1 of another platform' >> "$dir/.terraform.lock.hcl"
 `, 0o755)
 	for _, r := range []string{"envs/dev", "envs/prod", "global"} {
@@ -209,6 +210,7 @@ if [ "$2" = get ]; then mkdir -p "$dir/.terraform/modules"; exit 0; fi
 	args, err := os.ReadFile(filepath.Join(dir, ".terraform-args"))
 	require.NoError(t, err)
 	for _, r := range []string{"envs/dev", "envs/prod", "global"} {
+		assert.NoDirExists(t, filepath.Join(dir, r, ".terraform"), "no data directory left in the root, where it would pass for an initialised one")
 		assert.Contains(t, string(args), "-chdir="+r+" get\n-chdir="+r+" providers lock -platform=linux_amd64 -platform=linux_arm64 -platform=darwin_amd64 -platform=darwin_arm64")
 	}
 

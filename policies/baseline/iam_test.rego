@@ -94,6 +94,22 @@ test_a_policy_known_only_after_the_apply if {
 	iam.deny == {`aws_iam_role_policy.p: the policy is known only after the apply, so its statements cannot be checked; build it with a data "aws_iam_policy_document", whose statements the plan shows`} with input as plantest.root_plan([rc], [plantest.config("aws_iam_role_policy.p", {"policy": ["aws_lambda_function.f.arn", "aws_lambda_function.f"]})])
 }
 
+# A role's inline_policy block is checked like an aws_iam_role_policy: one
+# whose document (or the whole set of blocks the configuration writes) is
+# known only after the apply is reported, not skipped. A role that writes
+# none plans the set as unknown too.
+test_an_inline_policy_known_only_after_the_apply if {
+	trust := plantest.policy([{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}])
+	known := plantest.created("aws_iam_role.r", {"name": "r", "assume_role_policy": trust, "inline_policy": [{"name": "logs", "policy": plantest.policy([allow("logs:PutLogEvents", "arn:aws:logs:ap-northeast-1:123456789012:log-group:g:*")])}]})
+	count(iam.deny) == 0 with input as plan([known])
+	one := plantest.with_unknown(plantest.created("aws_iam_role.r", {"name": "r", "assume_role_policy": trust, "inline_policy": [{"name": "logs", "policy": null}]}), {"inline_policy": [{"policy": true}]})
+	iam.deny == {`aws_iam_role.r inline_policy "logs": the policy is known only after the apply, so its statements cannot be checked; build it with a data "aws_iam_policy_document", whose statements the plan shows`} with input as plan([one])
+	all := plantest.with_unknown(plantest.created("aws_iam_role.r", {"name": "r", "assume_role_policy": trust}), {"inline_policy": true})
+	written := {"address": "aws_iam_role.r", "mode": "managed", "type": "aws_iam_role", "name": "r", "expressions": {"inline_policy": [{"name": {"constant_value": "logs"}, "policy": {"references": ["local.logs"]}}]}}
+	iam.deny == {`aws_iam_role.r inline_policy: the policy is known only after the apply, so its statements cannot be checked; build it with a data "aws_iam_policy_document", whose statements the plan shows`} with input as plantest.root_plan([all], [written])
+	count(iam.deny) == 0 with input as plantest.root_plan([all], [plantest.config("aws_iam_role.r", {})])
+}
+
 attachment(arn) := plantest.created("aws_iam_role_policy_attachment.a", {"role": "r", "policy_arn": arn})
 
 test_managed_policies if {

@@ -228,6 +228,22 @@ inline_policies contains {"rc": rc, "where": sprintf("%s inline_policy %q", [rc.
 	p.policy != ""
 }
 
+# An inline_policy whose document is known only after the apply is opaque,
+# as is an inline_policy set known only after the apply as a whole where the
+# configuration writes inline_policy blocks (a role without any plans the
+# set as unknown too: the provider computes it).
+inline_policies contains {"rc": rc, "where": sprintf("%s inline_policy %s", [rc.address, json.marshal(object.get(p, "name", null))]), "source": {"opaque": true}} if {
+	some rc in of_type("aws_iam_role")
+	some i, p in object.get(rc.change.after, "inline_policy", [])
+	object.get(rc.change, ["after_unknown", "inline_policy", i, "policy"], false) == true
+}
+
+inline_policies contains {"rc": rc, "where": sprintf("%s inline_policy", [rc.address]), "source": {"opaque": true}} if {
+	some rc in of_type("aws_iam_role")
+	unknown(rc, "inline_policy")
+	count(object.get(config(rc), ["expressions", "inline_policy"], [])) > 0
+}
+
 # tag_keys returns the tag keys a resource will carry: tags_all, which the
 # AWS provider plans as its own tags merged with the provider's
 # default_tags. A tag whose value is unknown still has its key in

@@ -38,6 +38,9 @@ test_every_resource if {
 test_an_arn_that_is_only_a_wildcard if {
 	count(iam.deny) == 1 with input as plan([role_policy([allow("s3:GetObject", "arn:aws:s3:::*")])])
 	count(iam.deny) == 1 with input as plan([role_policy([allow("lambda:GetFunction", "arn:aws:lambda:*:*:*")])])
+	count(iam.deny) == 1 with input as plan([role_policy([allow("s3:GetObject", "arn:aws:s3:::*/*")])])
+	count(iam.deny) == 1 with input as plan([role_policy([allow("iam:GetRole", "arn:aws:iam::*:*/*")])])
+	count(iam.deny) == 0 with input as plan([role_policy([allow("s3:GetObject", "arn:aws:s3:::b/*")])])
 	count(iam.deny) == 0 with input as plan([role_policy([allow("logs:PutLogEvents", "arn:aws:logs:*:123456789012:log-group:g:*")])])
 }
 

@@ -82,13 +82,30 @@ refers_to(rc, attr, target) if {
 # unknown reports an attribute whose value is known only after the apply.
 unknown(rc, attr) if object.get(rc.change, ["after_unknown", attr], false) == true
 
-# environment is the env an env root deploys: the `environment` argument,
-# a literal, of the module it calls (envs/<env>/main.tf). Undefined for the
-# account-level root.
+# environment is the env an env root deploys: the `environment` argument
+# of the module it calls (envs/<env>/main.tf), a literal or a root
+# variable, whose value the plan records. Undefined for the account-level
+# root, and for an env root that derives it otherwise (a local, an
+# expression): env_root tells that one apart.
 environment := env if {
 	some call in input.configuration.root_module.module_calls
 	env := call.expressions.environment.constant_value
 	is_string(env)
+}
+
+environment := env if {
+	some call in input.configuration.root_module.module_calls
+	[ref] := call.expressions.environment.references
+	startswith(ref, "var.")
+	env := input.variables[substring(ref, 4, -1)].value
+	is_string(env)
+}
+
+# env_root reports a root that calls the service module (envs/<env>),
+# whether or not the plan shows which env it deploys.
+env_root if {
+	some call in input.configuration.root_module.module_calls
+	regex.match(`(^|/)terraform/service$`, call.source)
 }
 
 # account_root reports the account-level root (global/): the one that

@@ -47,7 +47,22 @@ test_environment_and_project_of_an_env_root if {
 	plan := plantest.plan([], [])
 	tfplan.environment == "prod" with input as plan
 	tfplan.project == "prod" with input as plan
+	tfplan.env_root with input as plan
 	not tfplan.account_root with input as plan
+}
+
+# environment = var.environment: the plan records the variable's value.
+# Any other expression leaves the env unknown, but still an env root.
+test_environment_from_a_root_variable if {
+	by_var := {
+		"variables": {"environment": {"value": "stg"}},
+		"configuration": {"root_module": {"module_calls": {"service": {"source": "../../terraform/service", "expressions": {"environment": {"references": ["var.environment"]}}}}}},
+	}
+	tfplan.environment == "stg" with input as by_var
+	tfplan.project == "stg" with input as by_var
+	by_local := json.patch(by_var, [{"op": "replace", "path": "/configuration/root_module/module_calls/service/expressions/environment/references", "value": ["local.environment"]}])
+	not tfplan.environment with input as by_local
+	tfplan.env_root with input as by_local
 }
 
 test_account_root_and_project if {
@@ -55,6 +70,7 @@ test_account_root_and_project if {
 	tfplan.account_root with input as plan
 	tfplan.project == "global" with input as plan
 	not tfplan.environment with input as plan
+	not tfplan.env_root with input as plan
 }
 
 test_policy_source_known_json if {

@@ -113,6 +113,16 @@ test_an_inline_policy_known_only_after_the_apply if {
 	count(iam.deny) == 0 with input as plantest.root_plan([all], [plantest.config("aws_iam_role.r", {})])
 }
 
+# A policy document read during the apply is checked with the documents it
+# merges: a wildcard there is reported like one in its own statements.
+test_a_merged_document_read_during_the_apply if {
+	rc := plantest.with_unknown(plantest.created("aws_iam_role_policy.p", {"name": "p"}), {"policy": true})
+	merged := plantest.policy([allow("iam:*", "arn:aws:iam::123456789012:role/x")])
+	doc := plantest.data_read("data.aws_iam_policy_document.d", {"statement": [{"actions": ["s3:GetObject"], "resources": ["arn:aws:s3:::b/*"]}], "override_policy_documents": [merged]}, {"json": true})
+	p := plantest.root_plan([rc, doc], [plantest.config("aws_iam_role_policy.p", {"policy": ["data.aws_iam_policy_document.d.json", "data.aws_iam_policy_document.d"]})])
+	iam.deny == {`aws_iam_role_policy.p: statement "S" allows "iam:*", every action of iam; list the actions the role needs instead`} with input as p
+}
+
 attachment(arn) := plantest.created("aws_iam_role_policy_attachment.a", {"role": "r", "policy_arn": arn})
 
 test_managed_policies if {

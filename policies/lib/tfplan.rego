@@ -141,11 +141,28 @@ policy_source(rc, attr) := {"statements": [s | some doc in docs; some s in docum
 	not is_string(object.get(rc.change.after, attr, null))
 	docs := policy_documents(rc, attr)
 	count(docs) > 0
+	not any_merges_unknown(docs)
 }
 
 policy_source(rc, attr) := {"opaque": true} if {
 	not is_string(object.get(rc.change.after, attr, null))
 	count(policy_documents(rc, attr)) == 0
+}
+
+policy_source(rc, attr) := {"opaque": true} if {
+	not is_string(object.get(rc.change.after, attr, null))
+	any_merges_unknown(policy_documents(rc, attr))
+}
+
+# merged_attributes are the arguments of aws_iam_policy_document that
+# merge whole policy documents (JSON strings) into its own statements.
+merged_attributes := ["source_policy_documents", "override_policy_documents"]
+
+# any_merges_unknown: a document merges a policy the plan does not know.
+any_merges_unknown(docs) if {
+	some doc in docs
+	some attr in merged_attributes
+	any_unknown(object.get(doc.change, ["after_unknown", attr], false))
 }
 
 # policy_documents are the aws_iam_policy_document data sources, read
@@ -158,13 +175,28 @@ policy_documents(rc, attr) := {doc |
 	config_address(doc) in references(rc, attr)
 }
 
-# document_statements turns the planned statement blocks of an
+# document_statements are an aws_iam_policy_document's statements: its own
+# blocks and those of the documents it merges.
+document_statements(doc) := array.concat(block_statements(doc), merged_statements(doc))
+
+# merged_statements are the statements of the policy documents that
+# source_policy_documents and override_policy_documents merge in (an
+# override replaces a statement of the same Sid, so keeping both can only
+# report more).
+merged_statements(doc) := [normalize(s) |
+	some attr in merged_attributes
+	some merged in value(doc.change.after, attr, [])
+	is_string(merged)
+	some s in as_array(object.get(json.unmarshal(merged), "Statement", []))
+]
+
+# block_statements turns the planned statement blocks of an
 # aws_iam_policy_document into statements shaped like a policy document's
 # (Sid, Effect, Action, NotAction, Resource, NotResource, Principal). An
 # element known only after the apply is null in `after` (the position is
 # kept) or the whole set is missing; resources_unknown says so, and
 # resource_refs what the block's configuration refers to there.
-document_statements(doc) := [s |
+block_statements(doc) := [s |
 	some i, block in object.get(doc.change.after, "statement", [])
 	unknown := object.get(doc.change, ["after_unknown", "statement", i, "resources"], false)
 	s := {

@@ -108,6 +108,26 @@ test_policy_source_from_a_document_read_during_the_apply if {
 	s.resource_refs == ["aws_lambda_function.this.arn", "aws_lambda_function.this"]
 }
 
+# A document read during the apply that merges other documents
+# (source_policy_documents, override_policy_documents): their statements
+# count, and one the plan does not know makes the policy opaque.
+merging_plan(merged, unknown) := json.patch(doc_plan, [
+	{"op": "add", "path": "/resource_changes/1/change/after/source_policy_documents", "value": merged},
+	{"op": "add", "path": "/resource_changes/1/change/after_unknown/source_policy_documents", "value": unknown},
+])
+
+test_policy_source_merging_documents if {
+	rc := doc_plan.resource_changes[0]
+	merged := plantest.policy([{"Sid": "Merged", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}])
+	[own, theirs] := tfplan.statements(tfplan.policy_source(rc, "policy")) with input as merging_plan([merged], [false])
+	own.Action == ["lambda:InvokeFunction"]
+	theirs.Sid == "Merged"
+	theirs.Action == ["s3:*"]
+	theirs.Resource == ["*"]
+	tfplan.policy_source(rc, "policy") == {"opaque": true} with input as merging_plan([null], [true])
+	tfplan.policy_source(rc, "policy") == {"opaque": true} with input as merging_plan(null, true)
+}
+
 test_policy_source_opaque if {
 	rc := plantest.with_unknown(plantest.created("aws_iam_role_policy.p", {"name": "p"}), {"policy": true})
 	tfplan.policy_source(rc, "policy") == {"opaque": true} with input as plantest.root_plan([rc], [plantest.config("aws_iam_role_policy.p", {"policy": ["aws_lambda_function.f.arn"]})])

@@ -52,7 +52,11 @@
 //     Connection, Content-Length, Content-MD5, Expect, Max-Forwards,
 //     Proxy-Authenticate, Server, TE, Transfer-Encoding, Trailer, Upgrade
 //     and WWW-Authenticate, keeps the client's percent-encoding in path,
-//     pathParameters and requestContext.path (%2B stays %2B), has "body":
+//     pathParameters and requestContext.path (%2B stays %2B), reads the
+//     query string split at & and at ; (AWS's REST API notes: a semicolon
+//     splits the data), + as a space, the last value of a repeated name in
+//     queryStringParameters and all of them in
+//     multiValueQueryStringParameters, has "body":
 //     null and "isBase64Encoded": false without a body, every identity key
 //     (null when unknown) and a deploymentId; a path starting with "//"
 //     is routed with one slash. A result may have statusCode (a number or

@@ -215,7 +215,7 @@ func (ex *exchange) headerValue(hm headerMapping) (string, bool) {
 		return v, v != ""
 	}
 	if name, ok := strings.CutPrefix(hm.source, "method.request.querystring."); ok {
-		v := ex.r.URL.Query().Get(name)
+		v := parseQuery(ex.r.URL.RawQuery).Get(name)
 		return v, v != ""
 	}
 	if name, ok := strings.CutPrefix(hm.source, "method.request.path."); ok {

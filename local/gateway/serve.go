@@ -119,7 +119,7 @@ func (g *gateway) serve(w http.ResponseWriter, ex *exchange) {
 	if m.auth != nil && !g.authorize(w, ex, body) {
 		return
 	}
-	ex.query = r.URL.Query()
+	ex.query = parseQuery(r.URL.RawQuery)
 
 	if len(m.required) > 0 {
 		if missing := ex.missingParameters(); len(missing) > 0 {

@@ -63,7 +63,9 @@
 //     a numeric string; 200 when absent), headers and multiValueHeaders
 //     (string or boolean values, merged into one list per name), body and
 //     isBase64Encoded, and no other key. A function error or a malformed
-//     result: 502 {"message": "Internal server error"}; a body marked
+//     result: 502 {"message": "Internal server error"}, the first an
+//     INTEGRATION_FAILURE (as AWS's access log names it; that type's
+//     gateway response applies), the second DEFAULT_5XX; a body marked
 //     isBase64Encoded that is not base64: 500. The integration's
 //     timeoutInMillis (default 29,000): 504 {"message": "Endpoint request
 //     timed out"}. A request over 10 MB: 413 with AWS's plain-text body

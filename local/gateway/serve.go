@@ -222,7 +222,7 @@ func (g *gateway) invoke(w http.ResponseWriter, ex *exchange, payload []byte) {
 		return
 	case res.FunctionError:
 		ex.integration.err = "Lambda function error"
-		g.reject(w, ex, errFunction, "", "")
+		g.reject(w, ex, errFunctionError, "", "")
 		return
 	}
 

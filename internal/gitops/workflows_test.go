@@ -73,7 +73,8 @@ func mapping(n *yaml.Node, key string) *yaml.Node {
 //     group shared by all pull requests silently drops another pull
 //     request's upload);
 //   - run steps call a script in scripts/ (which exists and is executable)
-//     or make, and take values through env:, never ${{ }} in the script.
+//     or a make target the Makefile defines, and take values through env:,
+//     never ${{ }} in the script.
 func checkWorkflowFile(root, path string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -302,8 +303,20 @@ func checkRun(root, script string) error {
 		return fmt.Errorf("run step uses ${{ }}; pass values through env: so they are never parsed as shell")
 	}
 	refs := scriptRef.FindAllStringSubmatch(script, -1)
-	if len(refs) == 0 && !strings.HasPrefix(strings.TrimSpace(script), "make ") {
+	target, viaMake := strings.CutPrefix(strings.TrimSpace(script), "make ")
+	if len(refs) == 0 && !viaMake {
 		return fmt.Errorf("run step %q calls neither scripts/ nor make; put the logic in a script a developer can run locally", strings.TrimSpace(script))
+	}
+	if viaMake {
+		targets, err := makeTargets(root)
+		if err != nil {
+			return err
+		}
+		for _, t := range strings.Fields(target) {
+			if !slices.Contains(targets, t) {
+				return fmt.Errorf("run step calls make %s, which the Makefile does not define (targets: %s)", t, strings.Join(targets, ", "))
+			}
+		}
 	}
 	for _, r := range refs {
 		st, err := os.Stat(filepath.Join(root, r[1]))
@@ -315,6 +328,22 @@ func checkRun(root, script string) error {
 		}
 	}
 	return nil
+}
+
+// makeTarget is a rule of the Makefile: "name: ..." at the start of a line.
+var makeTarget = regexp.MustCompile(`(?m)^([a-z][a-z0-9-]*):`)
+
+// makeTargets returns the targets the repository's Makefile defines.
+func makeTargets(root string) ([]string, error) {
+	data, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		return nil, err
+	}
+	var targets []string
+	for _, m := range makeTarget.FindAllStringSubmatch(string(data), -1) {
+		targets = append(targets, m[1])
+	}
+	return targets, nil
 }
 
 func TestWorkflowsOfThisRepository(t *testing.T) {

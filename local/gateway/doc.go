@@ -52,14 +52,20 @@
 //     Connection, Content-Length, Content-MD5, Expect, Max-Forwards,
 //     Proxy-Authenticate, Server, TE, Transfer-Encoding, Trailer, Upgrade
 //     and WWW-Authenticate, keeps the client's percent-encoding in path,
-//     pathParameters and requestContext.path (%2B stays %2B), has "body":
+//     pathParameters and requestContext.path (%2B stays %2B), reads the
+//     query string split at & and at ; (AWS's REST API notes: a semicolon
+//     splits the data), + as a space, the last value of a repeated name in
+//     queryStringParameters and all of them in
+//     multiValueQueryStringParameters, has "body":
 //     null and "isBase64Encoded": false without a body, every identity key
 //     (null when unknown) and a deploymentId; a path starting with "//"
 //     is routed with one slash. A result may have statusCode (a number or
 //     a numeric string; 200 when absent), headers and multiValueHeaders
 //     (string or boolean values, merged into one list per name), body and
 //     isBase64Encoded, and no other key. A function error or a malformed
-//     result: 502 {"message": "Internal server error"}; a body marked
+//     result: 502 {"message": "Internal server error"}, the first an
+//     INTEGRATION_FAILURE (as AWS's access log names it; that type's
+//     gateway response applies), the second DEFAULT_5XX; a body marked
 //     isBase64Encoded that is not base64: 500. The integration's
 //     timeoutInMillis (default 29,000): 504 {"message": "Endpoint request
 //     timed out"}. A request over 10 MB: 413 with AWS's plain-text body

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
@@ -303,6 +304,42 @@ func TestAccessLog(t *testing.T) {
 		"responseType": "MISSING_AUTHENTICATION_TOKEN", "integrationStatus": "-", "stage": "test", "flavor": "mint",
 	}, second)
 	assert.Equal(t, []string{"API-Gateway-Execution-Logs/test/access"}, sink.streams())
+}
+
+// TestFunctionErrorIsAnIntegrationFailure: a function's error is answered
+// 502 {"message": "Internal server error"} and logged as an
+// INTEGRATION_FAILURE with integration status 200, as AWS logs it: access
+// log lines recorded from AWS in github.com/DataBiosphere/azul issues #8192
+// (a response over 6291556 bytes: "error_responseType":
+// "INTEGRATION_FAILURE", "integration_error": "Lambda Customer Function
+// Error:Response payload size exceeded …", "integrationStatus": "200",
+// "status": "502") and pull request #6624 (an unhandled exception:
+// INTEGRATION_FAILURE, "Internal server error", "Lambda Customer Function
+// Error:'AZUL_S3_BUCKET'"). A malformed result keeps DEFAULT_5XX.
+func TestFunctionErrorIsAnIntegrationFailure(t *testing.T) {
+	sink := &memorySink{}
+	format := `{"status":"$context.status","error":"$context.error.message","responseType":"$context.error.responseType","integrationStatus":"$context.integrationStatus"}`
+	fns := newFixtureFunctions()
+	srv := serve(t, loadDoc(t, "api.yaml"), fns.option(), WithAccessLog(sink, "g", "s", format))
+
+	fns.items.respond = func(context.Context, []byte) (Result, error) {
+		return Result{Payload: []byte(`{"errorType":"Function.ResponseSizeTooLarge"}`), FunctionError: true}, nil
+	}
+	r := do(t, srv, call{method: "GET", path: "/items/7"})
+	assert.Equal(t, 502, r.status)
+	assert.Equal(t, `{"message": "Internal server error"}`, string(r.body))
+	requireGatewayAnswer(t, r, "InternalServerErrorException")
+
+	fns.items.respond = answering(`{"statusCode": "test"}`)
+	malformed := do(t, srv, call{method: "GET", path: "/items/7"})
+	assert.Equal(t, 502, malformed.status)
+
+	require.Len(t, sink.lines, 2)
+	var functionError, malformedResult map[string]string
+	require.NoError(t, json.Unmarshal([]byte(sink.lines[0]), &functionError))
+	require.NoError(t, json.Unmarshal([]byte(sink.lines[1]), &malformedResult))
+	assert.Equal(t, map[string]string{"status": "502", "error": "Internal server error", "responseType": "INTEGRATION_FAILURE", "integrationStatus": "200"}, functionError)
+	assert.Equal(t, "DEFAULT_5XX", malformedResult["responseType"])
 }
 
 type memorySink struct {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -179,4 +181,40 @@ func TestDoubleSlashIsRouted(t *testing.T) {
 	e := rawEvent(t, fns.files)
 	assert.Equal(t, "/files/a", e["path"])
 	assert.Equal(t, "/test/files/a", e["requestContext"].(map[string]any)["path"])
+}
+
+// TestQueryStringAsAWSParsesIt: testdata/query-strings.json holds query
+// strings with the parameters the function gets for each; the first two as
+// recorded from AWS ([recorded] above, test_lambda_aws_proxy_integration),
+// the semicolon ones from AWS's "Amazon API Gateway important notes for REST
+// APIs", https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html#api-gateway-known-issues-rest-apis
+// ("The semicolon character (;) is not supported for any request URL query
+// string and results in the data being split.").
+func TestQueryStringAsAWSParsesIt(t *testing.T) {
+	var cases []struct {
+		Name  string              `json:"name"`
+		Query string              `json:"query"`
+		Multi map[string][]string `json:"multiValueQueryStringParameters"`
+	}
+	raw, err := os.ReadFile(filepath.Join("testdata", "query-strings.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &cases))
+	require.NotEmpty(t, cases)
+
+	fns := newFixtureFunctions()
+	srv := serve(t, loadDoc(t, "api.yaml"), fns.option())
+	for _, tt := range cases {
+		t.Run(tt.Name, func(t *testing.T) {
+			r := do(t, srv, call{method: "GET", path: "/files/a?" + tt.Query})
+			require.Equal(t, 200, r.status, string(r.body))
+			var e proxyEvent
+			require.NoError(t, json.Unmarshal(fns.files.lastPayload(t), &e))
+			assert.Equal(t, tt.Multi, e.MultiValueQueryStringParameters)
+			single := make(map[string]string, len(tt.Multi))
+			for k, vs := range tt.Multi {
+				single[k] = vs[len(vs)-1]
+			}
+			assert.Equal(t, single, e.QueryStringParameters, "the last value of each name")
+		})
+	}
 }

@@ -94,7 +94,8 @@ type proxyResult struct {
 // with no key but statusCode, headers, multiValueHeaders, body and
 // isBase64Encoded (spelt exactly), none of them required; statusCode a
 // number or a numeric string (200 when absent); header values strings or
-// booleans (sent as true or false). Anything else is a malformed result.
+// booleans (sent as true or false), or null (sent empty; AWS unverified).
+// Anything else is a malformed result.
 // Both header maps go out as one list per name, a pair in both once.
 func parseResult(payload []byte) (proxyResult, bool) {
 	res := proxyResult{status: http.StatusOK}

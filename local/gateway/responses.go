@@ -27,12 +27,16 @@ type gatewayError struct {
 }
 
 var (
-	errMissingToken       = gatewayError{"MISSING_AUTHENTICATION_TOKEN", 403, 403, "MissingAuthenticationTokenException", "Missing Authentication Token", false}
-	errThrottled          = gatewayError{"THROTTLED", 429, 429, "TooManyRequestsException", "Too Many Requests", false}
-	errBadParameters      = gatewayError{"BAD_REQUEST_PARAMETERS", 400, 400, "BadRequestException", "", true}
-	errBadBody            = gatewayError{"BAD_REQUEST_BODY", 400, 400, "BadRequestException", "Invalid request body", true}
-	errRequestTooLarge    = gatewayError{"REQUEST_TOO_LARGE", 413, 413, "BadRequestException", "Request Too Long", true}
-	errFunction           = gatewayError{"DEFAULT_5XX", 502, 502, "InternalServerErrorException", "Internal server error", true}
+	errMissingToken    = gatewayError{"MISSING_AUTHENTICATION_TOKEN", 403, 403, "MissingAuthenticationTokenException", "Missing Authentication Token", false}
+	errThrottled       = gatewayError{"THROTTLED", 429, 429, "TooManyRequestsException", "Too Many Requests", false}
+	errBadParameters   = gatewayError{"BAD_REQUEST_PARAMETERS", 400, 400, "BadRequestException", "", true}
+	errBadBody         = gatewayError{"BAD_REQUEST_BODY", 400, 400, "BadRequestException", "Invalid request body", true}
+	errRequestTooLarge = gatewayError{"REQUEST_TOO_LARGE", 413, 413, "BadRequestException", "Request Too Long", true}
+	errFunction        = gatewayError{"DEFAULT_5XX", 502, 502, "InternalServerErrorException", "Internal server error", true}
+	// errFunctionError is a function's error (unhandled, or a response over
+	// Lambda's 6 MB): AWS's access log has INTEGRATION_FAILURE for it, with
+	// 502 and "Lambda Customer Function Error:…" as the integration error.
+	errFunctionError      = gatewayError{"INTEGRATION_FAILURE", 502, 504, "InternalServerErrorException", "Internal server error", true}
 	errIntegrationFailure = gatewayError{"INTEGRATION_FAILURE", 500, 504, "InternalServerErrorException", "Internal server error", true}
 	errTimeout            = gatewayError{"INTEGRATION_TIMEOUT", 504, 504, "InternalServerErrorException", "Endpoint request timed out", true}
 	errConfiguration      = gatewayError{"API_CONFIGURATION_ERROR", 500, 500, "InternalServerErrorException", "Internal server error", true}
@@ -215,7 +219,7 @@ func (ex *exchange) headerValue(hm headerMapping) (string, bool) {
 		return v, v != ""
 	}
 	if name, ok := strings.CutPrefix(hm.source, "method.request.querystring."); ok {
-		v := ex.r.URL.Query().Get(name)
+		v := parseQuery(ex.r.URL.RawQuery).Get(name)
 		return v, v != ""
 	}
 	if name, ok := strings.CutPrefix(hm.source, "method.request.path."); ok {

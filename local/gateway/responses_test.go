@@ -88,14 +88,28 @@ func TestGatewayResponseOverrides(t *testing.T) {
 			headers: map[string]string{"Access-Control-Allow-Origin": "https://example.com", "X-Flavor": "mint"},
 		},
 		{
-			name: "function error falls back to DEFAULT_5XX, keeping 502",
+			// AWS's access log has INTEGRATION_FAILURE for a function error
+			// (TestFunctionErrorIsAnIntegrationFailure), so that type's entry
+			// applies, with its documented default status.
+			name: "function error takes INTEGRATION_FAILURE's entry",
 			call: call{method: "GET", path: "/things/1?q=a"},
 			respond: func(context.Context, []byte) (Result, error) {
 				return Result{Payload: []byte(`{}`), FunctionError: true}, nil
 			},
+			status: 504, errorType: "InternalServerErrorException",
+			body:    `{"message":"Internal server error"}`,
+			headers: map[string]string{"Retry-After": "1"},
+			absent:  []string{"Access-Control-Allow-Origin"},
+		},
+		{
+			name: "malformed result falls back to DEFAULT_5XX, keeping 502",
+			call: call{method: "GET", path: "/things/1?q=a"},
+			respond: func(context.Context, []byte) (Result, error) {
+				return Result{Payload: []byte(`{"statusCode": "test"}`)}, nil
+			},
 			status: 502, errorType: "InternalServerErrorException",
 			body: `{"error": "upstream failed", "detail": "Internal server error", "request_id": "<id>"}`, json: true,
-			absent: []string{"Access-Control-Allow-Origin"},
+			absent: []string{"Access-Control-Allow-Origin", "Retry-After"},
 		},
 		{
 			name: "customized without a status: the type's default status",

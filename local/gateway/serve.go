@@ -119,7 +119,7 @@ func (g *gateway) serve(w http.ResponseWriter, ex *exchange) {
 	if m.auth != nil && !g.authorize(w, ex, body) {
 		return
 	}
-	ex.query = r.URL.Query()
+	ex.query = parseQuery(r.URL.RawQuery)
 
 	if len(m.required) > 0 {
 		if missing := ex.missingParameters(); len(missing) > 0 {
@@ -222,7 +222,7 @@ func (g *gateway) invoke(w http.ResponseWriter, ex *exchange, payload []byte) {
 		return
 	case res.FunctionError:
 		ex.integration.err = "Lambda function error"
-		g.reject(w, ex, errFunction, "", "")
+		g.reject(w, ex, errFunctionError, "", "")
 		return
 	}
 

@@ -11,8 +11,13 @@ wildcard_resources := array.concat(
 		[{
 			"address": "module.github_oidc.aws_iam_role_policy.drift[0]",
 			"sid": "ReadResourceConfiguration",
-			"actions": ["*:Describe*", "*:Get*", "*:List*", "apigateway:GET"],
-			"reason": "The drift role plans every root with -refresh: it reads the configuration of each resource type the roots manage, and most of those read calls (Describe*, List*) take no resource ARN. Only read patterns are allowed here; terraform/drift_test.go checks that every action of the role is a read.",
+			"actions": [
+				"*:Describe*", "*:List*", "apigateway:GET",
+				"iam:Get*", "lambda:Get*", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
+				"sns:GetSubscriptionAttributes", "sns:GetTopicAttributes",
+				"wafv2:GetWebACL", "wafv2:GetWebACLForResource",
+			],
+			"reason": "The drift role plans every root with -refresh: it reads the configuration of each resource type the roots manage, and most of those read calls (Describe*, List*) take no resource ARN. Only configuration reads are allowed here, Get* by service: a bare *:Get* would also let through the data-plane reads terraform/github-oidc/drift.tf keeps off \"*\" (s3:GetObject, logs:GetLogEvents, ssm:GetParameter, secretsmanager:GetSecretValue). terraform/drift_test.go checks that every action of the role is a read.",
 		}],
 		[{
 			"address": sprintf("module.atlantis_roles.aws_iam_role_policy.apply[%q]", [env]),

@@ -113,11 +113,12 @@ wildcard_action(action) if action == "*"
 
 wildcard_action(action) if endswith(action, ":*")
 
-# wildcard_resource: "*" or an ARN whose resource part is only "*"
-# (arn:aws:s3:::*, arn:aws:lambda:*:*:*).
+# wildcard_resource: "*" or an ARN whose resource part is only wildcards
+# and separators (arn:aws:s3:::*, arn:aws:s3:::*/*, every object of every
+# bucket; arn:aws:lambda:*:*:*).
 wildcard_resource(resource) if resource == "*"
 
-wildcard_resource(resource) if regex.match(`^arn:[^:]*:[^:]*:[^:]*:[^:]*:\*$`, resource)
+wildcard_resource(resource) if regex.match(`^arn:[^:]*:[^:]*:[^:]*:[^:]*:[*/:]+$`, resource)
 
 any_principal(principal) if principal == "*"
 

@@ -26,11 +26,20 @@ retention(group) := "known only after the apply" if tfplan.unknown(group, "reten
 
 # log_group_name is where Lambda sends the function's logs: the
 # logging_config's log_group, by default /aws/lambda/<function name>.
-log_group_name(fn) := name if {
+# Where the plan does not know that name, it says so, and no log group of
+# the plan matches it: the rule cannot show the group is managed, so it
+# fails rather than pass a function it could not check.
+log_group_name(fn) := "a log group known only after the apply" if {
+	some config in object.get(fn.change, ["after_unknown", "logging_config"], [])
+	object.get(config, "log_group", false) == true
+} else := name if {
 	some config in object.get(fn.change.after, "logging_config", [])
 	name := object.get(config, "log_group", "")
+	is_string(name)
 	name != ""
-} else := sprintf("/aws/lambda/%s", [fn.change.after.function_name])
+} else := sprintf("/aws/lambda/%s", [fn.change.after.function_name]) if {
+	is_string(object.get(fn.change.after, "function_name", null))
+} else := "/aws/lambda/<a function name known only after the apply>"
 
 logs_to_managed_group(fn) if {
 	some group in tfplan.of_type("aws_cloudwatch_log_group")

@@ -23,3 +23,13 @@ test_a_function_without_its_log_group if {
 	logs.deny == {"module.service.aws_lambda_function.this: the function logs to /aws/lambda/f, which no aws_cloudwatch_log_group of this plan creates, so Lambda creates it without retention; add the log group with retention_in_days and name it in logging_config.log_group (as terraform/service does)"} with input as plan([fn({})])
 	count(logs.deny) == 1 with input as plan([group("/aws/lambda/f", 30), fn({"logging_config": [{"log_group": "/elsewhere"}]})])
 }
+
+# A name the plan does not know cannot be matched to a log group of the
+# plan: the function is reported, not passed unchecked.
+test_a_log_group_name_known_only_after_the_apply if {
+	unnamed := plantest.with_unknown(plantest.created("module.service.aws_lambda_function.this", {}), {"function_name": true})
+	logs.deny == {"module.service.aws_lambda_function.this: the function logs to /aws/lambda/<a function name known only after the apply>, which no aws_cloudwatch_log_group of this plan creates, so Lambda creates it without retention; add the log group with retention_in_days and name it in logging_config.log_group (as terraform/service does)"} with input as plan([group("/aws/lambda/f", 30), unnamed])
+	elsewhere := plantest.with_unknown(fn({"logging_config": [{"log_group": null}]}), {"logging_config": [{"log_group": true}]})
+	[msg] := [m | some m in logs.deny] with input as plan([group("/aws/lambda/f", 30), elsewhere])
+	contains(msg, "the function logs to a log group known only after the apply, which no aws_cloudwatch_log_group of this plan creates")
+}

@@ -82,13 +82,30 @@ refers_to(rc, attr, target) if {
 # unknown reports an attribute whose value is known only after the apply.
 unknown(rc, attr) if object.get(rc.change, ["after_unknown", attr], false) == true
 
-# environment is the env an env root deploys: the `environment` argument,
-# a literal, of the module it calls (envs/<env>/main.tf). Undefined for the
-# account-level root.
+# environment is the env an env root deploys: the `environment` argument
+# of the module it calls (envs/<env>/main.tf), a literal or a root
+# variable, whose value the plan records. Undefined for the account-level
+# root, and for an env root that derives it otherwise (a local, an
+# expression): env_root tells that one apart.
 environment := env if {
 	some call in input.configuration.root_module.module_calls
 	env := call.expressions.environment.constant_value
 	is_string(env)
+}
+
+environment := env if {
+	some call in input.configuration.root_module.module_calls
+	[ref] := call.expressions.environment.references
+	startswith(ref, "var.")
+	env := input.variables[substring(ref, 4, -1)].value
+	is_string(env)
+}
+
+# env_root reports a root that calls the service module (envs/<env>),
+# whether or not the plan shows which env it deploys.
+env_root if {
+	some call in input.configuration.root_module.module_calls
+	regex.match(`(^|/)terraform/service$`, call.source)
 }
 
 # account_root reports the account-level root (global/): the one that
@@ -124,11 +141,28 @@ policy_source(rc, attr) := {"statements": [s | some doc in docs; some s in docum
 	not is_string(object.get(rc.change.after, attr, null))
 	docs := policy_documents(rc, attr)
 	count(docs) > 0
+	not any_merges_unknown(docs)
 }
 
 policy_source(rc, attr) := {"opaque": true} if {
 	not is_string(object.get(rc.change.after, attr, null))
 	count(policy_documents(rc, attr)) == 0
+}
+
+policy_source(rc, attr) := {"opaque": true} if {
+	not is_string(object.get(rc.change.after, attr, null))
+	any_merges_unknown(policy_documents(rc, attr))
+}
+
+# merged_attributes are the arguments of aws_iam_policy_document that
+# merge whole policy documents (JSON strings) into its own statements.
+merged_attributes := ["source_policy_documents", "override_policy_documents"]
+
+# any_merges_unknown: a document merges a policy the plan does not know.
+any_merges_unknown(docs) if {
+	some doc in docs
+	some attr in merged_attributes
+	any_unknown(object.get(doc.change, ["after_unknown", attr], false))
 }
 
 # policy_documents are the aws_iam_policy_document data sources, read
@@ -141,13 +175,28 @@ policy_documents(rc, attr) := {doc |
 	config_address(doc) in references(rc, attr)
 }
 
-# document_statements turns the planned statement blocks of an
+# document_statements are an aws_iam_policy_document's statements: its own
+# blocks and those of the documents it merges.
+document_statements(doc) := array.concat(block_statements(doc), merged_statements(doc))
+
+# merged_statements are the statements of the policy documents that
+# source_policy_documents and override_policy_documents merge in (an
+# override replaces a statement of the same Sid, so keeping both can only
+# report more).
+merged_statements(doc) := [normalize(s) |
+	some attr in merged_attributes
+	some merged in value(doc.change.after, attr, [])
+	is_string(merged)
+	some s in as_array(object.get(json.unmarshal(merged), "Statement", []))
+]
+
+# block_statements turns the planned statement blocks of an
 # aws_iam_policy_document into statements shaped like a policy document's
 # (Sid, Effect, Action, NotAction, Resource, NotResource, Principal). An
 # element known only after the apply is null in `after` (the position is
 # kept) or the whole set is missing; resources_unknown says so, and
 # resource_refs what the block's configuration refers to there.
-document_statements(doc) := [s |
+block_statements(doc) := [s |
 	some i, block in object.get(doc.change.after, "statement", [])
 	unknown := object.get(doc.change, ["after_unknown", "statement", i, "resources"], false)
 	s := {
@@ -226,6 +275,22 @@ inline_policies contains {"rc": rc, "where": sprintf("%s inline_policy %q", [rc.
 	some p in object.get(rc.change.after, "inline_policy", [])
 	is_string(p.policy)
 	p.policy != ""
+}
+
+# An inline_policy whose document is known only after the apply is opaque,
+# as is an inline_policy set known only after the apply as a whole where the
+# configuration writes inline_policy blocks (a role without any plans the
+# set as unknown too: the provider computes it).
+inline_policies contains {"rc": rc, "where": sprintf("%s inline_policy %s", [rc.address, json.marshal(object.get(p, "name", null))]), "source": {"opaque": true}} if {
+	some rc in of_type("aws_iam_role")
+	some i, p in object.get(rc.change.after, "inline_policy", [])
+	object.get(rc.change, ["after_unknown", "inline_policy", i, "policy"], false) == true
+}
+
+inline_policies contains {"rc": rc, "where": sprintf("%s inline_policy", [rc.address]), "source": {"opaque": true}} if {
+	some rc in of_type("aws_iam_role")
+	unknown(rc, "inline_policy")
+	count(object.get(config(rc), ["expressions", "inline_policy"], [])) > 0
 }
 
 # tag_keys returns the tag keys a resource will carry: tags_all, which the

@@ -47,7 +47,22 @@ test_environment_and_project_of_an_env_root if {
 	plan := plantest.plan([], [])
 	tfplan.environment == "prod" with input as plan
 	tfplan.project == "prod" with input as plan
+	tfplan.env_root with input as plan
 	not tfplan.account_root with input as plan
+}
+
+# environment = var.environment: the plan records the variable's value.
+# Any other expression leaves the env unknown, but still an env root.
+test_environment_from_a_root_variable if {
+	by_var := {
+		"variables": {"environment": {"value": "stg"}},
+		"configuration": {"root_module": {"module_calls": {"service": {"source": "../../terraform/service", "expressions": {"environment": {"references": ["var.environment"]}}}}}},
+	}
+	tfplan.environment == "stg" with input as by_var
+	tfplan.project == "stg" with input as by_var
+	by_local := json.patch(by_var, [{"op": "replace", "path": "/configuration/root_module/module_calls/service/expressions/environment/references", "value": ["local.environment"]}])
+	not tfplan.environment with input as by_local
+	tfplan.env_root with input as by_local
 }
 
 test_account_root_and_project if {
@@ -55,6 +70,7 @@ test_account_root_and_project if {
 	tfplan.account_root with input as plan
 	tfplan.project == "global" with input as plan
 	not tfplan.environment with input as plan
+	not tfplan.env_root with input as plan
 }
 
 test_policy_source_known_json if {
@@ -90,6 +106,26 @@ test_policy_source_from_a_document_read_during_the_apply if {
 	s.Resource == ["arn:aws:lambda:ap-northeast-1:123456789012:function:f"]
 	s.resources_unknown
 	s.resource_refs == ["aws_lambda_function.this.arn", "aws_lambda_function.this"]
+}
+
+# A document read during the apply that merges other documents
+# (source_policy_documents, override_policy_documents): their statements
+# count, and one the plan does not know makes the policy opaque.
+merging_plan(merged, unknown) := json.patch(doc_plan, [
+	{"op": "add", "path": "/resource_changes/1/change/after/source_policy_documents", "value": merged},
+	{"op": "add", "path": "/resource_changes/1/change/after_unknown/source_policy_documents", "value": unknown},
+])
+
+test_policy_source_merging_documents if {
+	rc := doc_plan.resource_changes[0]
+	merged := plantest.policy([{"Sid": "Merged", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}])
+	[own, theirs] := tfplan.statements(tfplan.policy_source(rc, "policy")) with input as merging_plan([merged], [false])
+	own.Action == ["lambda:InvokeFunction"]
+	theirs.Sid == "Merged"
+	theirs.Action == ["s3:*"]
+	theirs.Resource == ["*"]
+	tfplan.policy_source(rc, "policy") == {"opaque": true} with input as merging_plan([null], [true])
+	tfplan.policy_source(rc, "policy") == {"opaque": true} with input as merging_plan(null, true)
 }
 
 test_policy_source_opaque if {

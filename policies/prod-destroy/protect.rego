@@ -19,6 +19,14 @@ protected_plan := "prod" if tfplan.environment == "prod"
 
 protected_plan := "account-level" if tfplan.account_root
 
+# An env root whose env the plan does not show (environment set from a
+# local or an expression, not a literal) could be prod: it is guarded as
+# prod rather than let through.
+protected_plan := "env root's (environment not shown by the plan, so guarded as prod)" if {
+	tfplan.env_root
+	not tfplan.environment
+}
+
 deny contains msg if {
 	some rc in tfplan.changes
 	what := protected[rc.type]

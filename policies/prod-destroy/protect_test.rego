@@ -37,3 +37,19 @@ test_the_account_root_keeps_its_bucket if {
 test_other_types_are_not_guarded if {
 	count(protect.deny) == 0 with input as env_plan("prod", [plantest.change("module.service.aws_api_gateway_deployment.this", ["create", "delete"], {})])
 }
+
+# environment = var.environment is read from the plan's variables; from a
+# local, the plan does not show it and the root is guarded as prod.
+test_an_env_root_without_a_literal_environment if {
+	by_var := {
+		"variables": {"environment": {"value": "prod"}},
+		"resource_changes": [group(["delete"])],
+		"configuration": {"root_module": {"module_calls": {"service": {"source": "../../terraform/service", "expressions": {"environment": {"references": ["var.environment"]}}}}}},
+	}
+	[msg] := [m | some m in protect.deny] with input as by_var
+	startswith(msg, "module.service.aws_cloudwatch_log_group.this: this prod plan would destroy the log group")
+	count(protect.deny) == 0 with input as json.patch(by_var, [{"op": "replace", "path": "/variables/environment/value", "value": "dev"}])
+	by_local := json.patch(by_var, [{"op": "replace", "path": "/configuration/root_module/module_calls/service/expressions/environment/references", "value": ["local.environment"]}])
+	[unknown] := [m | some m in protect.deny] with input as by_local
+	startswith(unknown, "module.service.aws_cloudwatch_log_group.this: this env root's (environment not shown by the plan, so guarded as prod) plan would destroy the log group")
+}

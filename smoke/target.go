@@ -269,9 +269,10 @@ func LoadOutputs(path string) (Target, error) {
 
 // FromTerraform reads a target from the state of the Terraform root in dir
 // with terratest (`terraform output -json`), using the terraform binary at
-// binary. A root that was never initialised (no .terraform, as in a fresh
-// CI checkout; Atlantis has initialised it) is initialised first, which
-// needs the backend's credentials.
+// binary. A root whose backend was never initialised (no
+// .terraform/terraform.tfstate, as in a fresh CI checkout, or a .terraform
+// that only `terraform get` made; Atlantis has initialised it) is
+// initialised first, which needs the backend's credentials.
 func FromTerraform(t terratesting.TestingT, dir, binary string) (Target, error) {
 	opts := &terraform.Options{
 		TerraformDir:    dir,
@@ -279,7 +280,7 @@ func FromTerraform(t terratesting.TestingT, dir, binary string) (Target, error) 
 		NoColor:         true,
 		Logger:          logger.Discard,
 	}
-	if _, err := os.Stat(filepath.Join(dir, ".terraform")); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(dir, ".terraform", "terraform.tfstate")); errors.Is(err, os.ErrNotExist) {
 		if _, err := terraform.InitE(t, opts); err != nil {
 			return Target{}, fmt.Errorf("smoke: terraform init in %s: %w", dir, err)
 		}

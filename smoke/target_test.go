@@ -166,12 +166,45 @@ func TestFromTerraform(t *testing.T) {
 	require.False(t, target.Local())
 	require.Equal(t, DefaultAWSTimeout, target.DefaultTimeout())
 
-	// An initialised root (as Atlantis leaves it) is read as it is.
-	require.NoError(t, os.Mkdir(filepath.Join(dir, ".terraform"), 0o755))
-	target, err = FromTerraform(t, dir, tf)
-	require.NoError(t, err)
-	require.Equal(t, want, target)
-
 	_, err = FromTerraform(t, filepath.Join(dir, "missing"), tf)
 	require.ErrorContains(t, err, "terraform init in "+filepath.Join(dir, "missing"))
+}
+
+// TestFromTerraformInitialisesOnlyWhatNeedsIt: a root whose backend was
+// initialised (as Atlantis leaves it) is read as it is; one with no
+// .terraform, or with the modules alone that `terraform get` installs, is
+// initialised first (else terraform output stops at "Backend
+// initialization required"). A stand-in terraform records its commands.
+func TestFromTerraformInitialisesOnlyWhatNeedsIt(t *testing.T) {
+	outputs, err := filepath.Abs(filepath.Join("testdata", "outputs", "aws-api-key.json"))
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name     string
+		files    []string // under the root's .terraform
+		commands string
+	}{
+		{"never initialised", nil, "init\noutput\n"},
+		{"modules only, from terraform get", []string{"modules/modules.json"}, "init\noutput\n"},
+		{"backend initialised", []string{"terraform.tfstate", "modules/modules.json"}, "output\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, bin := t.TempDir(), t.TempDir()
+			for _, f := range tc.files {
+				path := filepath.Join(dir, ".terraform", f)
+				require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+				require.NoError(t, os.WriteFile(path, []byte("{}"), 0o644))
+			}
+			log := filepath.Join(bin, "commands")
+			tf := filepath.Join(bin, "terraform")
+			script := "#!/bin/sh\necho \"$1\" >> " + log + "\nif [ \"$1\" = output ]; then cat " + outputs + "; fi\n"
+			require.NoError(t, os.WriteFile(tf, []byte(script), 0o755))
+
+			target, err := FromTerraform(t, dir, tf)
+			require.NoError(t, err)
+			assert.Equal(t, "request-dump-stg", target.FunctionName)
+			commands, err := os.ReadFile(log)
+			require.NoError(t, err)
+			assert.Equal(t, tc.commands, string(commands))
+		})
+	}
 }

@@ -75,9 +75,11 @@ type traffic struct {
 	sent  atomic.Int64
 	mu    sync.Mutex
 	codes map[int]int
-	// failedAfter counts the non-2xx answers to requests sent after mark.
-	mark        atomic.Int64 // unix nanoseconds; 0: not set
-	failedAfter atomic.Int64
+	// answeredAfter counts the answers to requests sent after mark,
+	// failedAfter the non-2xx ones among them.
+	mark          atomic.Int64 // unix nanoseconds; 0: not set
+	answeredAfter atomic.Int64
+	failedAfter   atomic.Int64
 }
 
 // startTraffic sends about 40 requests a second, under every env's stage
@@ -111,8 +113,11 @@ func startTraffic(t *testing.T, e *stacktest.Env, workers int, types ...string) 
 				tr.mu.Lock()
 				tr.codes[code]++
 				tr.mu.Unlock()
-				if m := tr.mark.Load(); m != 0 && sent.UnixNano() > m && code != http.StatusOK {
-					tr.failedAfter.Add(1)
+				if m := tr.mark.Load(); m != 0 && sent.UnixNano() > m {
+					if code != http.StatusOK {
+						tr.failedAfter.Add(1)
+					}
+					tr.answeredAfter.Add(1)
 				}
 			}
 		})
@@ -212,7 +217,10 @@ func TestBrokenBuildIsRolledBackByTheAlarms(t *testing.T) {
 	v, err := rollout.Run(context.Background(), c)
 	require.NoError(t, err)
 	tr.mark.Store(time.Now().UnixNano())
-	time.Sleep(time.Second)
+	// Counted rather than slept for: a loaded machine may send none in a
+	// second, and the check after the rollback would then see nothing.
+	require.Eventually(t, func() bool { return tr.answeredAfter.Load() >= 20 }, time.Minute, 10*time.Millisecond,
+		"requests sent after the rollback are answered")
 	tr.finish()
 
 	assert.Equal(t, rollout.RolledBack, v.Outcome)

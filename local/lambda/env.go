@@ -238,9 +238,6 @@ func (e *env) serve(j *job) outcome {
 		f.release(e)
 	}
 	f.leave()
-	if dead {
-		go e.shutdown()
-	}
 	return o
 }
 

@@ -35,9 +35,12 @@ type Function struct {
 	format    formatter
 	log       *slog.Logger
 
-	mu       sync.Mutex
-	idle     []*env // warm environments, most recently used last
-	all      map[*env]struct{}
+	mu   sync.Mutex
+	idle []*env // warm environments, most recently used last
+	all  map[*env]struct{}
+	// stopping holds the environments retired from all that are being
+	// shut down in the background: Close waits for them too.
+	stopping map[*env]struct{}
 	starting int
 	waiters  list.List // of *waiter, first come first served
 	inflight int
@@ -158,6 +161,7 @@ func New(spec Spec, sink LogSink, opts ...Option) (*Function, error) {
 		format:    newFormatter(spec),
 		log:       o.log.With("function", spec.FunctionName),
 		all:       map[*env]struct{}{},
+		stopping:  map[*env]struct{}{},
 	}
 	if foreign {
 		f.emulator = spec.Emulator
@@ -395,7 +399,7 @@ func (f *Function) acquire(ctx context.Context) (*env, error) {
 			}
 			delete(f.all, e)
 			f.log.Info("replacing an execution environment that died while idle", "stream", e.stream)
-			go e.shutdown()
+			f.stopLocked(e)
 		}
 		if len(f.all)+f.starting < f.spec.MaxConcurrency {
 			return f.spawn()
@@ -473,14 +477,27 @@ func (f *Function) release(e *env) {
 	f.mu.Unlock()
 }
 
-// retire forgets an environment that can no longer serve.
+// retire forgets an environment that can no longer serve, and shuts it
+// down in the background (unless Close has taken it over).
 func (f *Function) retire(e *env) {
 	f.mu.Lock()
 	if _, ok := f.all[e]; ok {
 		delete(f.all, e)
+		f.stopLocked(e)
 		f.wakeLocked(nil)
 	}
 	f.mu.Unlock()
+}
+
+// stopLocked shuts e down in the background; f.mu is held.
+func (f *Function) stopLocked(e *env) {
+	f.stopping[e] = struct{}{}
+	go func() {
+		e.shutdown()
+		f.mu.Lock()
+		delete(f.stopping, e)
+		f.mu.Unlock()
+	}()
 }
 
 // append sends events to the environment's stream; a refusal is logged and
@@ -531,7 +548,9 @@ func (f *Function) Close() error {
 		// Environments still starting are shut down by spawn.
 		f.spawns.Wait()
 		f.mu.Lock()
-		envs := slices.Collect(maps.Keys(f.all))
+		// Those being stopped already are waited for: shutdown returns
+		// once the first call to it has done its work.
+		envs := slices.AppendSeq(slices.Collect(maps.Keys(f.all)), maps.Keys(f.stopping))
 		f.all = map[*env]struct{}{}
 		f.idle = nil
 		f.mu.Unlock()

@@ -75,13 +75,19 @@ func (e *env) invoke(j *job) outcome {
 	res, rep, exitedMsg, err := inv.classify()
 	res.LogStream = e.stream
 
-	// RIE restarts the runtime lazily after a timeout or a crash; until
-	// then there is no runtime process to watch.
-	if res.Crash || res.Timeout {
+	switch {
+	case inv.err != nil:
+		// RIE died (or hung): the environment is shut down, and rt names
+		// the runtime to kill with it, which RIE, gone, no longer can; the
+		// runtime runs in a process group of its own and would otherwise
+		// outlive RIE until its handler returned.
+	case res.Crash || res.Timeout:
+		// RIE restarts the runtime lazily after a timeout or a crash;
+		// until then there is no runtime process to watch.
 		if rt := e.rt.Swap(nil); rt != nil {
 			rt.close()
 		}
-	} else if e.rt.Load() == nil {
+	case e.rt.Load() == nil:
 		if pid := runtimeOf(e.cmd.Process.Pid); pid > 0 {
 			e.rt.Store(watchRuntime(pid))
 		}

@@ -64,7 +64,13 @@ func TestKill9LosesNoAnsweredEvent(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(300 * time.Millisecond)
+	// Kill once some events were answered, however slow the machine: a
+	// fixed pause could end before any was.
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(answered) >= 80
+	}, time.Minute, 5*time.Millisecond, "no PutLogEvents was answered")
 	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 	close(stop)
 	wg.Wait()

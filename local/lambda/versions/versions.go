@@ -70,6 +70,13 @@ type Service struct {
 	functions map[string]*function
 	random    func() float64 // under mu
 	closed    bool
+	// retiring holds the pools retire is stopping in the background
+	// (under mu), and retired counts those goroutines: Close stops the
+	// pools at once and waits for them, so that no process outlives the
+	// service. retired is added to under mu while not closed only, so
+	// that every Add comes before Close's Wait.
+	retiring map[*lambda.Function]struct{}
+	retired  sync.WaitGroup
 }
 
 // Option configures New.
@@ -121,6 +128,7 @@ func New(sink lambda.LogSink, opts ...Option) *Service {
 		sink:      sink,
 		log:       slog.New(slog.DiscardHandler),
 		functions: map[string]*function{},
+		retiring:  map[*lambda.Function]struct{}{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -695,14 +703,21 @@ func (s *Service) sweep(f *function) {
 	}
 }
 
-// retire stops v's pool once its invocations in flight are done.
+// retire stops v's pool once its invocations in flight are done. Once the
+// service is closed the pool stays with v, for Close to stop.
 func (s *Service) retire(v *version) {
 	v.retired = true
-	if v.inflight == 0 && v.pool != nil {
-		pool := v.pool
+	if v.inflight == 0 && v.pool != nil && !s.closed {
+		pool, timeout := v.pool, v.spec.Timeout
 		v.pool = nil
 		s.log.Info("execution environments stopped: nothing routes to the version", "version", v.number)
-		go shutdown(pool, v.spec.Timeout)
+		s.retiring[pool] = struct{}{}
+		s.retired.Go(func() {
+			shutdown(pool, timeout)
+			s.mu.Lock()
+			delete(s.retiring, pool)
+			s.mu.Unlock()
+		})
 	}
 }
 
@@ -794,7 +809,8 @@ func (s *Service) release(v *version, failed bool) {
 	}
 }
 
-// Close stops every pool.
+// Close stops every pool at once, those of retired versions too, and
+// waits for their processes to exit.
 func (s *Service) Close() error {
 	s.mu.Lock()
 	s.closed = true
@@ -807,6 +823,11 @@ func (s *Service) Close() error {
 			}
 		}
 	}
+	// Pools retired before may still wait for invocations a caller gave
+	// up on: they stop now too.
+	for pool := range s.retiring {
+		pools = append(pools, pool)
+	}
 	s.mu.Unlock()
 	var firstErr error
 	for _, p := range pools {
@@ -814,6 +835,7 @@ func (s *Service) Close() error {
 			firstErr = err
 		}
 	}
+	s.retired.Wait()
 	return firstErr
 }
 

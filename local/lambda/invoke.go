@@ -66,9 +66,10 @@ func (e *env) invoke(j *job) outcome {
 			case inv.initDuration = <-e.stderr.inits:
 			default:
 			}
-		case <-time.After(250 * time.Millisecond):
+		case <-time.After(2 * time.Second):
 			// Already written when RIE answered; this bound only
-			// guards against a log line that never comes.
+			// guards against a log line that never comes, and is long
+			// enough for a starved reader of one that did.
 		}
 	}
 	inv.rieDuration, inv.sawRIEReport = rieDuration(batch, j.id)

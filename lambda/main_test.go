@@ -226,7 +226,8 @@ func TestBootstrapUnderRIE(t *testing.T) {
 // and its combined output.
 func startRIE(t *testing.T, rie, bin string, env ...string) (string, *proctest.Output) {
 	t.Helper()
-	addr, api := freeAddr(t), freeAddr(t)
+	addrs := freeAddrs(t, 2)
+	addr, api := addrs[0], addrs[1]
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", api, bin)
 	cmd.Env = append([]string{
 		"PATH=/usr/bin:/bin", "AWS_REGION=ap-northeast-1", "AWS_LAMBDA_FUNCTION_NAME=request-dump-test",
@@ -284,12 +285,18 @@ func dumpLines(t *testing.T, output *proctest.Output, n int) []map[string]any {
 	return lines
 }
 
-func freeAddr(t *testing.T) string {
+// freeAddrs returns n distinct free loopback addresses: all n listeners
+// are held until every port is picked, so that none is handed out twice.
+func freeAddrs(t *testing.T, n int) []string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
+	addrs := make([]string, n)
+	for i := range addrs {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		defer l.Close()
+		addrs[i] = l.Addr().String()
+	}
+	return addrs
 }
 
 func repoRoot(t *testing.T) string {

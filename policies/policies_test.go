@@ -332,6 +332,14 @@ func TestRegoUnitTests(t *testing.T) {
 	}
 }
 
+// TestRegoIsFormatted: every Rego file is as `conftest fmt` writes it
+// (opa fmt), so a change's diff holds only what it changes.
+func TestRegoIsFormatted(t *testing.T) {
+	srv := newServer(t)
+	out, err := exec.Command(srv.conftest, "fmt", "--check", ".").CombinedOutput()
+	require.NoError(t, err, "run `%s fmt policies` and commit the result:\n%s", srv.conftest, out)
+}
+
 // TestConftestVersionAtlantisResolves: the server runs the conftest_version
 // repos.yaml pins as conftest<version> from its PATH (the image installs
 // it there), and never downloads one.

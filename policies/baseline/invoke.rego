@@ -66,9 +66,35 @@ lambda_action(a) if startswith(lower(a), "lambda:")
 
 lambda_action(a) if a == "*"
 
-# attached: a policy of the role itself (inline_policy), or an
-# aws_iam_role_policy whose role argument names it.
+# attached: a policy of the role itself (inline_policy), an
+# aws_iam_role_policy whose role argument names it, or an aws_iam_policy
+# that an aws_iam_role_policy_attachment attaches to it.
 attached(p, role) if p.rc == role
+
+attached(p, role) if {
+	p.rc.type == "aws_iam_policy"
+	some att in tfplan.of_type("aws_iam_role_policy_attachment")
+	attaches_role(att, role)
+	attaches_policy(att, p.rc)
+}
+
+attaches_role(att, role) if object.get(att.change.after, "role", null) in {object.get(role.change.after, "name", ""), object.get(role.change.after, "id", "")}
+
+attaches_role(att, role) if {
+	tfplan.unknown(att, "role")
+	tfplan.refers_to(att, "role", role)
+}
+
+attaches_policy(att, policy) if {
+	arn := object.get(att.change.after, "policy_arn", null)
+	arn != null
+	arn == object.get(policy.change.after, "arn", "")
+}
+
+attaches_policy(att, policy) if {
+	tfplan.unknown(att, "policy_arn")
+	tfplan.refers_to(att, "policy_arn", policy)
+}
 
 attached(p, role) if {
 	p.rc.type == "aws_iam_role_policy"

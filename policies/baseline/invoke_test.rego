@@ -46,6 +46,25 @@ test_an_unknown_alias_name if {
 	count(invoke.deny) == 1 with input as plan([role, function, live, grant("lambda:InvokeFunction", concat(":", [fn_arn, "candidate"]))])
 }
 
+# A managed policy of the plan, attached to the role, grants as much as an
+# inline one: its statements are held to the same rule.
+managed(action) := plantest.change("module.service.aws_iam_policy.extra", ["update"], {
+	"arn": "arn:aws:iam::123456789012:policy/extra",
+	"policy": plantest.policy([{"Effect": "Allow", "Action": action, "Resource": fn_arn}]),
+})
+
+attachment(role_name) := plantest.change("module.service.aws_iam_role_policy_attachment.extra", ["update"], {
+	"role": role_name,
+	"policy_arn": "arn:aws:iam::123456789012:policy/extra",
+})
+
+test_a_managed_policy_attached_to_the_role if {
+	invoke.deny == {`module.service.aws_iam_policy.extra: the API Gateway role module.service.aws_iam_role.api_gateway is granted "lambda:UpdateFunctionCode"; it may only invoke its service's function: allow "lambda:InvokeFunction" alone`} with input as plan([role, function, managed("lambda:UpdateFunctionCode"), attachment("request-dump-prod-api-gateway")])
+	count(invoke.deny) == 0 with input as plan([role, function, managed("lambda:InvokeFunction"), attachment("request-dump-prod-api-gateway")])
+	count(invoke.deny) == 0 with input as plan([role, function, managed("lambda:UpdateFunctionCode"), attachment("another-role")])
+	count(invoke.deny) == 0 with input as plan([role, function, managed("lambda:UpdateFunctionCode")])
+}
+
 test_roles_api_gateway_does_not_assume_are_not_this_rule if {
 	other := json.patch(role, [{"op": "replace", "path": "/change/after/assume_role_policy", "value": plantest.policy([{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}])}])
 	count(invoke.deny) == 0 with input as plan([other, function, grant("lambda:InvokeFunction", "*")])

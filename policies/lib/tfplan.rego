@@ -222,9 +222,9 @@ value(obj, key, def) := v if {
 
 default any_unknown(_) := false
 
-any_unknown(x) := true if x == true
+any_unknown(x) if x == true
 
-any_unknown(x) := true if {
+any_unknown(x) if {
 	is_array(x)
 	true in x
 }

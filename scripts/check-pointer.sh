@@ -16,5 +16,5 @@ env=$1
 cd "$(dirname "$0")/.."
 echo "check-pointer.sh: comparing envs/$env/artifact.auto.tfvars.json with dist/function.zip" >&2
 # Built, not `go run`, so that its exit status (2 for usage) reaches the caller.
-go build -o .tools/bin/artifact ./cmd/artifact
-exec .tools/bin/artifact check-pointer "$env"
+go build -o .local/bin/artifact ./cmd/artifact
+exec .local/bin/artifact check-pointer "$env"

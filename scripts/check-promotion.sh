@@ -30,5 +30,5 @@ if [ -z "$env" ] || [ "$env" = "$rest" ]; then
   exit 1
 fi
 echo "check-promotion.sh: $branch promotes into $env" >&2
-go build -o .tools/bin/artifact ./cmd/artifact
-exec .tools/bin/artifact check-promotion "$env"
+go build -o .local/bin/artifact ./cmd/artifact
+exec .local/bin/artifact check-promotion "$env"

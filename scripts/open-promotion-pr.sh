@@ -43,10 +43,10 @@ if [ -n "$(git status --porcelain)" ]; then
   exit 1
 fi
 
-go build -o .tools/bin/artifact ./cmd/artifact
+go build -o .local/bin/artifact ./cmd/artifact
 # Refuses, before any git, a pair that is not one promotion step: an
 # unknown env, a skipped env or a step backwards.
-.tools/bin/artifact check-step "$from" "$to"
+.local/bin/artifact check-step "$from" "$to"
 [ -f "$source_path" ] || { echo "open-promotion-pr.sh: there is no $source_path to promote" >&2; exit 1; }
 
 echo "open-promotion-pr.sh: fetching $base from origin" >&2
@@ -67,7 +67,7 @@ start=$(git symbolic-ref -q --short HEAD || git rev-parse HEAD)
 trap 'git checkout -q -- . 2>/dev/null; git switch -q "$start" 2>/dev/null || git switch -q --detach "$start"' EXIT
 git switch -q --detach "$tip"
 
-.tools/bin/artifact set-pointer "$to" --from "$from"
+.local/bin/artifact set-pointer "$to" --from "$from"
 if git diff --quiet -- "$path"; then
   echo "open-promotion-pr.sh: $path on $base already names the $from artifact; no pull request needed" >&2
   exit 0

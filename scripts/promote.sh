@@ -18,5 +18,5 @@ shift 2
 cd "$(dirname "$0")/.."
 echo "promote.sh: promoting the $from artifact to $to" >&2
 # Built, not `go run`, so that its exit status (2 for usage) reaches the caller.
-go build -o .tools/bin/artifact ./cmd/artifact
-exec .tools/bin/artifact promote "$from" "$to" "$@"
+go build -o .local/bin/artifact ./cmd/artifact
+exec .local/bin/artifact promote "$from" "$to" "$@"

@@ -21,14 +21,14 @@ if [[ $before =~ ^0+$ ]] || ! git rev-parse --verify --quiet "$before^{commit}" 
   before="$after^"
 fi
 
-go build -o .tools/bin/artifact ./cmd/artifact
+go build -o .local/bin/artifact ./cmd/artifact
 echo "promotions.sh: pointers changed between $before and $after:" >&2
 out=
 while IFS= read -r file; do
   [ -n "$file" ] || continue
   env=$(basename "$(dirname "$file")")
   [ -f "$file" ] || { echo "  $file (deleted; nothing to promote)" >&2; continue; }
-  next=$(.tools/bin/artifact next "$env")
+  next=$(.local/bin/artifact next "$env")
   if [ -z "$next" ]; then
     echo "  $file ($env is the last env)" >&2
     continue

@@ -47,7 +47,7 @@ if cmp -s "$earlier" "$path"; then
   exit 0
 fi
 echo "rollback.sh: checking the artifact $path named at $rev" >&2
-if ! go build -o .tools/bin/artifact ./cmd/artifact || ! .tools/bin/artifact restore "$env" "$earlier" "$@"; then
+if ! go build -o .local/bin/artifact ./cmd/artifact || ! .local/bin/artifact restore "$env" "$earlier" "$@"; then
   echo "rollback.sh: the artifact at $rev cannot be deployed; $path is unchanged" >&2
   exit 1
 fi

@@ -17,5 +17,5 @@ shift
 cd "$(dirname "$0")/.."
 echo "set-pointer.sh: writing envs/$env/artifact.auto.tfvars.json ${*:+($*)}" >&2
 # Built, not `go run`, so that its exit status (2 for usage) reaches the caller.
-go build -o .tools/bin/artifact ./cmd/artifact
-exec .tools/bin/artifact set-pointer "$env" "$@"
+go build -o .local/bin/artifact ./cmd/artifact
+exec .local/bin/artifact set-pointer "$env" "$@"

@@ -20,5 +20,5 @@ shift
 cd "$(dirname "$0")/.."
 echo "upload.sh: uploading the build to the $env/ prefix of the artifact bucket ${*:+($*)}" >&2
 # Built, not `go run`, so that its exit status (2 for usage) reaches the caller.
-go build -o .tools/bin/artifact ./cmd/artifact
-exec .tools/bin/artifact upload "$env" "$@"
+go build -o .local/bin/artifact ./cmd/artifact
+exec .local/bin/artifact upload "$env" "$@"

@@ -15,5 +15,5 @@ shift
 cd "$(dirname "$0")/.."
 echo "verify-artifact.sh: checking the object envs/$env/artifact.auto.tfvars.json names" >&2
 # Built, not `go run`, so that its exit status (2 for usage) reaches the caller.
-go build -o .tools/bin/artifact ./cmd/artifact
-exec .tools/bin/artifact verify "$env" "$@"
+go build -o .local/bin/artifact ./cmd/artifact
+exec .local/bin/artifact verify "$env" "$@"

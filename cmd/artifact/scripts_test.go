@@ -124,7 +124,7 @@ func newSandbox(t *testing.T) *sandbox {
 		// Each env starts at an artifact of its own that is not in S3.
 		sb.writePointer(t, env, pointer.New(bucket, env, pointer.Sum([]byte("initial "+env))))
 	}
-	require.NoError(t, os.WriteFile(filepath.Join(dir, ".gitignore"), []byte("/dist/\n/.tools/\n/.bin/\n/.gh.log\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ".gitignore"), []byte("/dist/\n/.tools/\n/.local/\n/.bin/\n/.gh.log\n"), 0o644))
 	sb.git(t, "init", "-q", "-b", "main")
 	sb.git(t, "config", "user.name", "Test")
 	sb.git(t, "config", "user.email", "test@example.com")

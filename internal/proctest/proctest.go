@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -71,4 +72,28 @@ func (o *Output) String() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.buf.String()
+}
+
+// UsageError is a run of one of the repository's scripts that must be
+// refused as a usage error: exit status 2, with Want in its output.
+type UsageError struct {
+	Script string   // under scripts/
+	Env    []string // added to this process's environment
+	Args   []string
+	Want   string
+}
+
+// RequireUsageErrors runs each case at the repository's root, one subtest
+// each, and checks that the script refused it as a usage error.
+func RequireUsageErrors(t *testing.T, cases []UsageError) {
+	t.Helper()
+	root, err := repo.Root()
+	require.NoError(t, err)
+	for _, tc := range cases {
+		t.Run(tc.Script+" "+strings.Join(append(tc.Env, tc.Args...), " "), func(t *testing.T) {
+			code, out := Run(t, root, append(os.Environ(), tc.Env...), filepath.Join(root, "scripts", tc.Script), tc.Args...)
+			require.Equal(t, 2, code, out)
+			require.Contains(t, out, tc.Want)
+		})
+	}
 }

@@ -68,6 +68,7 @@ type rieProc struct {
 	cmd       *exec.Cmd
 	url       string
 	transport *http.Transport
+	conn      *floorConn // the floor's connection to it (floor.go)
 }
 
 // newBaseline unpacks the zip's bootstrap and prepares max RIE processes
@@ -187,6 +188,9 @@ func (p *rieProc) kill() {
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 	_ = p.cmd.Wait()
 	p.transport.CloseIdleConnections()
+	if p.conn != nil {
+		p.conn.Close()
+	}
 }
 
 // acquire returns an idle process, a new one while fewer than max run, or

@@ -268,23 +268,28 @@ func (s *system) load(c config, run string, round, n int, p *phases) {
 		us(perRequest(used, m)), us(perRequest(usedOwn, m)), s.roots)
 }
 
-// mirrored returns the order in which two systems (0 and 1) run n rounds
-// each: 0 1 1 0 0 1 1 0 …, so that a machine getting slower or faster
-// through the phase weighs on both alike, and no system always goes first.
-func mirrored(n int) []int {
-	order := make([]int, 0, 2*n)
-	for i := range 2 * n {
-		first := (i / 2) % 2
-		order = append(order, first^(i%2))
+// mirrored returns the order in which k systems (0 to k-1) run n rounds
+// each: 0 1 2, 2 1 0, 0 1 2, … (for two: 0 1 1 0 0 1 …), so that a machine
+// getting slower or faster through the phase weighs on all alike, and no
+// system always goes first.
+func mirrored(n, k int) []int {
+	order := make([]int, 0, n*k)
+	for round := range n {
+		for i := range k {
+			if round%2 == 1 {
+				i = k - 1 - i
+			}
+			order = append(order, i)
+		}
 	}
 	return order
 }
 
-// measure runs each phase in rounds, alternating the stack and the
-// baseline in mirrored order, so that both see the same machine at nearly
-// the same moments, and prints them side by side; then it checks the
-// stack's dumps.
-func measure(c config, t target, b *baseline) error {
+// measure runs each phase in rounds, alternating the stack, the baseline
+// and the floor (when f is not nil; warm and throughput phases only) in
+// mirrored order, so that all see the same machine at nearly the same
+// moments, and prints them side by side; then it checks the stack's dumps.
+func measure(c config, t target, b *baseline, f *floorProxy) error {
 	run := fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	all := newAccepted()
 	st := &system{name: "stack", url: t.apiURL + "/events",
@@ -302,24 +307,29 @@ func measure(c config, t target, b *baseline) error {
 			return err
 		}}
 	baseErrors := map[string]int{}
-	bl := &system{name: "baseline", url: "http://baseline.invalid/2015-03-31/functions/function/invocations",
-		body: proxyEvent,
-		opts: []func(*vegeta.Attacker){vegeta.Client(&http.Client{Transport: b})},
-		pids: b.pids, roots: "the RIE processes",
-		accept: func(r *vegeta.Result) bool {
+	// accept takes the function's 200 proxy response, as the gateway
+	// would pass it on.
+	accept := func(name string) func(r *vegeta.Result) bool {
+		return func(r *vegeta.Result) bool {
 			status, err := proxyStatus(r.Body)
 			if r.Code == http.StatusOK && err == nil && status == http.StatusOK {
 				return true
 			}
-			baseErrors[fmt.Sprintf("%d %s %.80s", r.Code, r.Error, r.Body)]++
+			baseErrors[fmt.Sprintf("%s: %d %s %.80s", name, r.Code, r.Error, r.Body)]++
 			return false
-		},
-		fresh: func(int) error { b.reset(); return nil }}
+		}
+	}
+	bl := &system{name: "baseline", url: "http://baseline.invalid/2015-03-31/functions/function/invocations",
+		body: proxyEvent,
+		opts: []func(*vegeta.Attacker){vegeta.Client(&http.Client{Transport: b})},
+		pids: b.pids, roots: "the RIE processes",
+		accept: accept("baseline"),
+		fresh:  func(int) error { b.reset(); return nil }}
 	systems := []*system{st, bl}
 	ps := []*phases{{}, {}}
-	rounds := func(n int, each func(s *system, round int, p *phases) error) error {
-		done := []int{0, 0}
-		for _, i := range mirrored(n) {
+	rounds := func(n, k int, each func(s *system, round int, p *phases) error) error {
+		done := make([]int, k)
+		for _, i := range mirrored(n, k) {
 			if err := each(systems[i], done[i], ps[i]); err != nil {
 				return err
 			}
@@ -327,12 +337,18 @@ func measure(c config, t target, b *baseline) error {
 		}
 		return nil
 	}
+	if f != nil {
+		systems = append(systems, &system{name: "floor", url: f.url, body: proxyEvent,
+			pids: func() []int { return []int{f.cmd.Process.Pid} }, roots: "the proxy",
+			accept: accept("floor")})
+		ps = append(ps, &phases{})
+	}
 	fmt.Printf("cold start (%d each, mirrored):\n", c.coldRuns)
-	if err := rounds(c.coldRuns, func(s *system, round int, p *phases) error { return s.cold(run, round, p) }); err != nil {
+	if err := rounds(c.coldRuns, 2, func(s *system, round int, p *phases) error { return s.cold(run, round, p) }); err != nil {
 		return err
 	}
 	fmt.Printf("warm latency (%d rounds each, mirrored):\n", c.rounds)
-	if err := rounds(c.rounds, func(s *system, round int, p *phases) error {
+	if err := rounds(c.rounds, len(systems), func(s *system, round int, p *phases) error {
 		s.warm(c, run, round, c.warmFor/time.Duration(c.rounds), p)
 		return nil
 	}); err != nil {
@@ -340,7 +356,7 @@ func measure(c config, t target, b *baseline) error {
 	}
 	fmt.Printf("throughput (%d rounds each, mirrored):\n", c.rounds)
 	loadRun := run + "-load"
-	if err := rounds(c.rounds, func(s *system, round int, p *phases) error {
+	if err := rounds(c.rounds, len(systems), func(s *system, round int, p *phases) error {
 		n := c.loadRequests / c.rounds
 		if round == c.rounds-1 {
 			n = c.loadRequests - n*(c.rounds-1)
@@ -354,9 +370,12 @@ func measure(c config, t target, b *baseline) error {
 		fmt.Printf("  stack: not accepted: %d × %s\n", n, e)
 	}
 	for e, n := range baseErrors {
-		fmt.Printf("  baseline: failed: %d × %s\n", n, e)
+		fmt.Printf("  failed: %d × %s\n", n, e)
 	}
 	compare(*ps[0], *ps[1])
+	if f != nil {
+		compareFloor(*ps[0], *ps[1], *ps[2])
+	}
 	if c.accessRequests > 0 {
 		if err := compareAccess(c, t, all, run); err != nil {
 			return err
@@ -406,6 +425,35 @@ func compare(s, b phases) {
 		pairs = append(pairs, fmt.Sprintf("%.2fx", s.loadRounds[i]/b.loadRounds[i]))
 	}
 	fmt.Printf("throughput per pair of rounds: %s\n", strings.Join(pairs, " "))
+}
+
+// compareFloor prints the floor's figures beside the baseline's and the
+// stack's: what one bare HTTP hop in a process of its own costs, and what
+// the stack costs on top of it.
+func compareFloor(s, b, f phases) {
+	for _, p := range []*phases{&s, &b, &f} {
+		p.warm.Close()
+		p.load.Close()
+	}
+	fmt.Printf("\n%-22s %12s %12s %10s %10s\n", "floor", "floor", "baseline", "floor/base", "stack/floor")
+	row := func(name, fv, bv string, fb, sf float64) {
+		fmt.Printf("%-22s %12s %12s %9.2fx %9.2fx\n", name, fv, bv, fb, sf)
+	}
+	row("throughput (req/s)", fmt.Sprintf("%.0f", f.throughput()), fmt.Sprintf("%.0f", b.throughput()),
+		f.throughput()/b.throughput(), s.throughput()/f.throughput())
+	row("warm p50", ms(f.warm.Latencies.P50), ms(b.warm.Latencies.P50),
+		ratio(f.warm.Latencies.P50, b.warm.Latencies.P50), ratio(s.warm.Latencies.P50, f.warm.Latencies.P50))
+	fc, bc, sc := perRequest(f.loadCPU, f.load), perRequest(b.loadCPU, b.load), perRequest(s.loadCPU, s.load)
+	row("CPU per request, load", us(fc), us(bc), ratio(fc, bc), ratio(sc, fc))
+	fo, so := perRequest(f.loadOwnCPU, f.load), perRequest(s.loadOwnCPU, s.load)
+	fmt.Printf("%-22s %12s %12s %10s %9.2fx\n", "  of it the proxy", us(fo), "", "", ratio(so, fo))
+	fr := perRequest(f.loadCPU-f.loadOwnCPU, f.load)
+	row("  of it RIE, runtimes", us(fr), us(bc), ratio(fr, bc), ratio(perRequest(s.loadCPU-s.loadOwnCPU, s.load), fr))
+	var pairs []string
+	for i := range min(len(f.loadRounds), len(b.loadRounds)) {
+		pairs = append(pairs, fmt.Sprintf("%.2fx", f.loadRounds[i]/b.loadRounds[i]))
+	}
+	fmt.Printf("floor throughput per pair of rounds: %s\n", strings.Join(pairs, " "))
 }
 
 func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }

@@ -23,6 +23,12 @@
 // the throughput ratio of each pair of rounds to show the spread.
 // --background-load N adds N busy processes for the whole run.
 //
+// The warm and throughput phases also run on the floor (--floor, on by
+// default): the baseline behind a bare net/http proxy process, the least a
+// gateway in a process of its own can cost (floor.go). floor/baseline is
+// the most any such gateway can reach; stack/floor is what the stack's own
+// work costs.
+//
 // Usage: local-bench --bin .local/bin/local-aws --zip .local/dist/function.zip [flags]
 package main
 
@@ -71,6 +77,7 @@ type config struct {
 	cpuProfile                    string
 	accessRequests                int
 	emulator                      string
+	floor                         bool
 }
 
 func run() error {
@@ -80,7 +87,7 @@ func run() error {
 	flag.StringVar(&c.env, "env", "dev", "the env to deploy")
 	flag.IntVar(&c.readyRuns, "ready-runs", 5, "how many starts to time")
 	flag.IntVar(&c.coldRuns, "cold-runs", 3, "cold starts measured on each system (the median counts)")
-	flag.IntVar(&c.rounds, "rounds", 4, "rounds of the warm and throughput phases on each system, alternated in mirrored order (stack, baseline, baseline, stack, …)")
+	flag.IntVar(&c.rounds, "rounds", 4, "rounds of the warm and throughput phases on each system, alternated in mirrored order (stack, baseline, floor, floor, baseline, stack, …)")
 	flag.IntVar(&c.warmRate, "warm-rate", 500, "requests per second of the warm latency phase")
 	flag.DurationVar(&c.warmFor, "warm-for", 10*time.Second, "length of the warm latency phase")
 	flag.IntVar(&c.loadRequests, "requests", 50000, "requests in the throughput phase")
@@ -89,6 +96,7 @@ func run() error {
 	flag.IntVar(&c.maxEnv, "max-concurrency", 0, "execution environments per function (local-aws serve --max-concurrency), and RIE processes of the baseline")
 	flag.StringVar(&c.emulator, "emulator", "", "run a --zip built for another architecture under this qemu-user `BINARY` (local-aws serve --emulator), in the stack and the baseline alike")
 	flag.StringVar(&c.cpuProfile, "cpu-profile", "", "write local-aws's CPU profile of the measured run to `FILE` (go tool pprof)")
+	flag.BoolVar(&c.floor, "floor", true, "also measure the floor, the baseline behind a bare net/http proxy process, in the warm and throughput phases (floor.go)")
 	flag.IntVar(&c.backgroundLoad, "background-load", 0, "`N` busy processes loading the CPU for the whole run (at most 4 per core)")
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -113,6 +121,9 @@ func run() error {
 		return fmt.Errorf("%w: --max-concurrency must be 0 or more", errUsage)
 	case c.backgroundLoad < 0 || c.backgroundLoad > 4*runtime.NumCPU():
 		return fmt.Errorf("%w: --background-load %d: want 0 to %d (4 per core)", errUsage, c.backgroundLoad, 4*runtime.NumCPU())
+	}
+	if os.Getenv(floorVar) != "" {
+		return serveFloor(c)
 	}
 	for _, f := range []string{c.bin, c.zip} {
 		if _, err := os.Stat(f); err != nil {
@@ -152,7 +163,14 @@ func run() error {
 		return err
 	}
 	defer b.close()
-	return measure(c, target, b)
+	var f *floorProxy
+	if c.floor {
+		if f, err = startFloor(c, envs); err != nil {
+			return err
+		}
+		defer f.stop()
+	}
+	return measure(c, target, b, f)
 }
 
 // server is a local-aws process.

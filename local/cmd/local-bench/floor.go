@@ -86,17 +86,7 @@ func startFloor(c config, max int) (*floorProxy, error) {
 }
 
 // stop ends the proxy; its RIE processes die with it (Pdeathsig).
-func (p *floorProxy) stop() {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- p.cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-done
-	}
-}
+func (p *floorProxy) stop() { stop(p.cmd) }
 
 // serveFloor is the proxy process: it serves until its parent dies or it
 // is told to stop.

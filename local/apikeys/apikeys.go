@@ -5,7 +5,9 @@
 // daily quota per key, which starts again at 00:00 UTC.
 //
 // Not emulated: usage plans per method (throttle overrides by resource
-// path), quota periods other than DAY and the quota's offset, disabled
+// path), quota periods other than DAY (the repository's plans use DAY
+// only) and the quota's offset (requests taken off the first period's
+// limit), disabled
 // keys, and the usage records (GetUsage); key values are whatever the
 // deployer gives, without AWS's length rules.
 package apikeys
@@ -53,10 +55,19 @@ type Plan struct {
 
 // Service holds the keys and plans; its methods are safe for concurrent use.
 type Service struct {
+	now     func() time.Time
 	mu      sync.RWMutex
 	byValue map[string]Key
 	plans   map[string]*plan
 }
+
+// Option configures New.
+type Option func(*Service)
+
+// WithClock reads the time of each request from now instead of time.Now:
+// the throttle refills and the quota's day starts by it, so that tests
+// pin it and cannot straddle 00:00 UTC.
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
 
 type plan struct {
 	Plan
@@ -68,13 +79,17 @@ type plan struct {
 type usage struct {
 	tokens float64
 	last   time.Time
-	day    time.Time // the UTC day used counts
+	day    time.Time // the start of the quota period used counts
 	used   int
 }
 
 // New returns a service without keys or plans.
-func New() *Service {
-	return &Service{byValue: map[string]Key{}, plans: map[string]*plan{}}
+func New(opts ...Option) *Service {
+	s := &Service{now: time.Now, byValue: map[string]Key{}, plans: map[string]*plan{}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // PutKey creates or replaces a key (by id).
@@ -107,9 +122,9 @@ func (s *Service) PutPlan(p Plan) {
 }
 
 // Check admits or refuses one request to stage of API apiID carrying the
-// API key value (empty when it sent none) at time now, and counts it
-// against the key's plan when it is admitted.
-func (s *Service) Check(apiID, stage, value string, now time.Time) (Key, error) {
+// API key value (empty when it sent none), at the service clock's time,
+// and counts it against the key's plan when it is admitted.
+func (s *Service) Check(apiID, stage, value string) (Key, error) {
 	s.mu.RLock()
 	k, ok := s.byValue[value]
 	var p *plan
@@ -120,7 +135,7 @@ func (s *Service) Check(apiID, stage, value string, now time.Time) (Key, error) 
 	if p == nil {
 		return Key{}, ErrForbidden
 	}
-	return k, p.take(k.ID, now)
+	return k, p.take(k.ID, s.now())
 }
 
 // planFor is the plan of key id that covers st (a key is in at most one
@@ -148,8 +163,7 @@ func (p *plan) take(id string, now time.Time) error {
 	if u.last.IsZero() {
 		u.tokens, u.last = float64(p.BurstLimit), now
 	}
-	day := now.UTC().Truncate(24 * time.Hour)
-	if !u.day.Equal(day) {
+	if day := quotaDay(now); !u.day.Equal(day) {
 		u.day, u.used = day, 0
 	}
 	if p.QuotaPerDay > 0 && u.used >= p.QuotaPerDay {
@@ -169,6 +183,13 @@ func (p *plan) take(id string, now time.Time) error {
 	}
 	u.used++
 	return nil
+}
+
+// quotaDay is the start of the quota period (DAY) that now falls in:
+// 00:00 UTC of now's UTC date, whatever now's location.
+func quotaDay(now time.Time) time.Time {
+	y, m, d := now.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
 func contains(list []string, s string) bool {

@@ -10,8 +10,13 @@ import (
 	"github.com/acme/request-dump/local/apikeys"
 )
 
-func service(rate float64, burst, quota int) *apikeys.Service {
-	s := apikeys.New()
+// clock is the time the service reads; a test moves it.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func service(c *clock, rate float64, burst, quota int) *apikeys.Service {
+	s := apikeys.New(apikeys.WithClock(c.now))
 	s.PutKey(apikeys.Key{ID: "k1", Name: "smoke", Value: "value-1"})
 	s.PutKey(apikeys.Key{ID: "k2", Name: "orphan", Value: "value-2"})
 	s.PutPlan(apikeys.Plan{ID: "p1", Stages: []apikeys.Stage{{"api", "stg"}, {"api", "candidate"}}, KeyIDs: []string{"k1"}, RateLimit: rate, BurstLimit: burst, QuotaPerDay: quota})
@@ -21,8 +26,7 @@ func service(rate float64, burst, quota int) *apikeys.Service {
 // Who gets in: a key of a plan that covers the stage, and no one else
 // (API Gateway answers all the others 403 Forbidden).
 func TestCheckKeys(t *testing.T) {
-	s := service(100, 100, 0)
-	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	s := service(&clock{time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)}, 100, 100, 0)
 	for _, c := range []struct {
 		name, stage, value string
 		want               error
@@ -35,7 +39,7 @@ func TestCheckKeys(t *testing.T) {
 		{"stage the plan does not cover", "prod", "value-1", apikeys.ErrForbidden},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			k, err := s.Check("api", c.stage, c.value, now)
+			k, err := s.Check("api", c.stage, c.value)
 			assert.ErrorIs(t, err, c.want)
 			if c.want == nil {
 				assert.Equal(t, "k1", k.ID)
@@ -63,9 +67,11 @@ func TestCheckLimits(t *testing.T) {
 		{"a throttled request uses no quota", 1, 1, 2, []step{{0, nil}, {0, apikeys.ErrThrottled}, {time.Second, nil}, {2 * time.Second, apikeys.ErrQuotaExceeded}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			s := service(c.rate, c.burst, c.quota)
+			clk := &clock{}
+			s := service(clk, c.rate, c.burst, c.quota)
 			for i, st := range c.steps {
-				_, err := s.Check("api", "stg", "value-1", day.Add(st.at))
+				clk.t = day.Add(st.at)
+				_, err := s.Check("api", "stg", "value-1")
 				require.ErrorIs(t, err, st.want, "request %d", i+1)
 				if st.want == nil {
 					require.NoError(t, err, "request %d", i+1)
@@ -75,13 +81,58 @@ func TestCheckLimits(t *testing.T) {
 	}
 }
 
+// TestQuotaStartsAgainAtTheDayBoundary: a quota of period DAY, used up,
+// holds until the next 00:00 UTC and no longer, whatever the month, the
+// year or the location of the clock. DAY is the period the repository's
+// usage plans set (terraform/service/access.tf), and the only one
+// emulated: API Gateway's reference
+// (https://docs.aws.amazon.com/apigateway/latest/api/API_QuotaSettings.html)
+// lists DAY, WEEK and MONTH as the periods and defines offset as requests
+// taken off the first period's limit, not as a shift of the period's
+// start; it does not say when a WEEK starts.
+func TestQuotaStartsAgainAtTheDayBoundary(t *testing.T) {
+	utc := func(y int, m time.Month, d, h, min, s, ns int) time.Time {
+		return time.Date(y, m, d, h, min, s, ns, time.UTC)
+	}
+	jst := time.FixedZone("JST", 9*60*60)
+	for _, c := range []struct {
+		name     string
+		used, at time.Time // the request that uses the quota, the next one
+		want     error
+	}{
+		{"later the same day", utc(2026, 12, 4, 0, 0, 0, 0), utc(2026, 12, 4, 23, 59, 59, 999999999), apikeys.ErrQuotaExceeded},
+		{"at 00:00 UTC", utc(2026, 12, 4, 23, 59, 59, 999999999), utc(2026, 12, 5, 0, 0, 0, 0), nil},
+		{"days later", utc(2026, 12, 4, 12, 0, 0, 0), utc(2026, 12, 9, 12, 0, 0, 0), nil},
+		{"into the next month", utc(2026, 11, 30, 23, 0, 0, 0), utc(2026, 12, 1, 0, 0, 0, 0), nil},
+		{"into the next year", utc(2026, 12, 31, 23, 0, 0, 0), utc(2027, 1, 1, 0, 0, 0, 0), nil},
+		{"into a leap day", utc(2028, 2, 28, 23, 0, 0, 0), utc(2028, 2, 29, 0, 0, 0, 0), nil},
+		{"a clock in JST, before 09:00 JST", time.Date(2026, 12, 5, 0, 30, 0, 0, jst), time.Date(2026, 12, 5, 8, 59, 59, 0, jst), apikeys.ErrQuotaExceeded},
+		{"a clock in JST, at 09:00 JST", time.Date(2026, 12, 5, 8, 59, 59, 0, jst), time.Date(2026, 12, 5, 9, 0, 0, 0, jst), nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			clk := &clock{c.used}
+			s := service(clk, 100, 100, 1)
+			_, err := s.Check("api", "stg", "value-1")
+			require.NoError(t, err)
+			_, err = s.Check("api", "stg", "value-1")
+			require.ErrorIs(t, err, apikeys.ErrQuotaExceeded, "the quota of 1 is used up")
+			clk.t = c.at
+			_, err = s.Check("api", "stg", "value-1")
+			if c.want == nil {
+				assert.NoError(t, err)
+			} else {
+				assert.ErrorIs(t, err, c.want)
+			}
+		})
+	}
+}
+
 // A redeploy (PutPlan again) keeps the day's count.
 func TestPutPlanKeepsQuota(t *testing.T) {
-	s := service(100, 100, 1)
-	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
-	_, err := s.Check("api", "stg", "value-1", now)
+	s := service(&clock{time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)}, 100, 100, 1)
+	_, err := s.Check("api", "stg", "value-1")
 	require.NoError(t, err)
 	s.PutPlan(apikeys.Plan{ID: "p1", Stages: []apikeys.Stage{{"api", "stg"}}, KeyIDs: []string{"k1"}, RateLimit: 100, BurstLimit: 100, QuotaPerDay: 1})
-	_, err = s.Check("api", "stg", "value-1", now)
+	_, err = s.Check("api", "stg", "value-1")
 	assert.ErrorIs(t, err, apikeys.ErrQuotaExceeded)
 }

@@ -156,7 +156,7 @@ func (g *gateway) authorize(w http.ResponseWriter, ex *exchange, body []byte) bo
 	}
 	if a.apiKey {
 		value := ex.r.Header.Get(apiKeyHeader)
-		k, err := g.apiKeys.Check(g.apiID, g.stage, value, ex.start)
+		k, err := g.apiKeys.Check(g.apiID, g.stage, value)
 		switch {
 		case errors.Is(err, apikeys.ErrThrottled):
 			g.reject(w, ex, errThrottled, "", "")

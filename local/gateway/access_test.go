@@ -131,8 +131,11 @@ func readAll(t *testing.T, resp *http.Response) []byte {
 }
 
 // TestAPIKeyAccess serves the template rendered for access mode api_key.
+// The keys' clock stands still, so that the quota's day cannot end between
+// the request that uses the quota and the one it refuses.
 func TestAPIKeyAccess(t *testing.T) {
-	keys := apikeys.New()
+	noon := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	keys := apikeys.New(apikeys.WithClock(func() time.Time { return noon }))
 	keys.PutKey(apikeys.Key{ID: "key1", Name: "smoke", Value: "smoke-value"})
 	keys.PutKey(apikeys.Key{ID: "key2", Name: "burst", Value: "burst-value"})
 	keys.PutKey(apikeys.Key{ID: "key3", Name: "quota", Value: "quota-value"})

@@ -17,6 +17,7 @@ import (
 
 	"github.com/acme/request-dump/internal/repo"
 	"github.com/acme/request-dump/local/internal/requestid"
+	"github.com/acme/request-dump/local/internal/shutdown"
 	"github.com/acme/request-dump/local/logs"
 )
 
@@ -38,9 +39,9 @@ type Function struct {
 	mu   sync.Mutex
 	idle []*env // warm environments, most recently used last
 	all  map[*env]struct{}
-	// stopping holds the environments retired from all that are being
-	// shut down in the background: Close waits for them too.
-	stopping map[*env]struct{}
+	// stopping shuts down the environments retired from all in the
+	// background; Close shuts the others down with it and waits for all.
+	stopping shutdown.Group
 	starting int
 	waiters  list.List // of *waiter, first come first served
 	inflight int
@@ -161,7 +162,6 @@ func New(spec Spec, sink LogSink, opts ...Option) (*Function, error) {
 		format:    newFormatter(spec),
 		log:       o.log.With("function", spec.FunctionName),
 		all:       map[*env]struct{}{},
-		stopping:  map[*env]struct{}{},
 	}
 	if foreign {
 		f.emulator = spec.Emulator
@@ -489,15 +489,10 @@ func (f *Function) retire(e *env) {
 	f.mu.Unlock()
 }
 
-// stopLocked shuts e down in the background; f.mu is held.
+// stopLocked shuts e down in the background; f.mu is held. The shutdown
+// kills e's processes at once, so there is nothing for Close to hurry.
 func (f *Function) stopLocked(e *env) {
-	f.stopping[e] = struct{}{}
-	go func() {
-		e.shutdown()
-		f.mu.Lock()
-		delete(f.stopping, e)
-		f.mu.Unlock()
-	}()
+	f.stopping.Go(func(context.Context) { e.shutdown() })
 }
 
 // append sends events to the environment's stream; a refusal is logged and
@@ -548,17 +543,14 @@ func (f *Function) Close() error {
 		// Environments still starting are shut down by spawn.
 		f.spawns.Wait()
 		f.mu.Lock()
-		// Those being stopped already are waited for: shutdown returns
-		// once the first call to it has done its work.
-		envs := slices.AppendSeq(slices.Collect(maps.Keys(f.all)), maps.Keys(f.stopping))
+		for e := range f.all {
+			f.stopLocked(e)
+		}
 		f.all = map[*env]struct{}{}
 		f.idle = nil
 		f.mu.Unlock()
-		var wg sync.WaitGroup
-		for _, e := range envs {
-			wg.Go(e.shutdown)
-		}
-		wg.Wait()
+		// Waits for those retired before too.
+		f.stopping.Close()
 		os.RemoveAll(f.taskDir)
 	})
 	return nil

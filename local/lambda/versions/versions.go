@@ -52,6 +52,7 @@ import (
 	"time"
 
 	"github.com/acme/request-dump/local/internal/requestid"
+	"github.com/acme/request-dump/local/internal/shutdown"
 	"github.com/acme/request-dump/local/lambda"
 )
 
@@ -70,13 +71,11 @@ type Service struct {
 	functions map[string]*function
 	random    func() float64 // under mu
 	closed    bool
-	// retiring holds the pools retire is stopping in the background
-	// (under mu), and retired counts those goroutines: Close stops the
-	// pools at once and waits for them, so that no process outlives the
-	// service. retired is added to under mu while not closed only, so
-	// that every Add comes before Close's Wait.
-	retiring map[*lambda.Function]struct{}
-	retired  sync.WaitGroup
+	// stopping shuts down in the background the pools of the versions
+	// retire retires, each once its invocations in flight are done; Close
+	// stops the other pools with it, hurries those, and waits for all, so
+	// that no process outlives the service.
+	stopping shutdown.Group
 }
 
 // Option configures New.
@@ -128,7 +127,6 @@ func New(sink lambda.LogSink, opts ...Option) *Service {
 		sink:      sink,
 		log:       slog.New(slog.DiscardHandler),
 		functions: map[string]*function{},
-		retiring:  map[*lambda.Function]struct{}{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -711,20 +709,14 @@ func (s *Service) retire(v *version) {
 		pool, timeout := v.pool, v.spec.Timeout
 		v.pool = nil
 		s.log.Info("execution environments stopped: nothing routes to the version", "version", v.number)
-		s.retiring[pool] = struct{}{}
-		s.retired.Go(func() {
-			shutdown(pool, timeout)
-			s.mu.Lock()
-			delete(s.retiring, pool)
-			s.mu.Unlock()
+		s.stopping.Go(func(hurry context.Context) {
+			// Invocations in flight that callers gave up on get the
+			// function's timeout to end, unless Close hurries them.
+			ctx, cancel := context.WithTimeout(hurry, timeout+time.Second)
+			defer cancel()
+			_ = pool.Shutdown(ctx)
 		})
 	}
-}
-
-func shutdown(pool *lambda.Function, timeout time.Duration) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout+time.Second)
-	defer cancel()
-	_ = pool.Shutdown(ctx)
 }
 
 // Result is the outcome of Invoke.
@@ -814,29 +806,19 @@ func (s *Service) release(v *version, failed bool) {
 func (s *Service) Close() error {
 	s.mu.Lock()
 	s.closed = true
-	var pools []*lambda.Function
 	for _, f := range s.functions {
 		for _, v := range append(f.published(), f.latest) {
-			if v.pool != nil {
-				pools = append(pools, v.pool)
+			if pool := v.pool; pool != nil {
 				v.pool = nil
+				s.stopping.Go(func(context.Context) { _ = pool.Close() })
 			}
 		}
 	}
+	s.mu.Unlock()
 	// Pools retired before may still wait for invocations a caller gave
 	// up on: they stop now too.
-	for pool := range s.retiring {
-		pools = append(pools, pool)
-	}
-	s.mu.Unlock()
-	var firstErr error
-	for _, p := range pools {
-		if err := p.Close(); err != nil && firstErr == nil {
-			firstErr = err
-		}
-	}
-	s.retired.Wait()
-	return firstErr
+	s.stopping.Close()
+	return nil
 }
 
 // Shutdown stops taking invocations and lets those in flight finish (or

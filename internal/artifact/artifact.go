@@ -237,11 +237,8 @@ func (s *Store) verify(ctx context.Context, p pointer.Pointer) (string, error) {
 	switch {
 	case isNotFound(err):
 		return "", fmt.Errorf("%w: %s does not exist. Upload the build to dev with scripts/upload.sh dev, or copy it from the env before with scripts/promote.sh <from> <to>", ErrMissing, s3url(p))
-	case isForbidden(err):
-		// S3 answers 403, not 404, for a missing key when the caller may not
-		// list the bucket; a write after this stays conditional (If-None-Match),
-		// so treating it as missing never overwrites anything.
-		return "", fmt.Errorf("%w: %s: S3 answered 403 Forbidden to HEAD: the object does not exist and the role may not list its prefix, or the role may not read it (it needs s3:GetObject on the prefix, and s3:ListBucket on it to tell a missing key apart)", ErrMissing, s3url(p))
+	case headStatus(err) == http.StatusForbidden || headStatus(err) == http.StatusBadRequest:
+		return "", s.refused(ctx, p, headStatus(err))
 	}
 	if err != nil {
 		return "", fmt.Errorf("head %s: %w", s3url(p), err)
@@ -276,15 +273,58 @@ func (s *Store) verify(ctx context.Context, p pointer.Pointer) (string, error) {
 	return aws.ToString(head.ETag), nil
 }
 
+// refused tells what a 403 or 400 to HEAD meant. S3 answers 403, not 404,
+// for a missing key when the caller may not list the bucket, but also 403
+// for credentials it refuses (an unknown key, a bad signature, a skewed
+// clock) and 400 for an expired or malformed session token, and a HEAD's
+// answer has no body to say which. A one-byte GET gets the same answer with
+// its error code (S3's error responses list them).
+func (s *Store) refused(ctx context.Context, p pointer.Pointer, status int) error {
+	obj, err := s.client.GetObject(ctx, &s3.GetObjectInput{
+		Bucket: aws.String(p.Bucket),
+		Key:    aws.String(p.Key),
+		Range:  aws.String("bytes=0-0"),
+	})
+	if err == nil {
+		obj.Body.Close()
+		return fmt.Errorf("head %s: S3 answered %d to HEAD but served the object to GET: a bucket policy treats the two differently; the artifact tool needs both (s3:GetObject covers them)", s3url(p), status)
+	}
+	var api smithy.APIError
+	if !errors.As(err, &api) {
+		return fmt.Errorf("head %s: S3 answered %d, and a GET to tell why failed: %w", s3url(p), status, err)
+	}
+	switch code := api.ErrorCode(); code {
+	case "NoSuchKey":
+		return fmt.Errorf("%w: %s does not exist (S3 answered %d to HEAD and NoSuchKey to GET)", ErrMissing, s3url(p), status)
+	case "AccessDenied":
+		// A write after this stays conditional (If-None-Match), so taking
+		// it for missing never overwrites anything.
+		return fmt.Errorf("%w: %s: S3 answered 403 Forbidden (AccessDenied): the object does not exist and the role may not list its prefix, or the role may not read it (it needs s3:GetObject on the prefix, and s3:ListBucket on it to tell a missing key apart)", ErrMissing, s3url(p))
+	case "InvalidAccessKeyId", "InvalidToken", "ExpiredToken":
+		return fmt.Errorf("head %s: S3 refused the credentials (%s: %s): the access key or session token is unknown or expired; sign in again (aws sso login, or a fresh role session) or check AWS_ACCESS_KEY_ID and AWS_SESSION_TOKEN", s3url(p), code, api.ErrorMessage())
+	case "SignatureDoesNotMatch":
+		return fmt.Errorf("head %s: S3 refused the request's signature (%s: %s): the secret key does not belong to the access key; check AWS_SECRET_ACCESS_KEY or the profile", s3url(p), code, api.ErrorMessage())
+	case "RequestTimeTooSkewed":
+		return fmt.Errorf("head %s: S3 refused the request's time (%s: %s): this machine's clock is more than 15 minutes off; synchronise it (timedatectl, chrony) and run again", s3url(p), code, api.ErrorMessage())
+	default:
+		return fmt.Errorf("head %s: S3 answered %d (%s: %s)", s3url(p), status, code, api.ErrorMessage())
+	}
+}
+
 func isNotFound(err error) bool {
 	var nf *types.NotFound
 	var nsk *types.NoSuchKey
 	return errors.As(err, &nf) || errors.As(err, &nsk)
 }
 
-func isForbidden(err error) bool {
+// headStatus is the HTTP status of S3's answer in err, or 0 if S3 did not
+// answer.
+func headStatus(err error) int {
 	var re *smithyhttp.ResponseError
-	return errors.As(err, &re) && re.HTTPStatusCode() == http.StatusForbidden
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
 }
 
 func isPreconditionFailed(err error) bool {

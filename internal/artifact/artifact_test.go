@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -225,24 +226,84 @@ func TestWritesNeverReplaceARacingWriter(t *testing.T) {
 	}
 }
 
-// forbidMissing serves an S3 that answers 403 to HEAD on a missing key, as
-// S3 does for a role whose s3:ListBucket does not cover the request: the
-// deploy roles may list only with an s3:prefix condition, which a HEAD of a
-// key does not carry.
+// s3Error writes S3's REST error response: the status, and for any method
+// but HEAD the XML body with the code (S3's "Error responses" reference).
+func s3Error(w http.ResponseWriter, r *http.Request, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>%s</Code><Message>%s</Message><RequestId>4442587FB7D0A2F9</RequestId></Error>`, code, message)
+	}
+}
+
+// forbidMissing serves an S3 that answers 403 AccessDenied to HEAD and GET
+// of a missing key, as S3 does for a role whose s3:ListBucket does not cover
+// the request: the deploy roles may list only with an s3:prefix condition,
+// which a request for a key does not carry.
 func forbidMissing(t *testing.T) *s3.Client {
 	t.Helper()
 	srv, err := locals3.New("", locals3.WithBucket(bucket))
 	require.NoError(t, err)
 	return serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodHead {
-			key := strings.TrimPrefix(r.URL.Path, "/"+bucket+"/")
+		key, isObject := strings.CutPrefix(r.URL.Path, "/"+bucket+"/")
+		if isObject && (r.Method == http.MethodHead || r.Method == http.MethodGet) {
 			if _, err := srv.Object(bucket, key); errors.Is(err, locals3.ErrNotFound) {
-				w.WriteHeader(http.StatusForbidden)
+				s3Error(w, r, http.StatusForbidden, "AccessDenied", "Access Denied")
 				return
 			}
 		}
 		srv.ServeHTTP(w, r)
 	}))
+}
+
+// TestRefusedHeadIsToldApartByGet: a HEAD that S3 refuses has no body to say
+// why; the store asks again with a one-byte GET and reads the error code. Only
+// a missing key (or one it may not tell from missing) counts as missing: a
+// refused credential, signature or clock is an error that stops an upload
+// before it writes anything.
+func TestRefusedHeadIsToldApartByGet(t *testing.T) {
+	tests := []struct {
+		status  int
+		code    string
+		missing bool
+		want    string
+	}{
+		{http.StatusForbidden, "AccessDenied", true, "the role may not list its prefix"},
+		{http.StatusForbidden, "NoSuchKey", true, "does not exist (S3 answered 403 to HEAD and NoSuchKey to GET)"},
+		{http.StatusForbidden, "InvalidAccessKeyId", false, "S3 refused the credentials (InvalidAccessKeyId: "},
+		{http.StatusBadRequest, "ExpiredToken", false, "sign in again"},
+		{http.StatusBadRequest, "InvalidToken", false, "AWS_SESSION_TOKEN"},
+		{http.StatusForbidden, "SignatureDoesNotMatch", false, "check AWS_SECRET_ACCESS_KEY"},
+		{http.StatusForbidden, "RequestTimeTooSkewed", false, "clock is more than 15 minutes off"},
+		{http.StatusForbidden, "AccountProblem", false, "S3 answered 403 (AccountProblem: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			var writes []string
+			client := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method != http.MethodHead && r.Method != http.MethodGet {
+					writes = append(writes, r.Method+" "+r.URL.Path)
+				}
+				s3Error(w, r, tt.status, tt.code, "message from S3")
+			}))
+			st, _, _ := storeFor(client)
+
+			err := st.Verify(context.Background(), pointer.New(bucket, "dev", pointer.Sum([]byte("v1"))))
+			require.Error(t, err)
+			assert.Equal(t, tt.missing, errors.Is(err, ErrMissing), "taken for missing: %v", err)
+			assert.ErrorContains(t, err, tt.want)
+
+			_, err = st.Upload(context.Background(), bucket, "dev", []byte("v1"))
+			if tt.missing {
+				assert.NotEmpty(t, writes, "a missing target is written (conditionally)")
+			} else {
+				require.Error(t, err)
+				assert.ErrorContains(t, err, tt.want)
+				assert.Empty(t, writes, "nothing is written when S3 refused the request")
+			}
+		})
+	}
 }
 
 // TestUploadWithoutListPermission: a 403 for the missing target is taken

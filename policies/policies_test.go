@@ -85,11 +85,11 @@ var fixtures = map[string]expectation{
 	"access/fail.json": {"baseline": {
 		{"module.service.aws_api_gateway_rest_api.this: POST /events has no security requirement in the REST API body", `set access = { mode = "api_key" } (or "iam") in envs/prod/main.tf`},
 		{`module.service.aws_ssm_parameter.api_key["smoke"]: the API key parameter /request-dump-prod/api-keys/smoke is a String`, `set type = "SecureString"`},
-		{`module.service.aws_api_gateway_stage.this: the prod stage "prod" has no AWS WAF web ACL`, "set waf = { enabled = true } in envs/prod/main.tf"},
+		{`module.service.aws_api_gateway_stage.this: the stage "prod" in prod has no AWS WAF web ACL`, "set waf = { enabled = true } in envs/prod/main.tf"},
 	}},
 	"access/fail-create.json": {"baseline": {
 		{"module.service.aws_api_gateway_rest_api.this: the REST API body is known only after the apply and the module call does not set access.mode to api_key or iam", `set access = { mode = "api_key" } (or "iam") in envs/prod/main.tf`},
-		{`module.service.aws_api_gateway_stage.this: the prod stage "prod" has no AWS WAF web ACL`, "set waf = { enabled = true } in envs/prod/main.tf"},
+		{`module.service.aws_api_gateway_stage.this: the stage "prod" in prod has no AWS WAF web ACL`, "set waf = { enabled = true } in envs/prod/main.tf"},
 	}},
 	"access/pass.json": {},
 	"tags/fail.json": {"baseline": {

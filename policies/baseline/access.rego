@@ -11,27 +11,51 @@
 #   (/<name>/api-keys/<key>) is a SecureString.
 # - In prod, every stage but the rollout's candidate stage has an
 #   aws_wafv2_web_acl_association in the same plan.
+#
+# An env root whose env the plan does not show (environment set from a
+# local or an expression) could be prod, so it is held to prod's rules.
 package terraform.access
 
 import data.lib.tfplan
 
 guarded_envs := {"stg", "prod"}
 
+# guarded is the env whose rules a plan is held to: its own, or prod's for
+# an env root whose env the plan does not show.
+guarded := tfplan.environment
+
+guarded := "prod" if {
+	tfplan.env_root
+	not tfplan.environment
+}
+
+# env names the env in messages, and main_tf the file to change.
+env := tfplan.environment
+
+env := "this env root (its environment is not a literal or a root variable, so the plan does not show it, and it is held to prod's rules)" if {
+	tfplan.env_root
+	not tfplan.environment
+}
+
+main_tf := sprintf("envs/%s/main.tf", [tfplan.environment])
+
+main_tf := "envs/<env>/main.tf" if not tfplan.environment
+
 deny contains msg if {
-	tfplan.environment in guarded_envs
+	guarded in guarded_envs
 	some api in tfplan.of_type("aws_api_gateway_rest_api")
 	body := object.get(api.change.after, "body", null)
 	is_string(body)
 	not secured(json.unmarshal(body))
-	msg := sprintf("%s: POST /events has no security requirement in the REST API body, so anyone on the internet may call it in %s; set access = { mode = \"api_key\" } (or \"iam\") in envs/%s/main.tf, which the OpenAPI template turns into the method's security", [api.address, tfplan.environment, tfplan.environment])
+	msg := sprintf("%s: POST /events has no security requirement in the REST API body, so anyone on the internet may call it in %s; set access = { mode = \"api_key\" } (or \"iam\") in %s, which the OpenAPI template turns into the method's security", [api.address, env, main_tf])
 }
 
 deny contains msg if {
-	tfplan.environment in guarded_envs
+	guarded in guarded_envs
 	some api in tfplan.of_type("aws_api_gateway_rest_api")
 	tfplan.unknown(api, "body")
 	not declares_access
-	msg := sprintf("%s: the REST API body is known only after the apply and the module call does not set access.mode to api_key or iam, so nothing shows that POST /events will be secured in %s; set access = { mode = \"api_key\" } (or \"iam\") in envs/%s/main.tf", [api.address, tfplan.environment, tfplan.environment])
+	msg := sprintf("%s: the REST API body is known only after the apply and the module call does not set access.mode to api_key or iam, so nothing shows that POST /events will be secured in %s; set access = { mode = \"api_key\" } (or \"iam\") in %s", [api.address, env, main_tf])
 }
 
 deny contains msg if {
@@ -43,11 +67,11 @@ deny contains msg if {
 }
 
 deny contains msg if {
-	tfplan.environment == "prod"
+	guarded == "prod"
 	some stage in tfplan.of_type("aws_api_gateway_stage")
 	object.get(stage.change.after, "stage_name", "") != "candidate"
 	not protected(stage)
-	msg := sprintf("%s: the prod stage %q has no AWS WAF web ACL (no aws_wafv2_web_acl_association for it in this plan), so nothing limits one client's request rate before the function writes dump lines; set waf = { enabled = true } in envs/prod/main.tf", [stage.address, object.get(stage.change.after, "stage_name", "")])
+	msg := sprintf("%s: the stage %q in %s has no AWS WAF web ACL (no aws_wafv2_web_acl_association for it in this plan), so nothing limits one client's request rate before the function writes dump lines; set waf = { enabled = true } in %s", [stage.address, object.get(stage.change.after, "stage_name", ""), env, main_tf])
 }
 
 # secured: the operation's security (or, where it has none, the

@@ -83,7 +83,7 @@ test_an_api_key_in_plain_text if {
 
 test_prod_without_waf if {
 	msgs := access.deny with input as in_env("prod", [api(key_body), stage, candidate])
-	msgs == {`module.service.aws_api_gateway_stage.this: the prod stage "prod" has no AWS WAF web ACL (no aws_wafv2_web_acl_association for it in this plan), so nothing limits one client's request rate before the function writes dump lines; set waf = { enabled = true } in envs/prod/main.tf`}
+	msgs == {`module.service.aws_api_gateway_stage.this: the stage "prod" in prod has no AWS WAF web ACL (no aws_wafv2_web_acl_association for it in this plan), so nothing limits one client's request rate before the function writes dump lines; set waf = { enabled = true } in envs/prod/main.tf`}
 	count(access.deny) == 1 with input as in_env("prod", [stage, candidate, association("arn:aws:apigateway:ap-northeast-1::/restapis/other/stages/prod")])
 	count(access.deny) == 0 with input as in_env("stg", [stage, candidate])
 }
@@ -95,4 +95,25 @@ test_a_new_stage_protected_by_reference if {
 	count(access.deny) == 0 with input as p
 	wrong := plantest.plan([new_stage, new_association], [plantest.config("aws_wafv2_web_acl_association.this", {"resource_arn": ["aws_api_gateway_stage.candidate.arn", "aws_api_gateway_stage.candidate"]})])
 	count(access.deny) == 1 with input as wrong
+}
+
+# by_local is in_env's plan with environment = local.env: the plan shows
+# no env, and the root is held to prod's rules.
+by_local(changes) := json.patch(plantest.plan(changes, []), [{"op": "replace", "path": "/configuration/root_module/module_calls/service/expressions/environment", "value": {"references": ["local.env"]}}])
+
+test_an_env_root_whose_env_the_plan_does_not_show_is_held_to_prod if {
+	msgs := access.deny with input as by_local([api(open_body), stage, candidate])
+	count(msgs) == 2
+	some open in msgs
+	startswith(open, "module.service.aws_api_gateway_rest_api.this: POST /events has no security requirement in the REST API body, so anyone on the internet may call it in this env root (its environment is not a literal or a root variable, so the plan does not show it, and it is held to prod's rules)")
+	some waf in msgs
+	startswith(waf, `module.service.aws_api_gateway_stage.this: the stage "prod" in this env root`)
+	[first_msg] := [m | some m in access.deny] with input as by_local([first])
+	contains(first_msg, "in envs/<env>/main.tf")
+	count(access.deny) == 0 with input as by_local([api(key_body), stage, candidate, association(stage_arn)])
+}
+
+test_the_account_root_has_no_env_rules if {
+	account := {"configuration": {"root_module": {"module_calls": {"artifacts": {"source": "../terraform/artifacts"}}}}}
+	count(access.deny) == 0 with input as object.union(account, {"resource_changes": [api(open_body), stage]})
 }

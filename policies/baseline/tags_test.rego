@@ -24,3 +24,10 @@ test_env_roots_need_environment if {
 test_untaggable_resources_are_skipped if {
 	count(tags.deny) == 0 with input as {"resource_changes": [plantest.created("aws_iam_role_policy.p", {"name": "p"})]}
 }
+
+test_an_env_root_whose_env_the_plan_does_not_show_needs_environment if {
+	p := plantest.plan([plantest.created("module.service.aws_cloudwatch_log_group.this", {"name": "g", "tags_all": {"project": "p", "managed_by": "terraform", "repository": "r"}})], [])
+	by_local := json.patch(p, [{"op": "replace", "path": "/configuration/root_module/module_calls/service/expressions/environment", "value": {"references": ["local.env"]}}])
+	[msg] := [m | some m in tags.deny] with input as by_local
+	contains(msg, `missing the tags ["environment"]`)
+}

@@ -93,8 +93,9 @@ type proxyResult struct {
 // parseResult reads a proxy result the way API Gateway does: a JSON object
 // with no key but statusCode, headers, multiValueHeaders, body and
 // isBase64Encoded (spelt exactly), none of them required; statusCode a
-// number or a numeric string (200 when absent); header values strings or
-// booleans (sent as true or false), or null (sent empty; AWS unverified).
+// number or a numeric string from 200 to 599 (200 when absent); header
+// values strings or booleans (sent as true or false), or null (sent empty;
+// AWS unverified).
 // Anything else is a malformed result.
 // Both header maps go out as one list per name, a pair in both once.
 func parseResult(payload []byte) (proxyResult, bool) {
@@ -106,7 +107,10 @@ func parseResult(payload []byte) (proxyResult, bool) {
 	if res.in.StatusCode.set {
 		res.status = res.in.StatusCode.n
 	}
-	if res.status < 100 || res.status > 599 {
+	// A 1xx cannot be a final answer: net/http would send it as an
+	// informational response and then a 200 with the body. What API
+	// Gateway does with one is unverified; here it is a malformed result.
+	if res.status < 200 || res.status > 599 {
 		return proxyResult{}, false
 	}
 	return res, true

@@ -62,10 +62,12 @@ type baseline struct {
 	started int
 	procs   []*rieProc
 	idle    chan *rieProc
+	pick    func() (string, error) // a free address for RIE: freeAddr
 }
 
 type rieProc struct {
 	cmd       *exec.Cmd
+	exited    chan struct{} // closed when cmd has been waited for
 	url       string
 	transport *http.Transport
 	conn      *floorConn // the floor's connection to it (floor.go)
@@ -100,7 +102,7 @@ func newBaseline(c config, max int) (*baseline, error) {
 			return nil, fmt.Errorf("--emulator: %w", err)
 		}
 	}
-	b := &baseline{rie: rie, emulator: emulator, dir: dir, bootstrap: filepath.Join(dir, "bootstrap"), max: max, idle: make(chan *rieProc, max)}
+	b := &baseline{rie: rie, emulator: emulator, dir: dir, bootstrap: filepath.Join(dir, "bootstrap"), max: max, idle: make(chan *rieProc, max), pick: freeAddr}
 	if err := unpackBootstrap(code, b.bootstrap); err != nil {
 		b.close()
 		return nil, err
@@ -144,10 +146,27 @@ func unpackBootstrap(code []byte, to string) error {
 }
 
 // start launches one RIE and waits until it listens on both its addresses.
+// The ports are picked free, but another process can take one before RIE
+// binds it (the floor's proxy picks its RIE ports in a process of its own):
+// RIE then exits at once, and another pair is tried, as the stack does.
 func (b *baseline) start() (*rieProc, error) {
+	var err error
+	for range 5 {
+		var p *rieProc
+		if p, err = b.launch(); !errors.Is(err, errExited) {
+			return p, err
+		}
+	}
+	return nil, err
+}
+
+// errExited is an RIE that exited before it listened.
+var errExited = errors.New("baseline: aws-lambda-rie exited before it listened")
+
+func (b *baseline) launch() (*rieProc, error) {
 	var addrs [2]string
 	for i := range addrs {
-		a, err := freeAddr()
+		a, err := b.pick()
 		if err != nil {
 			return nil, err
 		}
@@ -164,11 +183,20 @@ func (b *baseline) start() (*rieProc, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	p := &rieProc{cmd: cmd, url: "http://" + addrs[0] + "/2015-03-31/functions/function/invocations",
+	p := &rieProc{cmd: cmd, exited: make(chan struct{}), url: "http://" + addrs[0] + "/2015-03-31/functions/function/invocations",
 		transport: &http.Transport{Proxy: nil, DisableCompression: true, MaxIdleConnsPerHost: 1}}
+	go func() {
+		_ = cmd.Wait()
+		close(p.exited)
+	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for _, a := range addrs {
 		for {
+			select {
+			case <-p.exited:
+				return nil, fmt.Errorf("%w (%s) on %s", errExited, cmd.ProcessState, a)
+			default:
+			}
 			c, err := net.DialTimeout("tcp", a, 100*time.Millisecond)
 			if err == nil {
 				c.Close()
@@ -186,7 +214,7 @@ func (b *baseline) start() (*rieProc, error) {
 
 func (p *rieProc) kill() {
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-	_ = p.cmd.Wait()
+	<-p.exited
 	p.transport.CloseIdleConnections()
 	if p.conn != nil {
 		p.conn.Close()

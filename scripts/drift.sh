@@ -14,7 +14,7 @@
 #   <root>         an env under envs/ (dev, stg, prod) or global
 #   --report-only  print the report; open, update or close no issue
 # Env:   TERRAFORM_PATH  the terraform binary (default .tools/bin/terraform,
-#                        else terraform on PATH)
+#                        else terraform on PATH if it is ~> 1.5.7, as the roots require)
 #        GH_TOKEN        for gh (issues: write); GITHUB_SERVER_URL,
 #                        GITHUB_REPOSITORY and GITHUB_RUN_ID make the link
 #                        to the run (GitHub Actions sets them)

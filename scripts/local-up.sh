@@ -61,8 +61,9 @@ else
   bucket=$(.local/bin/artifact bucket "$env")
   echo "local-up.sh: starting the local stack on $endpoint (data in .local/data, log in .local/local-aws.log)"
   nohup "$bin" serve --addr "$addr" --region "$AWS_REGION" --data-dir .local/data --bucket "$bucket" ${serve_args[@]+"${serve_args[@]}"} >.local/local-aws.log 2>&1 &
-  echo $! >"$pidfile"
-  if ! "$bin" wait --endpoint "$endpoint" --timeout 10s; then
+  pid=$!
+  echo "$pid" >"$pidfile"
+  if ! "$bin" wait --endpoint "$endpoint" --timeout 10s --pid "$pid"; then
     echo "local-up.sh: the local stack did not start; its log:" >&2
     cat .local/local-aws.log >&2
     rm -f "$pidfile"

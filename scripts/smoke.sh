@@ -17,7 +17,8 @@
 #        SMOKE_OUTPUTS    with --local: the outputs file (default .local/outputs.json)
 #        TERRAFORM_PATH   the terraform binary (default: Atlantis's for the
 #                         project, terraform$ATLANTIS_TERRAFORM_VERSION; else
-#                         .tools/bin/terraform; else terraform on PATH)
+#                         .tools/bin/terraform; else terraform on PATH if it
+#                         is ~> 1.5.7, as the roots require)
 # Exit:  0 every check passed, 1 a check failed (or the target could not be
 #        read), 2 usage error or missing prerequisite.
 set -euo pipefail

@@ -382,11 +382,40 @@ func (c *cli) checkPointer(_ context.Context, pos []string) error {
 	fix := fmt.Sprintf(`make build && scripts/set-pointer.sh %[1]s   (offline; CI uploads the zip)
 or, with AWS credentials for the %[1]s prefix:
   make build && scripts/upload.sh %[1]s --write-pointer`, env)
+	commit := c.rel(path)
 	if i := slices.Index(artifact.Order, env); i > 0 {
-		fix = fmt.Sprintf("scripts/promote.sh %s %s   (copies the artifact and writes the pointer)", artifact.Order[i-1], env)
+		fix, commit = c.promotionFix(i, want.SHA256)
 	}
 	return fmt.Errorf("%s names %s (sha256 %s), but %s has sha256 %s: the pointer does not name the zip this commit builds.\nFix: run\n  %s\nand commit %s",
-		c.rel(path), p.Key, p.SHA256, c.rel(b.Path), want.SHA256, fix, c.rel(path))
+		c.rel(path), p.Key, p.SHA256, c.rel(b.Path), want.SHA256, fix, commit)
+}
+
+// promotionFix says how env Order[i] (stg, prod) comes to name the build
+// whose base64 SHA-256 is sum, and which pointers that writes. Promotion
+// never skips an env, so it starts from the nearest env before it whose
+// pointer names the build; from the one just before it only when that one
+// does (prod's fix is not stg → prod while stg runs another artifact: that
+// copy would leave prod's pointer as it was). When none does, dev is
+// pointed at the build first.
+func (c *cli) promotionFix(i int, sum string) (fix, commit string) {
+	from := i - 1
+	for ; from >= 0; from-- {
+		if p, err := pointer.Load(c.pointerPath(artifact.Order[from]), artifact.Order[from]); err == nil && p.SHA256 == sum {
+			break
+		}
+	}
+	var steps, pointers []string
+	if from < 0 {
+		from = 0
+		steps = append(steps, "make build && scripts/set-pointer.sh dev   (no env before "+artifact.Order[i]+" names this build; with AWS credentials for the dev prefix: scripts/upload.sh dev --write-pointer)")
+		pointers = append(pointers, c.rel(c.pointerPath("dev")))
+	}
+	for j := from; j < i; j++ {
+		steps = append(steps, fmt.Sprintf("scripts/promote.sh %s %s", artifact.Order[j], artifact.Order[j+1]))
+		pointers = append(pointers, c.rel(c.pointerPath(artifact.Order[j+1])))
+	}
+	steps[len(steps)-1] += "   (each promotion copies the artifact and writes the pointer)"
+	return strings.Join(steps, "\n  "), strings.Join(pointers, ", ")
 }
 
 func (c *cli) setPointer(_ context.Context, pos []string) error {

@@ -271,6 +271,49 @@ func TestScriptsRejectBadArguments(t *testing.T) {
 	assert.Empty(t, sb.git(t, "status", "--porcelain"), "nothing written")
 }
 
+// TestCheckPointerPromotesFromTheEnvThatRunsTheBuild: a stg or prod pointer
+// that does not name the build is fixed by promotions from the nearest env
+// before it that does, one step at a time; it used to advise promoting from
+// the env just before it even when that env ran another artifact too, a
+// copy that leaves the pointer as it was.
+func TestCheckPointerPromotesFromTheEnvThatRunsTheBuild(t *testing.T) {
+	sb := newSandbox(t)
+	build := pointer.Sum(sb.writeZip(t, "v1"))
+	other := func(env string) pointer.Pointer { return pointer.New(bucket, env, pointer.Sum([]byte("older "+env))) }
+	tests := []struct {
+		name      string
+		dev, stg  bool // whether the env's pointer names the build
+		env       string
+		want      string
+		wantNot   []string
+		committed string
+	}{
+		{"prod, stg runs it", true, true, "prod", "  scripts/promote.sh stg prod   (each promotion", []string{"promote.sh dev stg", "set-pointer.sh"}, "and commit envs/prod/" + pointer.FileName},
+		{"prod, only dev runs it", true, false, "prod", "  scripts/promote.sh dev stg\n  scripts/promote.sh stg prod   (each promotion", []string{"set-pointer.sh"}, "and commit envs/stg/" + pointer.FileName + ", envs/prod/" + pointer.FileName},
+		{"prod, no env runs it", false, false, "prod", "  make build && scripts/set-pointer.sh dev   (no env before prod names this build; with AWS credentials for the dev prefix: scripts/upload.sh dev --write-pointer)\n  scripts/promote.sh dev stg\n  scripts/promote.sh stg prod", nil, "and commit envs/dev/" + pointer.FileName + ", envs/stg/"},
+		{"stg, dev runs it", true, false, "stg", "  scripts/promote.sh dev stg   (each promotion", []string{"promote.sh stg prod", "set-pointer.sh"}, "and commit envs/stg/" + pointer.FileName + "\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for env, names := range map[string]bool{"dev": tt.dev, "stg": tt.stg} {
+				p := other(env)
+				if names {
+					p = pointer.New(bucket, env, build)
+				}
+				sb.writePointer(t, env, p)
+			}
+			sb.writePointer(t, "prod", other("prod"))
+			code, out := sb.run(t, "check-pointer.sh", tt.env)
+			require.Equal(t, 1, code, out)
+			assert.Contains(t, out, "the pointer does not name the zip this commit builds.\nFix: run\n"+tt.want)
+			assert.Contains(t, out, tt.committed)
+			for _, s := range tt.wantNot {
+				assert.NotContains(t, out, s)
+			}
+		})
+	}
+}
+
 // TestScriptsCarryAnArtifactToProd walks one artifact through the scripts
 // the workflows call: upload to dev, check, promote to stg, refuse tampered
 // and malformed input on the way, open the promotion pull request, roll

@@ -16,7 +16,8 @@ import (
 // terraform lookup it sources, this command, go.mod) with env roots of its own and git history, and on its
 // PATH a stand-in terraform and a stand-in gh:
 //
-//   - terraform records its arguments in .tf.log; `plan` exits with the
+//   - terraform answers `version` with .tf/version, else v1.5.7, and
+//     records the arguments of every other command in .tf.log; `plan` exits with the
 //     status in .tf/plan-exit (0, 1 or 2, as -detailed-exitcode does) and
 //     writes the -out file; `show -json` prints .tf/show.json, the
 //     real-format plan of testdata/prod-drift.json; .tf/fail-init fails
@@ -53,6 +54,7 @@ func newSandbox(t *testing.T) *sandbox {
 
 	require.NoError(t, os.WriteFile(filepath.Join(bin, "terraform"), []byte(`#!/bin/sh
 tf="`+tf+`"
+if [ "$1" = version ]; then cat "$tf/version" 2>/dev/null || echo "Terraform v1.5.7"; exit 0; fi
 echo "$*" >> "$tf.log"
 chdir=${1#-chdir=}
 [ -d "$chdir" ] || { echo "Error: chdir $chdir: no such directory" >&2; exit 1; }
@@ -225,6 +227,35 @@ func TestDriftRejectsBadArguments(t *testing.T) {
 	}
 	assert.Empty(t, sb.read(t, ".tf.log"), "nothing was planned")
 	assert.Empty(t, sb.read(t, ".gh.log"), "GitHub was not called")
+}
+
+// TestDriftRefusesATerraformTheRootsDoNotAccept: with no pinned terraform
+// in .tools/bin, a terraform on PATH of another version than the roots'
+// ~> 1.5.7 is refused with the fix before it initialises anything.
+func TestDriftRefusesATerraformTheRootsDoNotAccept(t *testing.T) {
+	tests := []struct {
+		name    string
+		version string
+		code    int
+		want    string
+	}{
+		{"newer minor", "Terraform v1.11.4\non linux_amd64\n", 2, "is Terraform 1.11.4, but the roots require ~> 1.5.7: run scripts/tools.sh terraform"},
+		{"older patch", "Terraform v1.5.6\n", 2, "is Terraform 1.5.6, but the roots require ~> 1.5.7"},
+		{"no version", "not terraform\n", 2, "is Terraform of an unknown version, but the roots require ~> 1.5.7"},
+		{"the pinned version", "Terraform v1.5.7\non linux_amd64\n", 0, "drift.sh: no drift in prod"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sb := newSandbox(t)
+			sb.set(t, ".tf/version", tt.version)
+			code, out := sb.run(t, "prod")
+			assert.Equal(t, tt.code, code, out)
+			assert.Contains(t, out, tt.want)
+			if tt.code != 0 {
+				assert.Empty(t, sb.read(t, ".tf.log"), "nothing was initialised or planned")
+			}
+		})
+	}
 }
 
 // TestDriftIssueLifecycle: no drift and no issue; drift opens the issue with

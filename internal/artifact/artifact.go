@@ -211,6 +211,19 @@ func (s *Store) existing(ctx context.Context, p pointer.Pointer) (bool, error) {
 	}
 }
 
+// restoreHint says how the object p names comes to exist: dev's by an
+// upload of the build, a later env's by a promotion from the env before it.
+func restoreHint(p pointer.Pointer) string {
+	env, _, _ := strings.Cut(p.Key, "/")
+	switch i := slices.Index(Order, env); {
+	case i == 0:
+		return "Upload the build to " + env + " with scripts/upload.sh " + env
+	case i > 0:
+		return fmt.Sprintf("Copy it from %[1]s with scripts/promote.sh %[1]s %[2]s", Order[i-1], env)
+	}
+	return "Upload the build to dev with scripts/upload.sh dev, or copy it from the env before with scripts/promote.sh <from> <to>"
+}
+
 // Verify checks that the object p names exists, carries p's SHA-256 as its
 // S3 checksum, and that its bytes hash to that digest.
 func (s *Store) Verify(ctx context.Context, p pointer.Pointer) error {
@@ -236,7 +249,7 @@ func (s *Store) verify(ctx context.Context, p pointer.Pointer) (string, error) {
 	})
 	switch {
 	case isNotFound(err):
-		return "", fmt.Errorf("%w: %s does not exist. Upload the build to dev with scripts/upload.sh dev, or copy it from the env before with scripts/promote.sh <from> <to>", ErrMissing, s3url(p))
+		return "", fmt.Errorf("%w: %s does not exist. %s", ErrMissing, s3url(p), restoreHint(p))
 	case headStatus(err) == http.StatusForbidden || headStatus(err) == http.StatusBadRequest:
 		return "", s.refused(ctx, p, headStatus(err))
 	}

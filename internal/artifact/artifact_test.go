@@ -376,6 +376,27 @@ func TestPromoteCopiesTheSameBytes(t *testing.T) {
 	assert.NotContains(t, log.String(), "copying")
 }
 
+// TestMissingObjectSaysHowToRestoreIt: a missing object's error names the
+// command that puts it there for its env, not a template to fill in.
+func TestMissingObjectSaysHowToRestoreIt(t *testing.T) {
+	tests := []struct {
+		env  string
+		want string
+	}{
+		{"dev", "does not exist. Upload the build to dev with scripts/upload.sh dev"},
+		{"stg", "does not exist. Copy it from dev with scripts/promote.sh dev stg"},
+		{"prod", "does not exist. Copy it from stg with scripts/promote.sh stg prod"},
+	}
+	st, _, _ := newStore(t)
+	for _, tt := range tests {
+		t.Run(tt.env, func(t *testing.T) {
+			err := st.Verify(context.Background(), pointer.New(bucket, tt.env, pointer.Sum([]byte("never uploaded"))))
+			require.ErrorIs(t, err, ErrMissing)
+			assert.ErrorContains(t, err, tt.want)
+		})
+	}
+}
+
 func TestPromoteRefusesABadSource(t *testing.T) {
 	zip := []byte("function zip v1")
 	src := pointer.New(bucket, "dev", pointer.Sum(zip))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/acme/request-dump/internal/envconfig"
 	"github.com/acme/request-dump/internal/sdkhttp"
@@ -29,7 +31,7 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	env := fs.String("env", "", "the env whose function's log group to read (a directory under envs/)")
 	group := fs.String("group", "", "read this log `group` instead of the env's function's")
-	endpoint := fs.String("endpoint", defaultEndpoint(), "CloudWatch Logs endpoint `URL`; \"\" for AWS itself (credentials from the usual chain)")
+	endpoint := fs.String("endpoint", defaultEndpoint(), "CloudWatch Logs endpoint `URL` (env LOCAL_AWS_ENDPOINT); \"\" for AWS itself (credentials from the usual chain)")
 	follow := fs.Bool("follow", false, "keep printing new events until interrupted")
 	filter := fs.String("filter", "", "CloudWatch Logs filter `pattern`, e.g. '{ $.fields.type = \"signup\" }'")
 	since := fs.Duration("since", 10*time.Minute, "start this long ago")
@@ -65,6 +67,14 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := w.read(ctx, client, *group, *filter, stdout); err != nil {
 			if ctx.Err() != nil {
 				return nil
+			}
+			var send *smithyhttp.RequestSendError
+			if *endpoint != "" && errors.As(err, &send) {
+				up := "make local-up"
+				if *env != "" {
+					up += " ENV=" + *env
+				}
+				return fmt.Errorf("logs: no local stack answers at %s (%v): start one with %s, or point --endpoint (LOCAL_AWS_ENDPOINT) at the one running", *endpoint, send.Err, up)
 			}
 			return err
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -55,4 +56,32 @@ func TestShortStreamKeepsTheVersion(t *testing.T) {
 	assert.Equal(t, "[3]0e36d99d", shortStream("2026/12/04/[3]0e36d99ddd7eb26e3956d8b447100c8a"), "a canary's versions stay apart")
 	assert.Equal(t, "[$LATEST]0e36d99d", shortStream("2026/12/04/[$LATEST]0e36d99ddd7eb26e3956d8b447100c8a"))
 	assert.Equal(t, "short", shortStream("short"))
+}
+
+// TestLogsWithoutAStackSaysHowToStartOne: with nothing listening at the
+// endpoint, logs names it and the command that starts a stack, instead of
+// the SDK's retry error alone.
+func TestLogsWithoutAStackSaysHowToStartOne(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	endpoint := "http://" + ln.Addr().String()
+	require.NoError(t, ln.Close()) // nothing listens there now
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"env", []string{"--env", "stg"}, "start one with make local-up ENV=stg, or point --endpoint (LOCAL_AWS_ENDPOINT) at the one running"},
+		{"group", []string{"--group", "/aws/lambda/x"}, "start one with make local-up, or point --endpoint (LOCAL_AWS_ENDPOINT) at the one running"},
+		{"following", []string{"--env", "dev", "--follow"}, "start one with make local-up ENV=dev"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := run(context.Background(), append([]string{"logs", "--endpoint", endpoint}, tt.args...), &bytes.Buffer{}, &bytes.Buffer{})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "logs: no local stack answers at "+endpoint+" (")
+			assert.Contains(t, err.Error(), "connection refused")
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
 }

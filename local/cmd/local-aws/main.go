@@ -6,7 +6,7 @@
 //	local-aws serve  [--addr 127.0.0.1:4566] [--data-dir DIR] [--fsync-logs] [--token-file FILE] [--region R] [--bucket NAME]... [--max-concurrency N] [--emulator qemu-aarch64] [--cpu-profile FILE] [-v]
 //	local-aws deploy --env ENV [--endpoint URL] [--token-file FILE] [--zip FILE] [--outputs FILE] [--keep-live]
 //	local-aws logs   (--env ENV | --group NAME) [--endpoint URL] [--follow] [--filter PATTERN] [--since 10m]
-//	local-aws wait   [--endpoint URL] [--token-file FILE] [--timeout 10s]
+//	local-aws wait   [--endpoint URL] [--token-file FILE] [--timeout 10s] [--pid PID]
 //
 // serve writes a new control token at every start to --token-file
 // (default .local/control-token in the repository, or $LOCAL_AWS_TOKEN_FILE),
@@ -31,7 +31,7 @@ const usage = `usage:
   local-aws serve  [--addr 127.0.0.1:4566] [--data-dir DIR] [--fsync-logs] [--token-file FILE] [--region R] [--bucket NAME]... [--max-concurrency N] [--emulator qemu-aarch64] [--cpu-profile FILE] [-v]
   local-aws deploy --env ENV [--endpoint URL] [--token-file FILE] [--zip FILE] [--outputs FILE] [--keep-live]
   local-aws logs   (--env ENV | --group NAME) [--endpoint URL] [--follow] [--filter PATTERN] [--since DURATION]
-  local-aws wait   [--endpoint URL] [--token-file FILE] [--timeout DURATION]
+  local-aws wait   [--endpoint URL] [--token-file FILE] [--timeout DURATION] [--pid PID]
 Run "local-aws <command> -h" for a command's flags.`
 
 // errUsage marks an error whose message is a usage error.

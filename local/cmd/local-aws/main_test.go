@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -34,6 +37,7 @@ func TestBadCommandLines(t *testing.T) {
 		{"deploy off loopback", []string{"deploy", "--env", "dev", "--endpoint", "http://192.0.2.1:4566"}, "want http://<loopback address>:<port>"},
 		{"wait not http", []string{"wait", "--endpoint", "ftp://127.0.0.1:4566"}, "want http://<loopback address>:<port>"},
 		{"wait bad timeout", []string{"wait", "--timeout", "0s"}, "positive duration"},
+		{"wait bad pid", []string{"wait", "--pid", "-1"}, "--pid -1: want a process id"},
 		{"unknown flag", []string{"deploy", "--bogus"}, "flag provided but not defined: -bogus"},
 	}
 	for _, tt := range tests {
@@ -60,6 +64,56 @@ func TestServeOnAPortInUse(t *testing.T) {
 	err = run(context.Background(), []string{"serve", "--addr", ln.Addr().String()}, &bytes.Buffer{}, &bytes.Buffer{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), ln.Addr().String()+" is already in use: stop what runs there")
+	assert.Contains(t, err.Error(), "LOCAL_AWS_ENDPOINT=http://127.0.0.1:<port> for make local-up", "the scripts' knob, not only serve's flag")
+}
+
+// TestWaitForAStackThatExits: with --pid, wait gives up as soon as the
+// process being started has exited (a serve whose port was taken), even
+// while something else holds the port and never answers ready; a process
+// that still runs is waited for until the timeout.
+func TestWaitForAStackThatExits(t *testing.T) {
+	// Accepts connections and never answers: wait alone would poll it
+	// until its timeout.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	accepted := make(chan []net.Conn, 1)
+	go func() {
+		var conns []net.Conn
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				accepted <- conns
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		for _, c := range <-accepted {
+			c.Close()
+		}
+	})
+	gone := exec.Command("true")
+	require.NoError(t, gone.Run()) // started, exited and reaped: its pid names no process now
+
+	tests := []struct {
+		name    string
+		pid     int
+		timeout string
+		want    string
+	}{
+		{"exited", gone.Process.Pid, "60s", fmt.Sprintf("the local stack's process %d exited before it was ready (its log says why)", gone.Process.Pid)},
+		{"running", os.Getpid(), "1s", "is not ready after 1s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := []string{"wait", "--endpoint", "http://" + ln.Addr().String(), "--token-file", filepath.Join(t.TempDir(), "none"), "--timeout", tt.timeout, "--pid", strconv.Itoa(tt.pid)}
+			err := run(context.Background(), args, &bytes.Buffer{}, &bytes.Buffer{})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
 }
 
 func TestWaitGivesUpWithTheReason(t *testing.T) {

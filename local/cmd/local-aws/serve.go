@@ -86,7 +86,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("%s is already in use: stop what runs there (make local-down, or `ss -ltnp 'sport = :%s'` to see it) or pick another --addr", *addr, port(*addr))
+			return fmt.Errorf("%s is already in use: stop what runs there (make local-down, if it is this checkout's stack; `ss -ltnp 'sport = :%s'` shows what it is) or serve on another port: --addr, or LOCAL_AWS_ENDPOINT=http://127.0.0.1:<port> for make local-up and make demo", *addr, port(*addr))
 		}
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}

@@ -61,4 +61,4 @@ step_done
 step_name=""
 echo
 printf 'demo.sh: step timings\n%s' "$timings"
-echo "demo.sh: all steps passed in $(($(now_ms) - started)) ms. Try it yourself: make local-up, then make logs in another terminal."
+echo "demo.sh: all steps passed in $(($(now_ms) - started)) ms. Try it yourself: make local-up ENV=$env, then make logs ENV=$env in another terminal."

@@ -665,6 +665,11 @@ func (h *handler) filterLogEvents(body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// AWS refuses the whole request when one of logStreamNames is missing,
+	// rather than searching the others.
+	if !g.hasStreams(in.LogStreamNames) {
+		return nil, errStreamNotFound()
+	}
 	p := g.filter(q)
 	out := struct {
 		Events             []filteredEvent `json:"events"`

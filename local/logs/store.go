@@ -424,6 +424,18 @@ func (g *group) streamEvents(name string) ([]*event, error) {
 	return st.events, nil
 }
 
+// hasStreams reports whether every named stream exists.
+func (g *group) hasStreams(names []string) bool {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	for _, n := range names {
+		if g.streams[n] == nil {
+			return false
+		}
+	}
+	return true
+}
+
 // streamInfo is what DescribeLogStreams reports about a stream.
 type streamInfo struct {
 	name                  string

@@ -161,7 +161,9 @@ func TestFilterLogEvents(t *testing.T) {
 		// (percona/rds_exporter#81, whose scraper bisects its batches of
 		// logStreamNames for that reason).
 		{"a named stream that does not exist", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group), LogStreamNames: []string{streams[0], "nope"}},
-			func(t *testing.T, err error) { requireAPIError[notFound](t, err, "The specified log stream does not exist.") }},
+			func(t *testing.T, err error) {
+				requireAPIError[notFound](t, err, "The specified log stream does not exist.")
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := client.FilterLogEvents(c, &tc.in)

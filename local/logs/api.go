@@ -59,6 +59,14 @@ func groupName(v *string) (string, error) {
 	return *v, checkGroupName(*v)
 }
 
+// streamName checks a logStreamName member: present and a valid name.
+func streamName(v *string) (string, error) {
+	if err := required("logStreamName", v); err != nil {
+		return "", err
+	}
+	return *v, checkStreamName(*v)
+}
+
 func checkLimit(limit *int32, maxLimit int) (int, error) {
 	if limit == nil {
 		return maxLimit, nil
@@ -172,6 +180,16 @@ func (h *handler) describeLogGroups(body []byte) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
+	if in.LogGroupNamePrefix != nil {
+		if err := checkGroupNameAt("logGroupNamePrefix", *in.LogGroupNamePrefix); err != nil {
+			return nil, err
+		}
+	}
+	if in.LogGroupNamePattern != nil {
+		if err := checkGroupNamePattern(*in.LogGroupNamePattern); err != nil {
+			return nil, err
+		}
+	}
 	if in.LogGroupNamePrefix != nil && in.LogGroupNamePattern != nil {
 		return nil, invalidParameter("LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.")
 	}
@@ -240,17 +258,15 @@ func (h *handler) createLogStream(body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := required("logStreamName", in.LogStreamName); err != nil {
-		return nil, err
-	}
-	if err := checkStreamName(*in.LogStreamName); err != nil {
+	stream, err := streamName(in.LogStreamName)
+	if err != nil {
 		return nil, err
 	}
 	g, err := h.store.lookup(name)
 	if err != nil {
 		return nil, err
 	}
-	return empty{}, g.createStream(*in.LogStreamName)
+	return empty{}, g.createStream(stream)
 }
 
 type logStreamOut struct {
@@ -288,6 +304,11 @@ func (h *handler) describeLogStreams(body []byte) (any, error) {
 			byTime = true
 		default:
 			return nil, validation("'"+*in.OrderBy+"'", "orderBy", "Member must satisfy enum value set: [LogStreamName, LastEventTime]")
+		}
+	}
+	if in.LogStreamNamePrefix != nil {
+		if err := checkStreamNameAt("logStreamNamePrefix", *in.LogStreamNamePrefix); err != nil {
+			return nil, err
 		}
 	}
 	if byTime && in.LogStreamNamePrefix != nil {
@@ -374,7 +395,8 @@ func (h *handler) putLogEvents(body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := required("logStreamName", in.LogStreamName); err != nil {
+	stream, err := streamName(in.LogStreamName)
+	if err != nil {
 		return nil, err
 	}
 	switch n := len(in.LogEvents); {
@@ -435,7 +457,7 @@ func (h *handler) putLogEvents(body []byte) (any, error) {
 			evs = append(evs, &event{ts: *e.Timestamp, ingest: now, msg: *e.Message})
 		}
 	}
-	done, err := g.append(*in.LogStreamName, evs, false)
+	done, err := g.append(stream, evs, false)
 	if !done {
 		err = errGroupNotFound()
 	}
@@ -485,7 +507,8 @@ func (h *handler) getLogEvents(body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := required("logStreamName", in.LogStreamName); err != nil {
+	stream, err := streamName(in.LogStreamName)
+	if err != nil {
 		return nil, err
 	}
 	q := getQuery{start: minTime, end: maxTime, forward: in.StartFromHead}
@@ -510,7 +533,7 @@ func (h *handler) getLogEvents(body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	all, err := g.streamEvents(*in.LogStreamName)
+	all, err := g.streamEvents(stream)
 	if err != nil {
 		return nil, err
 	}
@@ -614,11 +637,16 @@ func (h *handler) filterLogEvents(body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkStreamNames(in.LogStreamNames); err != nil {
+		return nil, err
+	}
+	if in.LogStreamNamePrefix != nil {
+		if err := checkStreamNameAt("logStreamNamePrefix", *in.LogStreamNamePrefix); err != nil {
+			return nil, err
+		}
+	}
 	if in.LogStreamNames != nil && in.LogStreamNamePrefix != nil {
 		return nil, invalidParameter("logStreamNames and logStreamNamePrefix are mutually exclusive: specify one of them")
-	}
-	if n := len(in.LogStreamNames); in.LogStreamNames != nil && (n < 1 || n > 100) {
-		return nil, validation("'["+strconv.Itoa(n)+" names]'", "logStreamNames", "Member must have length between 1 and 100")
 	}
 	q := filterQuery{start: minTime, end: maxTime, desc: in.StartFromHead != nil && !*in.StartFromHead}
 	if q.limit, err = checkLimit(in.Limit, maxPageEvents); err != nil {

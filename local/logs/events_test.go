@@ -92,6 +92,10 @@ func TestPutLogEvents(t *testing.T) {
 			rejected: &types.RejectedLogEventsInfo{ExpiredLogEventEndIndex: aws.Int32(1)}},
 		{name: "accepted events span more than 24 hours", events: events(now.Add(-30*time.Hour), 29*time.Hour, "a", "b"),
 			err: func(t *testing.T, err error) { requireAPIError[invalidParam](t, err, "cannot span more than 24 hours") }},
+		{name: "invalid stream name", stream: "a:b", events: events(now, 0, "a"),
+			err: func(t *testing.T, err error) {
+				requireAPIError[invalidParam](t, err, "Value 'a:b' at 'logStreamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [^:*]*")
+			}},
 		{name: "missing stream", stream: "nope", events: events(now, 0, "a"),
 			err: func(t *testing.T, err error) {
 				requireAPIError[notFound](t, err, "The specified log stream does not exist.")
@@ -275,6 +279,10 @@ func TestGetLogEvents(t *testing.T) {
 		{"negative start", cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream), StartTime: aws.Int64(-1)},
 			func(t *testing.T, err error) {
 				requireAPIError[invalidParam](t, err, "Value '-1' at 'startTime' failed to satisfy constraint: Member must have value greater than or equal to 0")
+			}},
+		{"invalid stream name", cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String("*")},
+			func(t *testing.T, err error) {
+				requireAPIError[invalidParam](t, err, "Value '*' at 'logStreamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [^:*]*")
 			}},
 		{"missing stream", cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String("nope")},
 			func(t *testing.T, err error) { requireAPIError[notFound](t, err, "log stream does not exist") }},

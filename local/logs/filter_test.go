@@ -137,6 +137,18 @@ func TestFilterLogEvents(t *testing.T) {
 			func(t *testing.T, err error) {
 				requireAPIError[invalidParam](t, err, `Invalid filter pattern "{ $.a = }": missing value after the operator`)
 			}},
+		{"prefix with a wildcard", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group), LogStreamNamePrefix: aws.String("2026/*")},
+			func(t *testing.T, err error) {
+				requireAPIError[invalidParam](t, err, "Value '2026/*' at 'logStreamNamePrefix' failed to satisfy constraint: Member must satisfy regular expression pattern: [^:*]*")
+			}},
+		{"no stream names", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group), LogStreamNames: []string{}},
+			func(t *testing.T, err error) {
+				requireAPIError[invalidParam](t, err, "Value '[]' at 'logStreamNames' failed to satisfy constraint: Member must have length greater than or equal to 1")
+			}},
+		{"a stream name with a colon", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group), LogStreamNames: []string{streams[0], "a:b"}},
+			func(t *testing.T, err error) {
+				requireAPIError[invalidParam](t, err, "Value 'a:b' at 'logStreamNames.2.member' failed to satisfy constraint: Member must satisfy regular expression pattern: [^:*]*")
+			}},
 		{"names and prefix", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group), LogStreamNames: []string{"a"}, LogStreamNamePrefix: aws.String("a")},
 			func(t *testing.T, err error) { requireAPIError[invalidParam](t, err, "mutually exclusive") }},
 		{"start after end", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group), StartTime: aws.Int64(2), EndTime: aws.Int64(1)},

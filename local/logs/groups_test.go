@@ -81,6 +81,26 @@ func TestLogGroups(t *testing.T) {
 		assert.Equal(t, "/aws/lambda/b", aws.ToString(out.LogGroups[0].LogGroupName))
 	})
 
+	// A wildcard is not part of the prefix or pattern syntax: AWS refuses it
+	// (aws/serverless-application-model#182), rather than matching nothing.
+	for _, tc := range []struct {
+		name string
+		in   cloudwatchlogs.DescribeLogGroupsInput
+		want string
+	}{
+		{"prefix with a wildcard", cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/aws/lambda/*")},
+			`1 validation error detected: Value '/aws/lambda/*' at 'logGroupNamePrefix' failed to satisfy constraint: Member must satisfy regular expression pattern: [\.\-_/#A-Za-z0-9]+`},
+		{"empty prefix", cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("")},
+			"Value '' at 'logGroupNamePrefix' failed to satisfy constraint: Member must have length greater than or equal to 1"},
+		{"pattern with a wildcard", cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePattern: aws.String("lambda*")},
+			`Value 'lambda*' at 'logGroupNamePattern' failed to satisfy constraint: Member must satisfy regular expression pattern: [\.\-_/#A-Za-z0-9]*`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := client.DescribeLogGroups(c, &tc.in)
+			requireAPIError[invalidParam](t, err, tc.want)
+		})
+	}
+
 	t.Run("prefix and pattern together", func(t *testing.T) {
 		_, err := client.DescribeLogGroups(c, &cloudwatchlogs.DescribeLogGroupsInput{
 			LogGroupNamePrefix: aws.String("/aws"), LogGroupNamePattern: aws.String("x"),
@@ -251,6 +271,9 @@ func TestLogStreams(t *testing.T) {
 		{"no group", cloudwatchlogs.DescribeLogStreamsInput{}, "Either logGroupName or logGroupIdentifier must be specified"},
 		{"both group members", cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: aws.String(group), LogGroupIdentifier: aws.String(group)}, "mutually exclusive"},
 		{"bad token", cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: aws.String(group), NextToken: aws.String("garbage!")}, "nextToken is invalid"},
+		// fluent-plugin-cloudwatch-logs#185: AWS's answer to a wildcard prefix.
+		{"prefix with a wildcard", cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: aws.String(group), LogStreamNamePrefix: aws.String("2026/*")},
+			"1 validation error detected: Value '2026/*' at 'logStreamNamePrefix' failed to satisfy constraint: Member must satisfy regular expression pattern: [^:*]*"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := client.DescribeLogStreams(c, &tc.in)

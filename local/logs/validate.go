@@ -7,7 +7,13 @@ import (
 )
 
 // AWS's constraints on names and retention, from the CloudWatch Logs API
-// model.
+// model (the LogGroupName, LogGroupNamePattern and LogStreamName shapes:
+// botocore's data/logs/2014-03-28/service-2.json). A member that breaks one
+// is answered InvalidParameterException "1 validation error detected: Value
+// '…' at '<member>' failed to satisfy constraint: …", as AWS words it
+// (fluent-plugin-cloudwatch-logs#185 for logStreamNamePrefix,
+// aws/serverless-application-model#182 for logGroupNamePrefix,
+// serverless/serverless#4850 for an empty logStreamNames).
 const (
 	maxNameLen = 512
 	// maxBatchBytes is PutLogEvents' limit: the UTF-8 bytes of the messages
@@ -19,6 +25,7 @@ const (
 	maxPageBytes   = 1_048_576
 	maxPageEvents  = 10_000
 	maxDescribe    = 50
+	maxStreamNames = 100
 	// A PutLogEvents batch is rejected when its accepted events span more
 	// than this.
 	maxBatchSpanMS = 24 * 3600 * 1000
@@ -44,24 +51,60 @@ func isGroupNameChar(c rune) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("._-/#", c)
 }
 
-func checkGroupName(name string) error {
-	return checkName(name, "logGroupName", strings.IndexFunc(name, func(c rune) bool { return !isGroupNameChar(c) }) < 0,
-		`Member must satisfy regular expression pattern: [\.\-_/#A-Za-z0-9]+`)
+func validGroupNameChars(name string) bool {
+	return strings.IndexFunc(name, func(c rune) bool { return !isGroupNameChar(c) }) < 0
 }
 
-func checkStreamName(name string) error {
-	return checkName(name, "logStreamName", !strings.ContainsAny(name, ":*"),
-		`Member must satisfy regular expression pattern: [^:*]*`)
+func checkGroupName(name string) error { return checkGroupNameAt("logGroupName", name) }
+
+// checkGroupNameAt checks a member whose model shape is LogGroupName
+// (logGroupName, logGroupNamePrefix).
+func checkGroupNameAt(member, name string) error {
+	return checkName(name, member, 1, validGroupNameChars(name), `Member must satisfy regular expression pattern: [\.\-_/#A-Za-z0-9]+`)
 }
 
-func checkName(name, member string, charsOK bool, pattern string) error {
+// checkGroupNamePattern checks DescribeLogGroups' logGroupNamePattern,
+// which may be empty.
+func checkGroupNamePattern(pattern string) error {
+	return checkName(pattern, "logGroupNamePattern", 0, validGroupNameChars(pattern), `Member must satisfy regular expression pattern: [\.\-_/#A-Za-z0-9]*`)
+}
+
+func checkStreamName(name string) error { return checkStreamNameAt("logStreamName", name) }
+
+// checkStreamNameAt checks a member whose model shape is LogStreamName
+// (logStreamName, logStreamNamePrefix, the members of logStreamNames): a
+// prefix with a wildcard is refused, not matched against nothing.
+func checkStreamNameAt(member, name string) error {
+	return checkName(name, member, 1, !strings.ContainsAny(name, ":*"), `Member must satisfy regular expression pattern: [^:*]*`)
+}
+
+func checkName(name, member string, minLen int, charsOK bool, pattern string) error {
 	switch {
-	case name == "":
+	case len(name) < minLen:
 		return validation("''", member, "Member must have length greater than or equal to 1")
 	case len(name) > maxNameLen:
 		return validation("'"+name+"'", member, "Member must have length less than or equal to 512")
 	case !charsOK:
 		return validation("'"+name+"'", member, pattern)
+	}
+	return nil
+}
+
+// checkStreamNames checks FilterLogEvents' logStreamNames: 1 to 100 valid
+// stream names, when given.
+func checkStreamNames(names []string) error {
+	switch n := len(names); {
+	case names == nil:
+		return nil
+	case n == 0:
+		return validation("'[]'", "logStreamNames", "Member must have length greater than or equal to 1")
+	case n > maxStreamNames:
+		return validation("'["+strings.Join(names, ", ")+"]'", "logStreamNames", "Member must have length less than or equal to 100")
+	}
+	for i, name := range names {
+		if err := checkStreamNameAt("logStreamNames."+strconv.Itoa(i+1)+".member", name); err != nil {
+			return err
+		}
 	}
 	return nil
 }

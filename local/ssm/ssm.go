@@ -80,15 +80,41 @@ func NewStore(region, account, file string) (*Store, error) {
 	case err != nil:
 		return nil, fmt.Errorf("ssm: %w", err)
 	}
-	if err := json.Unmarshal(data, &s.params); err != nil {
+	var saved map[string]Parameter
+	if err := json.Unmarshal(data, &saved); err != nil {
 		return nil, fmt.Errorf("ssm: %s is not the parameter store's file (%v): move it away to start empty", file, err)
+	}
+	for _, p := range saved {
+		// A file written before root names were keyed without their slash
+		// may hold both spellings of one: the later write wins, as it did
+		// for the reader that asked for it.
+		if old, ok := s.params[key(p.Name)]; !ok || p.LastModifiedDate.After(old.LastModifiedDate) {
+			s.params[key(p.Name)] = p
+		}
 	}
 	return s, nil
 }
 
+// key is the store's key for a name. A root parameter is one parameter with
+// or without its leading slash: the user guide's name constraints give
+// "/TestParam1" and "TestParam1" as names that are not unique
+// (https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-parameter-name-constraints.html).
+func key(name string) string {
+	if rest, ok := strings.CutPrefix(name, "/"); ok && !strings.Contains(rest, "/") {
+		return rest
+	}
+	return name
+}
+
+// trimName removes the spaces around a name, as Parameter Store does
+// before it reads the name (the API reference of PutParameter, GetParameter
+// and GetParameters); spaces inside it are refused by the name checks.
+func trimName(name string) string { return strings.Trim(name, " ") }
+
 // Put stores a parameter: a new one at version 1, an existing one (with
 // overwrite) at the next version.
 func (s *Store) Put(name, typ, value string, overwrite bool) (int64, error) {
+	name = trimName(name)
 	if err := validName(name); err != nil {
 		return 0, err
 	}
@@ -100,7 +126,8 @@ func (s *Store) Put(name, typ, value string, overwrite bool) (int64, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old, exists := s.params[name]
+	k := key(name)
+	old, exists := s.params[k]
 	switch {
 	case exists && !overwrite:
 		return 0, &awsjson.Error{Type: "ParameterAlreadyExists", Message: "The parameter already exists. To overwrite this request, set the overwrite option in the request to true.", Status: http.StatusBadRequest}
@@ -111,13 +138,17 @@ func (s *Store) Put(name, typ, value string, overwrite bool) (int64, error) {
 	case typ != String && typ != StringList && typ != SecureString:
 		return 0, validation(fmt.Sprintf("1 validation error detected: Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [SecureString, StringList, String]", typ))
 	}
+	if exists {
+		// The name keeps the spelling it was created with.
+		name = old.Name
+	}
 	p := Parameter{Name: name, Type: typ, Value: value, Version: old.Version + 1, LastModifiedDate: time.Now().UTC().Truncate(time.Millisecond)}
-	s.params[name] = p
+	s.params[k] = p
 	if err := s.save(); err != nil {
 		if exists {
-			s.params[name] = old
+			s.params[k] = old
 		} else {
-			delete(s.params, name)
+			delete(s.params, k)
 		}
 		return 0, err
 	}
@@ -128,7 +159,7 @@ func (s *Store) Put(name, typ, value string, overwrite bool) (int64, error) {
 func (s *Store) Get(name string) (Parameter, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	p, ok := s.params[name]
+	p, ok := s.params[key(trimName(name))]
 	return p, ok
 }
 
@@ -136,13 +167,14 @@ func (s *Store) Get(name string) (Parameter, bool) {
 func (s *Store) Delete(name string) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old, ok := s.params[name]
+	k := key(trimName(name))
+	old, ok := s.params[k]
 	if !ok {
 		return false, nil
 	}
-	delete(s.params, name)
+	delete(s.params, k)
 	if err := s.save(); err != nil {
-		s.params[name] = old
+		s.params[k] = old
 		return false, err
 	}
 	return true, nil
@@ -176,12 +208,30 @@ const maxValue = 4096
 // maxDepth is the deepest hierarchy Parameter Store takes.
 const maxDepth = 15
 
+// validName checks a name PutParameter is to create.
 func validName(name string) error {
-	if err := requiredName("name", name); err != nil {
+	if err := validReadName(name); err != nil {
 		return err
 	}
 	if strings.Contains(name, "//") || strings.HasPrefix(strings.ToLower(strings.TrimPrefix(name, "/")), "aws") || strings.HasPrefix(strings.ToLower(strings.TrimPrefix(name, "/")), "ssm") {
 		return validation(fmt.Sprintf("Parameter name %q: use letters, digits and .-_/ (a hierarchy starts with /), up to 2048 characters, not starting with aws or ssm", name))
+	}
+	if depth := strings.Count(name, "/"); depth > maxDepth {
+		return &awsjson.Error{Type: "HierarchyLevelLimitExceededException", Status: http.StatusBadRequest,
+			Message: fmt.Sprintf("A hierarchy can have a maximum of 15 levels: parameter name %q is %d levels deep", name, depth)}
+	}
+	return nil
+}
+
+// validReadName checks a name GetParameter reads: AWS refuses a name no
+// parameter can have (a hierarchy without its leading slash, a character
+// outside a-zA-Z0-9_.-/) with ValidationException, not ParameterNotFound
+// (localstack/localstack#11538 and aws/aws-sdk-js-v3#5005 quote AWS's
+// answer to GetParameter of "test/some-config"). Names under /aws/ are
+// read: public parameters live there.
+func validReadName(name string) error {
+	if err := requiredName("name", name); err != nil {
+		return err
 	}
 	for _, c := range name {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("._-/", c)) {
@@ -190,9 +240,6 @@ func validName(name string) error {
 	}
 	if strings.Contains(name, "/") && !strings.HasPrefix(name, "/") {
 		return validation(fmt.Sprintf("Parameter name %q must be a fully qualified name: a name in a hierarchy starts with /, e.g. /%s", name, name))
-	}
-	if depth := strings.Count(name, "/"); depth > maxDepth {
-		return validation(fmt.Sprintf("Parameter name %q is %d levels deep: a hierarchy has at most %d levels", name, depth, maxDepth))
 	}
 	return nil
 }
@@ -305,7 +352,8 @@ func (s *Store) getParameter(body []byte) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	if err := requiredName("name", in.Name); err != nil {
+	in.Name = trimName(in.Name)
+	if err := validReadName(in.Name); err != nil {
 		return nil, err
 	}
 	p, ok := s.Get(in.Name)
@@ -337,15 +385,21 @@ func (s *Store) getParameters(body []byte) (any, error) {
 		if err := requiredName(fmt.Sprintf("names.%d.member", i+1), name); err != nil {
 			return nil, err
 		}
+		if strings.Contains(trimName(name), " ") {
+			return nil, validation(fmt.Sprintf("Parameter name %q: a name cannot contain spaces", trimName(name)))
+		}
 	}
 	found, invalid := []parameterJSON{}, []string{}
 	for _, name := range in.Names {
 		if p, ok := s.Get(name); ok {
 			found = append(found, s.view(p, in.WithDecryption))
 		} else {
-			invalid = append(invalid, name)
+			invalid = append(invalid, trimName(name))
 		}
 	}
+	// "The results for GetParameters requests are listed in alphabetical
+	// order" (the API reference of GetParameters).
+	sort.Slice(found, func(i, j int) bool { return found[i].Name < found[j].Name })
 	sort.Strings(invalid)
 	return map[string]any{"Parameters": found, "InvalidParameters": invalid}, nil
 }

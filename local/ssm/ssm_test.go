@@ -2,11 +2,14 @@ package ssm_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -126,10 +129,18 @@ func TestRefusesBadInput(t *testing.T) {
 			_, err := c.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String("a/b"), Type: types.ParameterTypeString, Value: aws.String("v")})
 			return err
 		}, `"a/b" must be a fully qualified name`},
-		{"hierarchy 16 levels deep", func() error {
-			_, err := c.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String(strings.Repeat("/a", 16)), Type: types.ParameterTypeString, Value: aws.String("v")})
+		{"GetParameter of a hierarchy without leading slash", func() error {
+			_, err := c.GetParameter(ctx, &awsssm.GetParameterInput{Name: aws.String("a/b")})
 			return err
-		}, "at most 15 levels"},
+		}, `"a/b" must be a fully qualified name`},
+		{"GetParameter of a name with a character names cannot have", func() error {
+			_, err := c.GetParameter(ctx, &awsssm.GetParameterInput{Name: aws.String("/a/support@example.com")})
+			return err
+		}, "use letters, digits and .-_/"},
+		{"a space inside a name", func() error {
+			_, err := c.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String("/a/b c"), Type: types.ParameterTypeString, Value: aws.String("v")})
+			return err
+		}, "use letters, digits and .-_/"},
 		{"value over 4 KB", func() error {
 			_, err := c.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String("/a/big"), Type: types.ParameterTypeString, Value: aws.String(strings.Repeat("v", 4097))})
 			return err
@@ -154,6 +165,10 @@ func TestRefusesBadInput(t *testing.T) {
 			_, err := c.GetParameters(ctx, &awsssm.GetParametersInput{Names: names(11)})
 			return err
 		}, "between 1 and 10 (got 11 names): ask for the others in another call"},
+		{"GetParameters with a space inside a name", func() error {
+			_, err := c.GetParameters(ctx, &awsssm.GetParametersInput{Names: []string{"/a/b", " /a/b c "}})
+			return err
+		}, `"/a/b c": a name cannot contain spaces`},
 		{"GetParameters with an empty name", func() error {
 			_, err := c.GetParameters(ctx, &awsssm.GetParametersInput{Names: []string{"/a/b", ""}})
 			return err
@@ -168,6 +183,14 @@ func TestRefusesBadInput(t *testing.T) {
 		})
 	}
 
+	// PutParameter's documented error for a hierarchy deeper than 15 levels.
+	_, err := c.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String(strings.Repeat("/a", 16)), Type: types.ParameterTypeString, Value: aws.String("v")})
+	var tooDeep *types.HierarchyLevelLimitExceededException
+	require.True(t, errors.As(err, &tooDeep), "%v", err)
+	assert.Contains(t, tooDeep.ErrorMessage(), "A hierarchy can have a maximum of 15 levels")
+	_, err = c.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String(strings.Repeat("/a", 15)), Type: types.ParameterTypeString, Value: aws.String("v")})
+	require.NoError(t, err, "15 levels is the most, and allowed")
+
 	many, err := c.GetParameters(ctx, &awsssm.GetParametersInput{Names: names(10)})
 	require.NoError(t, err, "10 names is the most, and allowed")
 	assert.Len(t, many.InvalidParameters, 10)
@@ -175,4 +198,89 @@ func TestRefusesBadInput(t *testing.T) {
 	assert.NoError(t, err, "a 4096-character value is allowed")
 	_, err = c.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String("plain"), Type: types.ParameterTypeString, Value: aws.String("v")})
 	assert.NoError(t, err, "a name outside any hierarchy needs no leading slash")
+}
+
+// Names as Parameter Store reads them: a root parameter's leading slash does
+// not make another parameter ("/TestParam1" and "TestParam1" are not
+// unique, in the user guide's name constraints:
+// https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-parameter-name-constraints.html);
+// spaces around a name are removed and spaces inside it refused (the API
+// reference of PutParameter, GetParameter and GetParameters); reads under
+// /aws/ are lookups, not refused names (public parameters live there).
+func TestNames(t *testing.T) {
+	_, c := start(t, "")
+	ctx := context.Background()
+	put := func(name, value string, overwrite bool) error {
+		_, err := c.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String(name), Type: types.ParameterTypeString, Value: aws.String(value), Overwrite: aws.Bool(overwrite)})
+		return err
+	}
+	value := func(t *testing.T, name string) string {
+		t.Helper()
+		out, err := c.GetParameter(ctx, &awsssm.GetParameterInput{Name: aws.String(name)})
+		require.NoError(t, err)
+		return aws.ToString(out.Parameter.Value)
+	}
+	require.NoError(t, put("/root", "v1", false))
+	require.NoError(t, put(" /a/b ", "v2", false))
+
+	for _, tc := range []struct{ name, read, want string }{
+		{"root read without its slash", "root", "v1"},
+		{"root read with its slash", "/root", "v1"},
+		{"spaces around a name removed on put and get", "  /a/b ", "v2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, value(t, tc.read)) })
+	}
+
+	var exists *types.ParameterAlreadyExists
+	require.True(t, errors.As(put("root", "v3", false), &exists), "root and /root are one parameter")
+	require.NoError(t, put("root", "v3", true))
+	assert.Equal(t, "v3", value(t, "/root"))
+
+	_, err := c.GetParameter(ctx, &awsssm.GetParameterInput{Name: aws.String("/aws/service/global-infrastructure/regions/ap-northeast-1")})
+	var notFound *types.ParameterNotFound
+	assert.True(t, errors.As(err, &notFound), "a read under /aws/ is a lookup: %v", err)
+
+	_, err = c.DeleteParameter(ctx, &awsssm.DeleteParameterInput{Name: aws.String("root")})
+	require.NoError(t, err)
+	_, err = c.GetParameter(ctx, &awsssm.GetParameterInput{Name: aws.String("/root")})
+	assert.True(t, errors.As(err, &notFound), "%v", err)
+}
+
+// GetParameters lists what it found in alphabetical order, whatever the
+// order of the names asked for (the API reference of GetParameters).
+func TestGetParametersOrder(t *testing.T) {
+	_, c := start(t, "")
+	ctx := context.Background()
+	for _, name := range []string{"/o/b", "/o/c", "/o/a"} {
+		_, err := c.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String(name), Type: types.ParameterTypeString, Value: aws.String("v")})
+		require.NoError(t, err)
+	}
+	out, err := c.GetParameters(ctx, &awsssm.GetParametersInput{Names: []string{"/o/c", "/o/z", "/o/a", "/o/b", "/o/y"}})
+	require.NoError(t, err)
+	got := make([]string, len(out.Parameters))
+	for i, p := range out.Parameters {
+		got[i] = aws.ToString(p.Name)
+	}
+	assert.Equal(t, []string{"/o/a", "/o/b", "/o/c"}, got)
+	assert.Equal(t, []string{"/o/y", "/o/z"}, out.InvalidParameters)
+}
+
+// A file written when "/r" and "r" were two parameters loads as one: the
+// one written last.
+func TestLoadsBothSpellingsOfARootName(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "ssm.json")
+	older, newer := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
+	data, err := json.Marshal(map[string]ssm.Parameter{
+		"/r": {Name: "/r", Type: ssm.String, Value: "newer", Version: 1, LastModifiedDate: newer},
+		"r":  {Name: "r", Type: ssm.String, Value: "older", Version: 3, LastModifiedDate: older},
+	})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(file, data, 0o600))
+	store, err := ssm.NewStore("ap-northeast-1", "000000000000", file)
+	require.NoError(t, err)
+	for _, name := range []string{"r", "/r"} {
+		p, ok := store.Get(name)
+		require.True(t, ok, name)
+		assert.Equal(t, "newer", p.Value, name)
+	}
 }

@@ -130,7 +130,8 @@ func (s *Store) Put(name, typ, value string, overwrite bool) (int64, error) {
 	old, exists := s.params[k]
 	switch {
 	case exists && !overwrite:
-		return 0, &awsjson.Error{Type: "ParameterAlreadyExists", Message: "The parameter already exists. To overwrite this request, set the overwrite option in the request to true.", Status: http.StatusBadRequest}
+		// AWS's wording, as Terraform quotes it (aws-ia/terraform-aws-control_tower_account_factory#166).
+		return 0, &awsjson.Error{Type: "ParameterAlreadyExists", Message: "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.", Status: http.StatusBadRequest}
 	case typ == "" && !exists:
 		return 0, validation("A parameter type is required when you create a parameter.")
 	case typ == "":

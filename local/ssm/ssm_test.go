@@ -74,7 +74,8 @@ func TestErrors(t *testing.T) {
 
 	_, err = c.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String("/a/b"), Type: types.ParameterTypeString, Value: aws.String("w")})
 	var exists *types.ParameterAlreadyExists
-	assert.True(t, errors.As(err, &exists), "%v", err)
+	require.True(t, errors.As(err, &exists), "%v", err)
+	assert.Equal(t, "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.", exists.ErrorMessage())
 
 	_, err = c.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String("/a/new"), Value: aws.String("w")})
 	assert.ErrorContains(t, err, "A parameter type is required")

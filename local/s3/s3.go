@@ -210,13 +210,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ww.strip()
 }
 
-// refused answers, and reports whether it did, the requests the local S3
-// does not take although gofakes3 would serve them: a listing with a
-// max-keys that is not an integer from 0 to 2147483647, a CORS preflight (no
-// bucket has a CORS configuration, so S3 answers 403) and a browser-based
-// upload, an HTML form POST, which any web page can send without a
-// preflight; S3 takes one only with a policy signed by the bucket owner's
-// credentials, which the local S3 cannot check.
+// refused answers, and reports whether it did, the requests gofakes3 would
+// answer otherwise than S3: a CreateBucket of a bucket that exists, a
+// listing with a max-keys that is not an integer from 0 to 2147483647, a
+// CORS preflight (no bucket has a CORS configuration, so S3 answers 403) and
+// a browser-based upload, an HTML form POST, which any web page can send
+// without a preflight; S3 takes one only with a policy signed by the bucket
+// owner's credentials, which the local S3 cannot check.
 func (s *Server) refused(w http.ResponseWriter, r *http.Request) bool {
 	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	switch {
@@ -228,12 +228,47 @@ func (s *Server) refused(w http.ResponseWriter, r *http.Request) bool {
 		writeError(w, r, http.StatusBadRequest, "InvalidArgument",
 			"Argument maxKeys must be an integer between 0 and 2147483647 (got "+strconv.Quote(r.URL.Query().Get("max-keys"))+").")
 		return true
+	case r.Method == http.MethodPut && bucket != "" && key == "" && len(r.URL.Query()) == 0 && s.bucketExists(bucket):
+		// Every local bucket is the caller's: S3 answers BucketAlreadyOwnedByYou,
+		// or 200 and nothing done in us-east-1, where gofakes3 answered
+		// BucketAlreadyExists (another account's bucket).
+		if scopeRegion(r) == "us-east-1" {
+			w.Header().Set("Location", "/"+bucket)
+			w.WriteHeader(http.StatusOK)
+			return true
+		}
+		writeErrorBody(w, r, http.StatusConflict, struct {
+			XMLName    xml.Name `xml:"Error"`
+			Code       string
+			Message    string
+			BucketName string
+		}{Code: "BucketAlreadyOwnedByYou", Message: "Your previous request to create the named bucket succeeded and you already own it.", BucketName: bucket})
+		return true
 	case r.Method == http.MethodPost && bucket != "" && key == "" && len(r.URL.Query()) == 0:
 		writeError(w, r, http.StatusForbidden, "AccessDenied",
 			"The local S3 does not take browser-based uploads (a form POST to the bucket): any web page could send one. Upload with PutObject (aws s3 cp, scripts/upload.sh).")
 		return true
 	}
 	return false
+}
+
+func (s *Server) bucketExists(name string) bool {
+	ok, err := s.backend.BucketExists(name)
+	return err == nil && ok
+}
+
+// scopeRegion is the region of a SigV4 request's credential scope
+// (Credential=<key>/<date>/<region>/s3/aws4_request), "" when unsigned.
+func scopeRegion(r *http.Request) string {
+	_, cred, ok := strings.Cut(r.Header.Get("Authorization"), "Credential=")
+	if !ok {
+		return ""
+	}
+	parts := strings.Split(strings.SplitN(cred, ",", 2)[0], "/")
+	if len(parts) < 3 {
+		return ""
+	}
+	return parts[2]
 }
 
 // validMaxKeys reports whether v is a max-keys S3 takes: an integer from 0

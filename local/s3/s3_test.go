@@ -19,6 +19,7 @@ import (
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -49,13 +50,13 @@ func (st *stack) stop() {
 	st.srv.Close()
 }
 
-func client(endpoint string) *awss3.Client {
+func client(endpoint string, opts ...func(*awss3.Options)) *awss3.Client {
 	return awss3.New(awss3.Options{
 		Region:       "ap-northeast-1",
 		BaseEndpoint: aws.String(endpoint),
 		UsePathStyle: true,
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDLOCAL", "local-secret", ""),
-	})
+	}, opts...)
 }
 
 func sum256(b []byte) string {
@@ -415,6 +416,41 @@ func TestListMaxKeys(t *testing.T) {
 			}
 			assert.Zero(t, keys, "max-keys=0 asks for no key")
 			assert.False(t, aws.ToBool(truncated), "an empty page asked for is not truncated")
+		})
+	}
+}
+
+// Creating a bucket the caller already owns is 409 BucketAlreadyOwnedByYou,
+// except in us-east-1 where S3 answers 200 and does nothing (the
+// BucketAlreadyOwnedByYou error of the API reference; AWS's message as
+// scality/Arsenal#2276 and ceph/s3-tests#30 quote it). gofakes3 answered
+// BucketAlreadyExists, which S3 keeps for a bucket of another account.
+func TestCreateExistingBucket(t *testing.T) {
+	st := start(t, "")
+	for _, tc := range []struct {
+		region, bucket string
+		status         int
+		code           string
+	}{
+		{"ap-northeast-1", bucket, http.StatusConflict, "BucketAlreadyOwnedByYou"},
+		{"us-east-1", bucket, http.StatusOK, ""},
+		{"ap-northeast-1", "a-new-bucket", http.StatusOK, ""},
+	} {
+		t.Run(tc.region+" "+tc.bucket, func(t *testing.T) {
+			c := client(st.http.URL, func(o *awss3.Options) { o.Region = tc.region })
+			_, err := c.CreateBucket(context.Background(), &awss3.CreateBucketInput{Bucket: aws.String(tc.bucket)})
+			if tc.code == "" {
+				require.NoError(t, err)
+				_, err = c.HeadBucket(context.Background(), &awss3.HeadBucketInput{Bucket: aws.String(tc.bucket)})
+				require.NoError(t, err)
+				return
+			}
+			var owned *types.BucketAlreadyOwnedByYou
+			require.True(t, errors.As(err, &owned), "%v", err)
+			assert.Equal(t, "Your previous request to create the named bucket succeeded and you already own it.", owned.ErrorMessage())
+			var re *smithyhttp.ResponseError
+			require.True(t, errors.As(err, &re))
+			assert.Equal(t, tc.status, re.HTTPStatusCode())
 		})
 	}
 }

@@ -11,10 +11,12 @@
 // ChecksumMode ENABLED; a checksum named only by algorithm (CopyObject with
 // ChecksumAlgorithm, multipart uploads) is computed; an overwrite never keeps
 // the previous version's checksum; and the conditional headers of CopyObject
-// and GetObject's If-Match answer 412 when they do not hold. Unlike
-// gofakes3 it answers no CORS (no bucket has a CORS configuration, so a
-// preflight gets 403) and refuses browser-based (form POST) uploads: the
-// stack must not be writable by a web page the developer opens.
+// and GetObject's If-Match and If-Unmodified-Since answer 412 when they do
+// not hold; CreateBucket of an existing bucket answers
+// BucketAlreadyOwnedByYou. Unlike gofakes3 it answers no CORS (no bucket
+// has a CORS configuration, so a preflight gets 403) and refuses
+// browser-based (form POST) uploads: the stack must not be writable by a
+// web page the developer opens.
 //
 // ListObjects and ListObjectsV2 apply the prefix, delimiter and page the
 // same way on both stores, as S3 does: a prefix nothing is under is an

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3afero"
@@ -280,8 +281,8 @@ func validMaxKeys(v string) bool {
 
 // preconditions answers 412 for the conditional requests gofakes3 does not
 // check itself: CopyObject's x-amz-copy-source-if-(none-)match and
-// If-None-Match/If-Match on the target, and If-Match on GET and HEAD. It
-// reports whether it answered.
+// If-None-Match/If-Match on the target, and If-Match and If-Unmodified-Since
+// on GET and HEAD. It reports whether it answered.
 func (s *Server) preconditions(w http.ResponseWriter, r *http.Request) bool {
 	bucket, key, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	if !ok || key == "" {
@@ -310,11 +311,30 @@ func (s *Server) preconditions(w http.ResponseWriter, r *http.Request) bool {
 			return preconditionFailed(w, r, "If-Match")
 		}
 	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.Header.Get("If-Match") != "":
+		// If-Match decides alone: when it holds, S3 serves the object
+		// whatever If-Unmodified-Since says (GetObject's API reference).
 		if etag, found := s.etag(bucket, key); found && !etagMatches(r.Header.Get("If-Match"), etag) {
 			return preconditionFailed(w, r, "If-Match")
 		}
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.Header.Get("If-Unmodified-Since") != "":
+		since, err := http.ParseTime(r.Header.Get("If-Unmodified-Since"))
+		if modified, found := s.lastModified(bucket, key); err == nil && found && modified.After(since) {
+			return preconditionFailed(w, r, "If-Unmodified-Since")
+		}
 	}
 	return false
+}
+
+// lastModified is an object's Last-Modified, to the second as HTTP dates
+// carry it.
+func (s *Server) lastModified(bucket, key string) (time.Time, bool) {
+	obj, err := s.backend.HeadObject(bucket, key)
+	if err != nil {
+		return time.Time{}, false
+	}
+	obj.Contents.Close()
+	t, err := http.ParseTime(obj.Metadata["Last-Modified"])
+	return t, err == nil
 }
 
 func (s *Server) etag(bucket, key string) (string, bool) {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -268,6 +269,8 @@ func TestPreconditions(t *testing.T) {
 	require.NoError(t, put(t, st.client, "dev/f.zip", []byte("f"), nil))
 	require.NoError(t, put(t, st.client, "stg/f.zip", []byte("existing"), nil))
 	ctx := context.Background()
+	h := head(t, st.client, "dev/f.zip")
+	written := aws.ToTime(h.LastModified)
 	tests := []struct {
 		name string
 		call func() error
@@ -301,6 +304,14 @@ func TestPreconditions(t *testing.T) {
 			_, err := st.client.GetObject(ctx, &awss3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("dev/f.zip"), IfMatch: aws.String(`"0123"`)})
 			return err
 		}, "PreconditionFailed"},
+		{"get modified since If-Unmodified-Since", func() error {
+			_, err := st.client.GetObject(ctx, &awss3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("dev/f.zip"), IfUnmodifiedSince: aws.Time(written.Add(-time.Hour))})
+			return err
+		}, "PreconditionFailed"},
+		{"head modified since If-Unmodified-Since", func() error {
+			_, err := st.client.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("dev/f.zip"), IfUnmodifiedSince: aws.Time(written.Add(-time.Hour))})
+			return err
+		}, "PreconditionFailed"},
 		{"copy from a missing key", func() error {
 			_, err := st.client.CopyObject(ctx, &awss3.CopyObjectInput{
 				Bucket: aws.String(bucket), Key: aws.String("stg/h.zip"), CopySource: aws.String(bucket + "/dev/missing.zip"),
@@ -314,6 +325,17 @@ func TestPreconditions(t *testing.T) {
 			require.Error(t, err)
 			assert.Equal(t, tt.want, errorCode(err), "error: %v", err)
 		})
+	}
+	// GetObject's If-Unmodified-Since (API reference): the object unless it
+	// was modified after the time, and always when If-Match holds.
+	for _, in := range []*awss3.GetObjectInput{
+		{IfUnmodifiedSince: aws.Time(written)},
+		{IfUnmodifiedSince: aws.Time(written.Add(time.Hour))},
+		{IfUnmodifiedSince: aws.Time(written.Add(-time.Hour)), IfMatch: h.ETag},
+	} {
+		in.Bucket, in.Key = aws.String(bucket), aws.String("dev/f.zip")
+		_, err := st.client.GetObject(ctx, in)
+		assert.NoError(t, err, "If-Unmodified-Since %v, If-Match %v", in.IfUnmodifiedSince, aws.ToString(in.IfMatch))
 	}
 	assert.Equal(t, []byte("existing"), get(t, st.client, "stg/f.zip"), "a refused write changes nothing")
 	_, err := st.client.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("stg/g.zip")})

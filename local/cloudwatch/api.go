@@ -115,8 +115,22 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	limit := 50
 	if v, ok := in["MaxRecords"]; ok {
 		n, err := cbor.AsInt64(v)
-		if err != nil || n < 1 || n > 100 {
-			writeCBORError(w, http.StatusBadRequest, "InvalidParameterValue", "MaxRecords must be from 1 to 100.")
+		if err != nil {
+			writeCBORError(w, http.StatusBadRequest, "SerializationException", "MaxRecords is not an integer")
+			return
+		}
+		// A model constraint: ValidationError, worded as AWS words it
+		// (boto/boto3#3475).
+		var bound string
+		switch {
+		case n < 1:
+			bound = "greater than or equal to 1"
+		case n > 100:
+			bound = "less than or equal to 100"
+		}
+		if bound != "" {
+			writeCBORError(w, http.StatusBadRequest, "ValidationError",
+				fmt.Sprintf("1 validation error detected: Value '%d' at 'maxRecords' failed to satisfy constraint: Member must have value %s", n, bound))
 			return
 		}
 		limit = int(n)

@@ -259,6 +259,11 @@ func TestDescribeAlarmsFiltersAndRefusesBadValues(t *testing.T) {
 		{"unknown state", &awscw.DescribeAlarmsInput{StateValue: "FIRING"}, "Value 'FIRING' at 'stateValue' failed to satisfy constraint"},
 		{"unknown alarm type", &awscw.DescribeAlarmsInput{AlarmTypes: []types.AlarmType{"Metric"}}, "Value 'Metric' at 'alarmTypes' failed to satisfy constraint"},
 		{"101 alarm names", &awscw.DescribeAlarmsInput{AlarmNames: many}, "less than or equal to 100 (got 101)"},
+		// AWS's answer to a MaxRecords over 100, as boto/boto3#3475 quotes it.
+		{"MaxRecords 101", &awscw.DescribeAlarmsInput{MaxRecords: aws.Int32(101)},
+			"1 validation error detected: Value '101' at 'maxRecords' failed to satisfy constraint: Member must have value less than or equal to 100"},
+		{"MaxRecords 0", &awscw.DescribeAlarmsInput{MaxRecords: aws.Int32(0)},
+			"Value '0' at 'maxRecords' failed to satisfy constraint: Member must have value greater than or equal to 1"},
 		{"body over 1 MiB", &awscw.DescribeAlarmsInput{AlarmNamePrefix: aws.String(strings.Repeat("a", 1<<20))}, "the request body is over 1048576 bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

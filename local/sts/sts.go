@@ -39,11 +39,10 @@ const (
 	LocalUserName = "local"
 )
 
-// Session durations AssumeRole accepts: 15 minutes to the role's maximum
-// session duration, one hour by default (as for a role created without
-// max_session_duration).
+// Session durations AssumeRole accepts: 15 minutes (minDurationSeconds) to
+// the role's maximum session duration, one hour by default (as for a role
+// created without max_session_duration).
 const (
-	minDuration     = 15 * time.Minute
 	defaultDuration = time.Hour
 	maxDuration     = time.Hour
 )
@@ -134,19 +133,46 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-var sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+var sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]*$`)
+
+// STS's model constraints on DurationSeconds.
+const (
+	minDurationSeconds = 900
+	maxDurationSeconds = 43200
+)
+
+// validationError is STS's answer to a member that breaks its model's
+// constraints.
+func (s *Service) validationError(w http.ResponseWriter, value, member, constraint string) {
+	s.fail(w, http.StatusBadRequest, "Sender", "ValidationError",
+		fmt.Sprintf("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must %s", value, member, constraint))
+}
 
 func (s *Service) assumeRole(w http.ResponseWriter, caller sigv4.Principal, form url.Values) {
 	arn, session := form.Get("RoleArn"), form.Get("RoleSessionName")
-	if !sessionNameRE.MatchString(session) {
-		s.fail(w, http.StatusBadRequest, "Sender", "ValidationError", fmt.Sprintf("1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length between 2 and 64", session))
+	switch {
+	case len(session) < 2:
+		s.validationError(w, session, "roleSessionName", "have length greater than or equal to 2")
+		return
+	case len(session) > 64:
+		s.validationError(w, session, "roleSessionName", "have length less than or equal to 64")
+		return
+	case !sessionNameRE.MatchString(session):
+		s.validationError(w, session, "roleSessionName", `satisfy regular expression pattern: [\w+=,.@-]*`)
 		return
 	}
 	duration := defaultDuration
 	if v := form.Get("DurationSeconds"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || time.Duration(n)*time.Second < minDuration {
-			s.fail(w, http.StatusBadRequest, "Sender", "ValidationError", fmt.Sprintf("1 validation error detected: Value '%s' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900", v))
+		switch {
+		case err != nil:
+			s.fail(w, http.StatusBadRequest, "Sender", "MalformedInput", fmt.Sprintf("DurationSeconds %q is not an integer", v))
+			return
+		case n < minDurationSeconds:
+			s.validationError(w, v, "durationSeconds", "have value greater than or equal to 900")
+			return
+		case n > maxDurationSeconds:
+			s.validationError(w, v, "durationSeconds", "have value less than or equal to 43200")
 			return
 		}
 		if duration = time.Duration(n) * time.Second; duration > maxDuration {

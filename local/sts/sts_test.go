@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,7 +88,11 @@ func distinct(s string) map[rune]bool {
 	return m
 }
 
-// STS's answers to what it refuses, as the SDK decodes them.
+// STS's answers to what it refuses, as the SDK decodes them; the
+// validation messages as AWS words them (moto#9218 and
+// zalando-incubator/kube-aws-iam-controller#16 for the session name's
+// length, JuliaCloud/AWSCore.jl#38 for its pattern, kreuzwerker/awsu#27 for
+// the role's maximum session duration).
 func TestRefusals(t *testing.T) {
 	svc, url := start(t)
 	arn := svc.PutRole("request-dump-stg-caller")
@@ -96,18 +101,33 @@ func TestRefusals(t *testing.T) {
 		creds aws.CredentialsProvider
 		in    awssts.AssumeRoleInput
 		code  string
+		msg   string
 	}{
-		{"unknown access key", credentials.NewStaticCredentialsProvider("AKIAUNKNOWN", "x", ""), awssts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("s1")}, "InvalidClientTokenId"},
-		{"wrong secret", credentials.NewStaticCredentialsProvider("local", "wrong", ""), awssts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("s1")}, "SignatureDoesNotMatch"},
-		{"role not registered", local, awssts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::000000000000:role/other"), RoleSessionName: aws.String("s1")}, "AccessDenied"},
-		{"session name too short", local, awssts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("s")}, "ValidationError"},
-		{"longer than the role allows", local, awssts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("s1"), DurationSeconds: aws.Int32(7200)}, "ValidationError"},
+		{"unknown access key", credentials.NewStaticCredentialsProvider("AKIAUNKNOWN", "x", ""), awssts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("s1")}, "InvalidClientTokenId", ""},
+		{"wrong secret", credentials.NewStaticCredentialsProvider("local", "wrong", ""), awssts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("s1")}, "SignatureDoesNotMatch", ""},
+		{"role not registered", local, awssts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::000000000000:role/other"), RoleSessionName: aws.String("s1")}, "AccessDenied",
+			"User: arn:aws:iam::000000000000:user/local is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::000000000000:role/other"},
+		{"session name too short", local, awssts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("s")}, "ValidationError",
+			"1 validation error detected: Value 's' at 'roleSessionName' failed to satisfy constraint: Member must have length greater than or equal to 2"},
+		{"session name too long", local, awssts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String(strings.Repeat("s", 65))}, "ValidationError",
+			"1 validation error detected: Value '" + strings.Repeat("s", 65) + "' at 'roleSessionName' failed to satisfy constraint: Member must have length less than or equal to 64"},
+		{"session name with a colon", local, awssts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("a:b")}, "ValidationError",
+			`1 validation error detected: Value 'a:b' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]*`},
+		{"shorter than STS allows", local, awssts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("s1"), DurationSeconds: aws.Int32(899)}, "ValidationError",
+			"1 validation error detected: Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"},
+		{"longer than the role allows", local, awssts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("s1"), DurationSeconds: aws.Int32(7200)}, "ValidationError",
+			"The requested DurationSeconds exceeds the MaxSessionDuration set for this role."},
+		{"longer than STS allows", local, awssts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("s1"), DurationSeconds: aws.Int32(43201)}, "ValidationError",
+			"1 validation error detected: Value '43201' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := client(url, c.creds).AssumeRole(context.Background(), &c.in)
 			var api smithy.APIError
 			require.True(t, errors.As(err, &api), "%v", err)
 			assert.Equal(t, c.code, api.ErrorCode())
+			if c.msg != "" {
+				assert.Equal(t, c.msg, api.ErrorMessage())
+			}
 		})
 	}
 }

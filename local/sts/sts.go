@@ -166,7 +166,9 @@ func (s *Service) assumeRole(w http.ResponseWriter, caller sigv4.Principal, form
 		n, err := strconv.Atoi(v)
 		switch {
 		case err != nil:
-			s.fail(w, http.StatusBadRequest, "Sender", "MalformedInput", fmt.Sprintf("DurationSeconds %q is not an integer", v))
+			// The SDKs never send one; InvalidParameterValue is the Query
+			// API's common error for a value of the wrong form.
+			s.fail(w, http.StatusBadRequest, "Sender", "InvalidParameterValue", fmt.Sprintf("DurationSeconds %q is not an integer", v))
 			return
 		case n < minDurationSeconds:
 			s.validationError(w, v, "durationSeconds", "have value greater than or equal to 900")

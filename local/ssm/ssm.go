@@ -7,8 +7,9 @@
 // Not emulated: KMS (a SecureString is stored in clear in the stack's data
 // directory, and read without WithDecryption it comes back as an opaque
 // stand-in for the ciphertext, not as KMS ciphertext), parameter history,
-// labels and version selectors (name:1), policies, the Advanced tier
-// (values over 4 KB), paths (GetParametersByPath) and tags.
+// labels and version selectors (name:1), ARNs as names, policies, the
+// Advanced tier (values over 4 KB), paths (GetParametersByPath), tags,
+// AllowedPattern and DataType (accepted and ignored).
 package ssm
 
 import (

@@ -291,12 +291,19 @@ func (s *Store) verify(ctx context.Context, p pointer.Pointer) (string, error) {
 // for credentials it refuses (an unknown key, a bad signature, a skewed
 // clock) and 400 for an expired or malformed session token, and a HEAD's
 // answer has no body to say which. A one-byte GET gets the same answer with
-// its error code (S3's error responses list them).
+// its error code. The codes and their statuses are those of S3's list
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList);
+// only NoSuchKey and AccessDenied may mean "missing", every other code is
+// an error of its own, so an upload never goes ahead on a refusal.
 func (s *Store) refused(ctx context.Context, p pointer.Pointer, status int) error {
 	obj, err := s.client.GetObject(ctx, &s3.GetObjectInput{
 		Bucket: aws.String(p.Bucket),
 		Key:    aws.String(p.Key),
 		Range:  aws.String("bytes=0-0"),
+	}, func(o *s3.Options) {
+		// One byte has no whole-object checksum to validate; the SDK would
+		// only log that it found none.
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	})
 	if err == nil {
 		obj.Body.Close()
@@ -306,21 +313,26 @@ func (s *Store) refused(ctx context.Context, p pointer.Pointer, status int) erro
 	if !errors.As(err, &api) {
 		return fmt.Errorf("head %s: S3 answered %d, and a GET to tell why failed: %w", s3url(p), status, err)
 	}
-	switch code := api.ErrorCode(); code {
+	code, msg := api.ErrorCode(), api.ErrorMessage()
+	switch code {
 	case "NoSuchKey":
 		return fmt.Errorf("%w: %s does not exist (S3 answered %d to HEAD and NoSuchKey to GET)", ErrMissing, s3url(p), status)
 	case "AccessDenied":
 		// A write after this stays conditional (If-None-Match), so taking
 		// it for missing never overwrites anything.
 		return fmt.Errorf("%w: %s: S3 answered 403 Forbidden (AccessDenied): the object does not exist and the role may not list its prefix, or the role may not read it (it needs s3:GetObject on the prefix, and s3:ListBucket on it to tell a missing key apart)", ErrMissing, s3url(p))
-	case "InvalidAccessKeyId", "InvalidToken", "ExpiredToken":
-		return fmt.Errorf("head %s: S3 refused the credentials (%s: %s): the access key or session token is unknown or expired; sign in again (aws sso login, or a fresh role session) or check AWS_ACCESS_KEY_ID and AWS_SESSION_TOKEN", s3url(p), code, api.ErrorMessage())
+	case "ExpiredToken", "TokenRefreshRequired":
+		return fmt.Errorf("head %s: S3 refused the session token (%s: %s): the temporary credentials have expired; refresh them (aws sso login, a fresh role session, or rerun the CI job) and run again", s3url(p), code, msg)
+	case "InvalidToken":
+		return fmt.Errorf("head %s: S3 refused the session token (%s: %s): it is malformed or does not belong to the access key; set AWS_SESSION_TOKEN from the same session as AWS_ACCESS_KEY_ID, or unset it for a long-term key", s3url(p), code, msg)
+	case "InvalidAccessKeyId", "InvalidSecurity":
+		return fmt.Errorf("head %s: S3 refused the credentials (%s: %s): S3 does not accept the access key (mistyped, deleted or inactive, or from another partition); check AWS_ACCESS_KEY_ID or the profile (aws sts get-caller-identity shows which key is used)", s3url(p), code, msg)
 	case "SignatureDoesNotMatch":
-		return fmt.Errorf("head %s: S3 refused the request's signature (%s: %s): the secret key does not belong to the access key; check AWS_SECRET_ACCESS_KEY or the profile", s3url(p), code, api.ErrorMessage())
+		return fmt.Errorf("head %s: S3 refused the request's signature (%s: %s): the secret key does not belong to the access key; check AWS_SECRET_ACCESS_KEY or the profile", s3url(p), code, msg)
 	case "RequestTimeTooSkewed":
-		return fmt.Errorf("head %s: S3 refused the request's time (%s: %s): this machine's clock is more than 15 minutes off; synchronise it (timedatectl, chrony) and run again", s3url(p), code, api.ErrorMessage())
+		return fmt.Errorf("head %s: S3 refused the request's time (%s: %s): this machine's clock is more than 15 minutes off; synchronise it (timedatectl, chrony) and run again", s3url(p), code, msg)
 	default:
-		return fmt.Errorf("head %s: S3 answered %d (%s: %s)", s3url(p), status, code, api.ErrorMessage())
+		return fmt.Errorf("head %s: S3 answered %d (%s: %s)", s3url(p), status, code, msg)
 	}
 }
 

@@ -260,50 +260,88 @@ func forbidMissing(t *testing.T) *s3.Client {
 // TestRefusedHeadIsToldApartByGet: a HEAD that S3 refuses has no body to say
 // why; the store asks again with a one-byte GET and reads the error code. Only
 // a missing key (or one it may not tell from missing) counts as missing: a
-// refused credential, signature or clock is an error that stops an upload
-// before it writes anything.
+// refused credential, session token, signature or clock is an error that
+// stops an upload before it writes anything. Each GET answers with the
+// status S3's error-code list gives the code; the HEAD answers with the
+// same status and no body, except for NoSuchKey, which follows a HEAD's 403
+// (a HEAD's 404 is read as missing without asking). That an expired token
+// makes HEAD answer a bare 400 is reported in HADOOP-18353.
 func TestRefusedHeadIsToldApartByGet(t *testing.T) {
 	tests := []struct {
-		status  int
-		code    string
-		missing bool
-		want    string
+		code      string
+		head, get int
+		missing   bool
+		want      []string
 	}{
-		{http.StatusForbidden, "AccessDenied", true, "the role may not list its prefix"},
-		{http.StatusForbidden, "NoSuchKey", true, "does not exist (S3 answered 403 to HEAD and NoSuchKey to GET)"},
-		{http.StatusForbidden, "InvalidAccessKeyId", false, "S3 refused the credentials (InvalidAccessKeyId: "},
-		{http.StatusBadRequest, "ExpiredToken", false, "sign in again"},
-		{http.StatusBadRequest, "InvalidToken", false, "AWS_SESSION_TOKEN"},
-		{http.StatusForbidden, "SignatureDoesNotMatch", false, "check AWS_SECRET_ACCESS_KEY"},
-		{http.StatusForbidden, "RequestTimeTooSkewed", false, "clock is more than 15 minutes off"},
-		{http.StatusForbidden, "AccountProblem", false, "S3 answered 403 (AccountProblem: "},
+		{"AccessDenied", 403, 403, true, []string{"AccessDenied", "the role may not list its prefix", "s3:GetObject", "s3:ListBucket"}},
+		{"NoSuchKey", 403, 404, true, []string{"does not exist (S3 answered 403 to HEAD and NoSuchKey to GET)"}},
+		{"ExpiredToken", 400, 400, false, []string{"S3 refused the session token (ExpiredToken: message from S3)", "have expired; refresh them"}},
+		{"TokenRefreshRequired", 400, 400, false, []string{"(TokenRefreshRequired: ", "refresh them"}},
+		{"InvalidToken", 400, 400, false, []string{"(InvalidToken: ", "AWS_SESSION_TOKEN from the same session"}},
+		{"InvalidAccessKeyId", 403, 403, false, []string{"S3 refused the credentials (InvalidAccessKeyId: ", "check AWS_ACCESS_KEY_ID"}},
+		{"InvalidSecurity", 403, 403, false, []string{"S3 refused the credentials (InvalidSecurity: ", "check AWS_ACCESS_KEY_ID"}},
+		{"SignatureDoesNotMatch", 403, 403, false, []string{"refused the request's signature (SignatureDoesNotMatch: ", "check AWS_SECRET_ACCESS_KEY"}},
+		{"RequestTimeTooSkewed", 403, 403, false, []string{"refused the request's time (RequestTimeTooSkewed: ", "clock is more than 15 minutes off"}},
+		{"AccountProblem", 403, 403, false, []string{"S3 answered 403 (AccountProblem: message from S3)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.code, func(t *testing.T) {
-			var writes []string
+			var writes, ranges []string
 			client := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Method != http.MethodHead && r.Method != http.MethodGet {
+				switch r.Method {
+				case http.MethodHead:
+					s3Error(w, r, tt.head, tt.code, "")
+				case http.MethodGet:
+					ranges = append(ranges, r.Header.Get("Range"))
+					s3Error(w, r, tt.get, tt.code, "message from S3")
+				default:
 					writes = append(writes, r.Method+" "+r.URL.Path)
+					s3Error(w, r, http.StatusForbidden, "AccessDenied", "Access Denied")
 				}
-				s3Error(w, r, tt.status, tt.code, "message from S3")
 			}))
 			st, _, _ := storeFor(client)
 
 			err := st.Verify(context.Background(), pointer.New(bucket, "dev", pointer.Sum([]byte("v1"))))
 			require.Error(t, err)
 			assert.Equal(t, tt.missing, errors.Is(err, ErrMissing), "taken for missing: %v", err)
-			assert.ErrorContains(t, err, tt.want)
+			for _, want := range tt.want {
+				assert.ErrorContains(t, err, want)
+			}
+			require.NotEmpty(t, ranges, "the refused HEAD is asked again with a GET")
+			assert.Equal(t, "bytes=0-0", ranges[0], "the GET asks for one byte only")
 
 			_, err = st.Upload(context.Background(), bucket, "dev", []byte("v1"))
+			require.Error(t, err)
 			if tt.missing {
 				assert.NotEmpty(t, writes, "a missing target is written (conditionally)")
-			} else {
-				require.Error(t, err)
-				assert.ErrorContains(t, err, tt.want)
-				assert.Empty(t, writes, "nothing is written when S3 refused the request")
+				return
 			}
+			assert.False(t, errors.Is(err, ErrMissing), "an upload does not take the refusal for a missing target: %v", err)
+			for _, want := range tt.want {
+				assert.ErrorContains(t, err, want)
+			}
+			assert.Empty(t, writes, "nothing is written when S3 refused the request")
 		})
 	}
+}
+
+// TestRefusedHeadServedToGet: a bucket policy that refuses HEAD but lets
+// GET through is neither "missing" nor a credential problem, and says so.
+func TestRefusedHeadServedToGet(t *testing.T) {
+	client := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			w.Header().Set("Content-Range", "bytes 0-0/10")
+			w.WriteHeader(http.StatusPartialContent)
+			fmt.Fprint(w, "f")
+			return
+		}
+		s3Error(w, r, http.StatusForbidden, "AccessDenied", "Access Denied")
+	}))
+	st, _, _ := storeFor(client)
+	err := st.Verify(context.Background(), pointer.New(bucket, "dev", pointer.Sum([]byte("v1"))))
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, ErrMissing)
+	assert.ErrorContains(t, err, "answered 403 to HEAD but served the object to GET")
 }
 
 // TestUploadWithoutListPermission: a 403 for the missing target is taken

@@ -73,9 +73,10 @@ func mapping(n *yaml.Node, key string) *yaml.Node {
 //     group shared by all pull requests silently drops another pull
 //     request's upload);
 //   - run steps call a script in scripts/ (which exists and is executable)
-//     or a make target the Makefile defines, and take values through env:,
-//     never ${{ }} in the script.
-func checkWorkflowFile(root, path string) error {
+//     or one of targets, the make targets the Makefile defines (read once
+//     per test with makeTargets), and take values through env:, never ${{ }}
+//     in the script.
+func checkWorkflowFile(root string, targets []string, path string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -162,7 +163,7 @@ func checkWorkflowFile(root, path string) error {
 					reachesAWS = reachesAWS || strings.HasPrefix(uses.Value, awsCredentialsAction)
 				}
 				if run := mapping(step, "run"); run != nil {
-					if err := checkRun(root, run.Value); err != nil {
+					if err := checkRun(root, targets, run.Value); err != nil {
 						fail("%s: %v", where, err)
 					}
 				}
@@ -298,7 +299,7 @@ func checkUses(n *yaml.Node) error {
 	return nil
 }
 
-func checkRun(root, script string) error {
+func checkRun(root string, targets []string, script string) error {
 	if strings.Contains(script, "${{") {
 		return fmt.Errorf("run step uses ${{ }}; pass values through env: so they are never parsed as shell")
 	}
@@ -308,10 +309,6 @@ func checkRun(root, script string) error {
 		return fmt.Errorf("run step %q calls neither scripts/ nor make; put the logic in a script a developer can run locally", strings.TrimSpace(script))
 	}
 	if viaMake {
-		targets, err := makeTargets(root)
-		if err != nil {
-			return err
-		}
 		for _, t := range strings.Fields(target) {
 			// NAME=value sets a make variable (make smoke ENV=stg).
 			if !strings.Contains(t, "=") && !slices.Contains(targets, t) {
@@ -350,12 +347,14 @@ func makeTargets(root string) ([]string, error) {
 func TestWorkflowsOfThisRepository(t *testing.T) {
 	root, err := repo.Root()
 	require.NoError(t, err)
+	targets, err := makeTargets(root)
+	require.NoError(t, err)
 	files, err := filepath.Glob(filepath.Join(root, ".github", "workflows", "*.yml"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			assert.NoError(t, checkWorkflowFile(root, f))
+			assert.NoError(t, checkWorkflowFile(root, targets, f))
 		})
 	}
 }
@@ -365,6 +364,8 @@ func TestWorkflowsOfThisRepository(t *testing.T) {
 func TestWorkflowRulesCanFail(t *testing.T) {
 	root, err := repo.Root()
 	require.NoError(t, err)
+	targets, err := makeTargets(root)
+	require.NoError(t, err)
 	files, err := filepath.Glob(filepath.Join("testdata", "workflows", "*.yml"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
@@ -372,7 +373,7 @@ func TestWorkflowRulesCanFail(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			want := firstLine(t, f)
 			require.True(t, strings.HasPrefix(want, "# want: "), "%s must start with '# want: <error text>'", f)
-			err := checkWorkflowFile(root, f)
+			err := checkWorkflowFile(root, targets, f)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), strings.TrimPrefix(want, "# want: "))
 		})

@@ -24,22 +24,22 @@ guarded_envs := {"stg", "prod"}
 # an env root whose env the plan does not show.
 guarded := tfplan.environment
 
-guarded := "prod" if {
-	tfplan.env_root
-	not tfplan.environment
-}
+guarded := "prod" if tfplan.environment_unread
 
-# env names the env in messages, and main_tf the file to change.
+# env names the env in messages, main_tf the file to change, and unread
+# adds, for an env root whose env the plan does not show, why it is held
+# to prod's rules and how to make the plan show its env.
 env := tfplan.environment
 
-env := "this env root (its environment is not a literal or a root variable, so the plan does not show it, and it is held to prod's rules)" if {
-	tfplan.env_root
-	not tfplan.environment
-}
+env := "this env root" if tfplan.environment_unread
 
 main_tf := sprintf("envs/%s/main.tf", [tfplan.environment])
 
 main_tf := "envs/<env>/main.tf" if not tfplan.environment
+
+default unread := ""
+
+unread := sprintf(" (%s)", [tfplan.environment_unread_fix]) if tfplan.environment_unread
 
 deny contains msg if {
 	guarded in guarded_envs
@@ -47,7 +47,7 @@ deny contains msg if {
 	body := object.get(api.change.after, "body", null)
 	is_string(body)
 	not secured(json.unmarshal(body))
-	msg := sprintf("%s: POST /events has no security requirement in the REST API body, so anyone on the internet may call it in %s; set access = { mode = \"api_key\" } (or \"iam\") in %s, which the OpenAPI template turns into the method's security", [api.address, env, main_tf])
+	msg := sprintf("%s: POST /events has no security requirement in the REST API body, so anyone on the internet may call it in %s; set access = { mode = \"api_key\" } (or \"iam\") in %s, which the OpenAPI template turns into the method's security%s", [api.address, env, main_tf, unread])
 }
 
 deny contains msg if {
@@ -55,7 +55,7 @@ deny contains msg if {
 	some api in tfplan.of_type("aws_api_gateway_rest_api")
 	tfplan.unknown(api, "body")
 	not declares_access
-	msg := sprintf("%s: the REST API body is known only after the apply and the module call does not set access.mode to api_key or iam, so nothing shows that POST /events will be secured in %s; set access = { mode = \"api_key\" } (or \"iam\") in %s", [api.address, env, main_tf])
+	msg := sprintf("%s: the REST API body is known only after the apply and the module call does not set access.mode to api_key or iam, so nothing shows that POST /events will be secured in %s; set access = { mode = \"api_key\" } (or \"iam\") in %s%s", [api.address, env, main_tf, unread])
 }
 
 deny contains msg if {
@@ -71,7 +71,7 @@ deny contains msg if {
 	some stage in tfplan.of_type("aws_api_gateway_stage")
 	object.get(stage.change.after, "stage_name", "") != "candidate"
 	not protected(stage)
-	msg := sprintf("%s: the stage %q in %s has no AWS WAF web ACL (no aws_wafv2_web_acl_association for it in this plan), so nothing limits one client's request rate before the function writes dump lines; set waf = { enabled = true } in %s", [stage.address, object.get(stage.change.after, "stage_name", ""), env, main_tf])
+	msg := sprintf("%s: the stage %q in %s has no AWS WAF web ACL (no aws_wafv2_web_acl_association for it in this plan), so nothing limits one client's request rate before the function writes dump lines; set waf = { enabled = true } in %s%s", [stage.address, object.get(stage.change.after, "stage_name", ""), env, main_tf, unread])
 }
 
 # secured: the operation's security (or, where it has none, the

@@ -105,7 +105,8 @@ test_an_env_root_whose_env_the_plan_does_not_show_is_held_to_prod if {
 	msgs := access.deny with input as by_local([api(open_body), stage, candidate])
 	count(msgs) == 2
 	some open in msgs
-	startswith(open, "module.service.aws_api_gateway_rest_api.this: POST /events has no security requirement in the REST API body, so anyone on the internet may call it in this env root (its environment is not a literal or a root variable, so the plan does not show it, and it is held to prod's rules)")
+	startswith(open, "module.service.aws_api_gateway_rest_api.this: POST /events has no security requirement in the REST API body, so anyone on the internet may call it in this env root;")
+	endswith(open, "(the environment of this env root could not be read from the plan, so it is held to prod's rules; set environment in the module call of envs/<env>/main.tf to a literal (environment = \"stg\") or a root variable (environment = var.environment), whose value the plan records)")
 	some waf in msgs
 	startswith(waf, `module.service.aws_api_gateway_stage.this: the stage "prod" in this env root`)
 	[first_msg] := [m | some m in access.deny] with input as by_local([first])

@@ -102,17 +102,30 @@ environment := env if {
 }
 
 # env_root reports a root that calls the service module (envs/<env>),
-# whether or not the plan shows which env it deploys.
+# whether or not the plan shows which env it deploys. The source may end in
+# a slash or, for a Git source, a query (?ref=v1.2.0).
 env_root if {
 	some call in input.configuration.root_module.module_calls
-	regex.match(`(^|/)terraform/service$`, call.source)
+	regex.match(`(^|/)terraform/service/?(\?.*)?$`, call.source)
 }
 
+# environment_unread reports an env root whose env the plan does not show:
+# its module call sets environment from a local or an expression. The
+# policies hold such a root to their strictest env's (prod's) rules.
+environment_unread if {
+	env_root
+	not environment
+}
+
+# environment_unread_fix says so in a message, and what to change.
+environment_unread_fix := "the environment of this env root could not be read from the plan, so it is held to prod's rules; set environment in the module call of envs/<env>/main.tf to a literal (environment = \"stg\") or a root variable (environment = var.environment), whose value the plan records"
+
 # account_root reports the account-level root (global/): the one that
-# calls the artifacts module, whose bucket holds every env's code.
+# calls the artifacts module, whose bucket holds every env's code (its
+# source read as env_root reads the service module's).
 account_root if {
 	some call in input.configuration.root_module.module_calls
-	regex.match(`(^|/)terraform/artifacts$`, call.source)
+	regex.match(`(^|/)terraform/artifacts/?(\?.*)?$`, call.source)
 }
 
 # project is the Atlantis project a plan belongs to, for the commands a

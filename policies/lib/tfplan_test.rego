@@ -63,6 +63,28 @@ test_environment_from_a_root_variable if {
 	by_local := json.patch(by_var, [{"op": "replace", "path": "/configuration/root_module/module_calls/service/expressions/environment/references", "value": ["local.environment"]}])
 	not tfplan.environment with input as by_local
 	tfplan.env_root with input as by_local
+	tfplan.environment_unread with input as by_local
+	not tfplan.environment_unread with input as by_var
+}
+
+# A module-only plan (no root calls the service module) has no env, and
+# is not an env root whose env the plan does not show.
+test_a_plan_without_an_env_root if {
+	plan := plantest.root_plan([], [])
+	not tfplan.environment with input as plan
+	not tfplan.env_root with input as plan
+	not tfplan.environment_unread with input as plan
+	not tfplan.environment_unread with input as {"configuration": {"root_module": {"module_calls": {"artifacts": {"source": "../terraform/artifacts"}}}}}
+}
+
+# A Git source with a ref, or a trailing slash, still names the module; a
+# module whose name merely ends in service does not.
+test_module_sources if {
+	every source in ["../../terraform/service/", "git::https://github.com/acme/request-dump.git//terraform/service?ref=v1.2.0"] {
+		tfplan.env_root with input as {"configuration": {"root_module": {"module_calls": {"service": {"source": source}}}}}
+	}
+	not tfplan.env_root with input as {"configuration": {"root_module": {"module_calls": {"other": {"source": "../../terraform/service-mesh"}}}}}
+	tfplan.account_root with input as {"configuration": {"root_module": {"module_calls": {"artifacts": {"source": "git::https://github.com/acme/request-dump.git//terraform/artifacts?ref=v1.2.0"}}}}}
 }
 
 test_account_root_and_project if {

@@ -21,17 +21,18 @@ protected_plan := "account-level" if tfplan.account_root
 
 # An env root whose env the plan does not show (environment set from a
 # local or an expression, not a literal) could be prod: it is guarded as
-# prod rather than let through.
-protected_plan := "env root's (environment not shown by the plan, so guarded as prod)" if {
-	tfplan.env_root
-	not tfplan.environment
-}
+# prod rather than let through, and unread says why.
+protected_plan := "env root's" if tfplan.environment_unread
+
+default unread := ""
+
+unread := sprintf(" (%s)", [tfplan.environment_unread_fix]) if tfplan.environment_unread
 
 deny contains msg if {
 	some rc in tfplan.changes
 	what := protected[rc.type]
 	tfplan.deletes(rc)
-	msg := sprintf("%s: this %s plan would %s %s. If that is intended, the override is an approval in the pull request by an owner of the prod-destroy policy set other than its author: `atlantis approve_policies -p %s --policy-set prod-destroy` (docs/runbook.md, Guardrails); otherwise change the code so that the plan keeps it (a moved block for a renamed resource; no change to an argument that forces replacement)", [rc.address, protected_plan, verb(rc), what, tfplan.project])
+	msg := sprintf("%s: this %s plan would %s %s%s. If that is intended, the override is an approval in the pull request by an owner of the prod-destroy policy set other than its author: `atlantis approve_policies -p %s --policy-set prod-destroy` (docs/runbook.md, Guardrails); otherwise change the code so that the plan keeps it (a moved block for a renamed resource; no change to an argument that forces replacement)", [rc.address, protected_plan, verb(rc), what, unread, tfplan.project])
 }
 
 verb(rc) := "replace (destroy and re-create)" if tfplan.replaces(rc)

@@ -51,5 +51,5 @@ test_an_env_root_without_a_literal_environment if {
 	count(protect.deny) == 0 with input as json.patch(by_var, [{"op": "replace", "path": "/variables/environment/value", "value": "dev"}])
 	by_local := json.patch(by_var, [{"op": "replace", "path": "/configuration/root_module/module_calls/service/expressions/environment/references", "value": ["local.environment"]}])
 	[unknown] := [m | some m in protect.deny] with input as by_local
-	startswith(unknown, "module.service.aws_cloudwatch_log_group.this: this env root's (environment not shown by the plan, so guarded as prod) plan would destroy the log group")
+	startswith(unknown, "module.service.aws_cloudwatch_log_group.this: this env root's plan would destroy the log group and every event in it (the environment of this env root could not be read from the plan, so it is held to prod's rules;")
 }

@@ -15,12 +15,14 @@
 #        no docker.
 set -euo pipefail
 
-usage() { echo "usage: scripts/atlantis-image.sh [--push]" >&2; exit 2; }
+usage() { echo "usage: scripts/atlantis-image.sh [--push]"; }
+die_usage() { usage >&2; exit 2; }
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
 push=false
 for arg in "$@"; do
   case $arg in
     --push) push=true ;;
-    *) echo "atlantis-image.sh: unknown argument '$arg'" >&2; usage ;;
+    *) echo "atlantis-image.sh: unknown argument '$arg'" >&2; die_usage ;;
   esac
 done
 cd "$(dirname "$0")/.."

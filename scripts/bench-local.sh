@@ -7,7 +7,7 @@
 # Usage: scripts/bench-local.sh [local-bench flags]   e.g. --requests 50000 --workers 32
 set -euo pipefail
 cd "$(dirname "$0")/.."
-case ${1:-} in -h | --help) echo "usage: scripts/bench-local.sh [local-bench flags]" >&2; go run ./local/cmd/local-bench -h; exit 2 ;; esac
+case ${1:-} in -h | --help) echo "usage: scripts/bench-local.sh [local-bench flags]   (the flags: go run ./local/cmd/local-bench -h; what each phase measures: go doc ./local/cmd/local-bench)"; exit 0 ;; esac
 
 scripts/tools.sh aws-lambda-rie
 echo "bench-local.sh: building local-aws, local-bench and the function for this machine"

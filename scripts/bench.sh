@@ -6,11 +6,15 @@
 # Usage: scripts/bench.sh [-count N]   (default: -count 5)
 set -euo pipefail
 
+usage() { echo "usage: scripts/bench.sh [-count N]"; }
+die_usage() { usage >&2; exit 2; }
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
+
 count=5
 while [ $# -gt 0 ]; do
   case $1 in
-    -count | --count) [ $# -ge 2 ] || { echo "usage: scripts/bench.sh [-count N]" >&2; exit 2; }; count=$2; shift 2 ;;
-    *) echo "bench.sh: unknown argument '$1'" >&2; echo "usage: scripts/bench.sh [-count N]" >&2; exit 2 ;;
+    -count | --count) [ $# -ge 2 ] || die_usage; count=$2; shift 2 ;;
+    *) echo "bench.sh: unknown argument '$1'" >&2; die_usage ;;
   esac
 done
 case $count in

@@ -12,21 +12,20 @@
 #   --out   output folder, relative to the current one; default <repo>/dist
 set -euo pipefail
 
-usage() {
-  echo "usage: scripts/build.sh [--arch arm64|amd64] [--out DIR]" >&2
-  exit 2
-}
+usage() { echo "usage: scripts/build.sh [--arch arm64|amd64] [--out DIR]"; }
+die_usage() { usage >&2; exit 2; }
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
 
 arch=${GOARCH:-arm64}
 out=""
 while [ $# -gt 0 ]; do
   case $1 in
-    --arch) [ $# -ge 2 ] || usage; arch=$2; shift 2 ;;
+    --arch) [ $# -ge 2 ] || die_usage; arch=$2; shift 2 ;;
     --arch=*) arch=${1#*=}; shift ;;
-    --out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
+    --out) [ $# -ge 2 ] || die_usage; out=$2; shift 2 ;;
     --out=*) out=${1#*=}; shift ;;
-    -h | --help) usage ;;
-    *) echo "build.sh: unknown argument '$1'" >&2; usage ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "build.sh: unknown argument '$1'" >&2; die_usage ;;
   esac
 done
 case $arch in

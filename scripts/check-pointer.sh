@@ -5,12 +5,11 @@
 # which command fixes the pointer.
 set -euo pipefail
 
-usage() {
-  echo "usage: scripts/check-pointer.sh <env>   (run make build first)" >&2
-  exit 2
-}
-[ $# -eq 1 ] || usage
-case $1 in -* | '') usage ;; esac
+usage() { echo "usage: scripts/check-pointer.sh <env>   (run make build first)"; }
+die_usage() { usage >&2; exit 2; }
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
+[ $# -eq 1 ] || die_usage
+case $1 in -* | '') die_usage ;; esac
 env=$1
 
 cd "$(dirname "$0")/.."

@@ -7,12 +7,11 @@
 # cannot merge. Any other branch is not a promotion: nothing to check.
 set -euo pipefail
 
-usage() {
-  echo "usage: scripts/check-promotion.sh <head-branch>   e.g. scripts/check-promotion.sh promote/prod-0123456789ab" >&2
-  exit 2
-}
-[ $# -eq 1 ] || usage
-case $1 in -* | '') usage ;; esac
+usage() { echo "usage: scripts/check-promotion.sh <head-branch>   e.g. scripts/check-promotion.sh promote/prod-0123456789ab"; }
+die_usage() { usage >&2; exit 2; }
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
+[ $# -eq 1 ] || die_usage
+case $1 in -* | '') die_usage ;; esac
 branch=$1
 
 cd "$(dirname "$0")/.."

@@ -8,7 +8,9 @@
 #
 # Usage: scripts/check-terraform.sh   (builds the pinned tools on first use)
 set -euo pipefail
-[ $# -eq 0 ] || { echo "usage: scripts/check-terraform.sh (no arguments)" >&2; exit 2; }
+usage() { echo "usage: scripts/check-terraform.sh (no arguments)"; }
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
+[ $# -eq 0 ] || { usage >&2; exit 2; }
 cd "$(dirname "$0")/.."
 root=$(pwd)
 bin="$root/.tools/bin"

@@ -6,7 +6,9 @@
 # AWS is reached, steps that call scripts/).
 set -euo pipefail
 
-[ $# -eq 0 ] || { echo "usage: scripts/check-workflows.sh (no arguments)" >&2; exit 2; }
+usage() { echo "usage: scripts/check-workflows.sh (no arguments)"; }
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
+[ $# -eq 0 ] || { usage >&2; exit 2; }
 cd "$(dirname "$0")/.."
 
 scripts/tools.sh actionlint

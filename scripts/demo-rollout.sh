@@ -9,18 +9,20 @@
 # Usage: scripts/demo-rollout.sh [env] [--interval DURATION]   (default stg, 3s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage() { echo "usage: scripts/demo-rollout.sh [env] [--interval DURATION]   (env with a canary: stg or prod)" >&2; exit 2; }
+usage() { echo "usage: scripts/demo-rollout.sh [env] [--interval DURATION]   (env with a canary: stg or prod)"; }
+die_usage() { usage >&2; exit 2; }
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
 env=stg
 if [ $# -gt 0 ] && [[ $1 != -* ]]; then
   env=$1
   shift
 fi
-[ -f "envs/$env/main.tf" ] || { echo "demo-rollout.sh: unknown env '$env'" >&2; usage; }
+[ -f "envs/$env/main.tf" ] || { echo "demo-rollout.sh: unknown env '$env'" >&2; die_usage; }
 args=(--env "$env")
 while [ $# -gt 0 ]; do
   case $1 in
-    --interval) [ $# -ge 2 ] || usage; args+=(--interval "$2"); shift 2 ;;
-    *) echo "demo-rollout.sh: unknown argument '$1'" >&2; usage ;;
+    --interval) [ $# -ge 2 ] || die_usage; args+=(--interval "$2"); shift 2 ;;
+    *) echo "demo-rollout.sh: unknown argument '$1'" >&2; die_usage ;;
   esac
 done
 scripts/tools.sh aws-lambda-rie

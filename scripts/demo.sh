@@ -7,9 +7,12 @@
 # Usage: scripts/demo.sh [env]   (default dev)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -le 1 ] || { echo "usage: scripts/demo.sh [env]" >&2; exit 2; }
+usage() { echo "usage: scripts/demo.sh [env]"; }
+die_usage() { usage >&2; exit 2; }
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
+[ $# -le 1 ] || die_usage
 env=${1:-dev}
-case $env in -*) echo "usage: scripts/demo.sh [env]" >&2; exit 2 ;; esac
+case $env in -*) die_usage ;; esac
 [ -f "envs/$env/main.tf" ] || { echo "demo.sh: unknown env '$env' (envs: $(ls envs | paste -sd ' '))" >&2; exit 2; }
 
 # Each step's wall time is printed when the next starts, and all of them at

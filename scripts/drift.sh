@@ -24,27 +24,26 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 roots=$(for f in envs/*/main.tf; do basename "$(dirname "$f")"; done | tr '\n' ' ')global
-usage() {
-  echo "usage: scripts/drift.sh <root> [--report-only]   (root: one of ${roots// /, })" >&2
-  exit 2
-}
-[ $# -ge 1 ] || { echo "drift.sh: missing root" >&2; usage; }
+usage() { echo "usage: scripts/drift.sh <root> [--report-only]   (root: one of ${roots// /, })"; }
+die_usage() { usage >&2; exit 2; }
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
+[ $# -ge 1 ] || { echo "drift.sh: missing root" >&2; die_usage; }
 root=$1
 shift
 report_only=false
 for arg in "$@"; do
   case $arg in
     --report-only) report_only=true ;;
-    *) echo "drift.sh: unknown argument '$arg'" >&2; usage ;;
+    *) echo "drift.sh: unknown argument '$arg'" >&2; die_usage ;;
   esac
 done
 case $root in
   global) dir=global ;;
-  -*) echo "drift.sh: the root comes first, then options (got '$root')" >&2; usage ;;
+  -*) echo "drift.sh: the root comes first, then options (got '$root')" >&2; die_usage ;;
   *)
     if ! [[ $root =~ ^[a-z0-9][a-z0-9_-]*$ ]] || [ ! -f "envs/$root/main.tf" ]; then
       echo "drift.sh: unknown root '$root'" >&2
-      usage
+      die_usage
     fi
     dir=envs/$root
     ;;

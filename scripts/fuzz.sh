@@ -5,7 +5,9 @@
 #
 # Usage: FUZZTIME=60s scripts/fuzz.sh   (FUZZTIME: a Go duration or Nx; default 60s)
 set -euo pipefail
-[ $# -eq 0 ] || { echo "usage: FUZZTIME=60s scripts/fuzz.sh (no arguments)" >&2; exit 2; }
+usage() { echo "usage: FUZZTIME=60s scripts/fuzz.sh (no arguments)"; }
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
+[ $# -eq 0 ] || { usage >&2; exit 2; }
 
 fuzztime=${FUZZTIME:-60s}
 # What go test's -fuzztime takes, above zero (checked here, before the

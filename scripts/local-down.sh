@@ -5,7 +5,9 @@
 # no longer answers, so smoke.sh, rollout.sh and demo.sh say to start the
 # stack instead of failing on refused connections.
 set -euo pipefail
-[ $# -eq 0 ] || { echo "usage: scripts/local-down.sh (no arguments)" >&2; exit 2; }
+usage() { echo "usage: scripts/local-down.sh (no arguments)"; }
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
+[ $# -eq 0 ] || { usage >&2; exit 2; }
 cd "$(dirname "$0")/.."
 pidfile=.local/local-aws.pid
 outputs=.local/outputs.json

@@ -15,12 +15,14 @@
 #        non-arm64 host its bootstrap runs under qemu-user (RIE stays native)
 set -euo pipefail
 
-usage() { echo "usage: scripts/local-up.sh [env]   (env: one of $(ls envs | paste -sd ' '))" >&2; exit 2; }
+usage() { echo "usage: scripts/local-up.sh [env]   (env: one of $(ls envs | paste -sd ' '))"; }
+die_usage() { usage >&2; exit 2; }
 cd "$(dirname "$0")/.."
-[ $# -le 1 ] || usage
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
+[ $# -le 1 ] || die_usage
 env=${1:-dev}
-case $env in -*) usage ;; esac
-[ -f "envs/$env/main.tf" ] || { echo "local-up.sh: unknown env '$env'" >&2; usage; }
+case $env in -*) die_usage ;; esac
+[ -f "envs/$env/main.tf" ] || { echo "local-up.sh: unknown env '$env'" >&2; die_usage; }
 
 export LOCAL_AWS_ENDPOINT=${LOCAL_AWS_ENDPOINT:-http://127.0.0.1:4566}
 endpoint=$LOCAL_AWS_ENDPOINT

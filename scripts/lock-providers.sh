@@ -12,11 +12,15 @@
 # Usage: scripts/lock-providers.sh [--check]
 set -euo pipefail
 
+usage() { echo "usage: scripts/lock-providers.sh [--check]"; }
+die_usage() { usage >&2; exit 2; }
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
+
 check=false
 case $# in
 0) ;;
-1) [ "$1" = --check ] || { echo "usage: scripts/lock-providers.sh [--check]" >&2; exit 2; }; check=true ;;
-*) echo "usage: scripts/lock-providers.sh [--check]" >&2; exit 2 ;;
+1) [ "$1" = --check ] || die_usage; check=true ;;
+*) die_usage ;;
 esac
 cd "$(dirname "$0")/.."
 

@@ -4,12 +4,14 @@
 #
 # Usage: scripts/logs.sh <env> [--aws] [--follow] [--filter PATTERN] [--since 10m]
 set -euo pipefail
-usage() { echo "usage: scripts/logs.sh <env> [--aws] [--follow] [--filter PATTERN] [--since DURATION]" >&2; exit 2; }
+usage() { echo "usage: scripts/logs.sh <env> [--aws] [--follow] [--filter PATTERN] [--since DURATION]"; }
+die_usage() { usage >&2; exit 2; }
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
 cd "$(dirname "$0")/.."
-[ $# -ge 1 ] || usage
+[ $# -ge 1 ] || die_usage
 env=$1
 shift
-case $env in -* | '') usage ;; esac
+case $env in -* | '') die_usage ;; esac
 [ -f "envs/$env/main.tf" ] || { echo "logs.sh: unknown env '$env' (envs: $(ls envs | paste -sd ' '))" >&2; exit 2; }
 
 endpoint=${LOCAL_AWS_ENDPOINT:-http://127.0.0.1:4566}

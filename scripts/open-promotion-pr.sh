@@ -24,13 +24,12 @@
 # (or gh auth) and an origin.
 set -euo pipefail
 
-usage() {
-  echo "usage: scripts/open-promotion-pr.sh <from-env> <to-env>   e.g. scripts/open-promotion-pr.sh dev stg" >&2
-  exit 2
-}
-[ $# -eq 2 ] || usage
-case $1 in -* | '') usage ;; esac
-case $2 in -* | '') usage ;; esac
+usage() { echo "usage: scripts/open-promotion-pr.sh <from-env> <to-env>   e.g. scripts/open-promotion-pr.sh dev stg"; }
+die_usage() { usage >&2; exit 2; }
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
+[ $# -eq 2 ] || die_usage
+case $1 in -* | '') die_usage ;; esac
+case $2 in -* | '') die_usage ;; esac
 from=$1 to=$2
 base=${BASE_BRANCH:-main}
 

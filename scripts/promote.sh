@@ -5,13 +5,12 @@
 # rewrites envs/<to>/artifact.auto.tfvars.json (and no other file).
 set -euo pipefail
 
-usage() {
-  echo "usage: scripts/promote.sh <from-env> <to-env> [--endpoint-url URL] [--region REGION]   e.g. scripts/promote.sh dev stg" >&2
-  exit 2
-}
-[ $# -ge 2 ] || usage
-case $1 in -* | '') usage ;; esac
-case $2 in -* | '') usage ;; esac
+usage() { echo "usage: scripts/promote.sh <from-env> <to-env> [--endpoint-url URL] [--region REGION]   e.g. scripts/promote.sh dev stg"; }
+die_usage() { usage >&2; exit 2; }
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
+[ $# -ge 2 ] || die_usage
+case $1 in -* | '') die_usage ;; esac
+case $2 in -* | '') die_usage ;; esac
 from=$1 to=$2
 shift 2
 

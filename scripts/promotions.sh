@@ -5,11 +5,10 @@
 # [{"from":"dev","to":"stg"}]. The last env (prod) promotes nowhere.
 set -euo pipefail
 
-usage() {
-  echo "usage: scripts/promotions.sh <before-commit> <after-commit>" >&2
-  exit 2
-}
-[ $# -eq 2 ] || usage
+usage() { echo "usage: scripts/promotions.sh <before-commit> <after-commit>"; }
+die_usage() { usage >&2; exit 2; }
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
+[ $# -eq 2 ] || die_usage
 before=$1 after=$2
 
 cd "$(dirname "$0")/.."

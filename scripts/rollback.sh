@@ -7,13 +7,12 @@
 # the rollback like any other change.
 set -euo pipefail
 
-usage() {
-  echo "usage: scripts/rollback.sh <env> <git-rev> [--endpoint-url URL] [--region REGION]   e.g. scripts/rollback.sh prod HEAD~1" >&2
-  exit 2
-}
-[ $# -ge 2 ] || usage
-case $1 in -* | '') usage ;; esac
-case $2 in -* | '') usage ;; esac
+usage() { echo "usage: scripts/rollback.sh <env> <git-rev> [--endpoint-url URL] [--region REGION]   e.g. scripts/rollback.sh prod HEAD~1"; }
+die_usage() { usage >&2; exit 2; }
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
+[ $# -ge 2 ] || die_usage
+case $1 in -* | '') die_usage ;; esac
+case $2 in -* | '') die_usage ;; esac
 env=$1 rev=$2
 shift 2
 

@@ -5,12 +5,11 @@
 # The bucket stays the one the pointer names unless --bucket is given.
 set -euo pipefail
 
-usage() {
-  echo "usage: scripts/set-pointer.sh <env> [--from ENV | --zip PATH] [--bucket NAME]" >&2
-  exit 2
-}
-[ $# -ge 1 ] || usage
-case $1 in -* | '') usage ;; esac
+usage() { echo "usage: scripts/set-pointer.sh <env> [--from ENV | --zip PATH] [--bucket NAME]"; }
+die_usage() { usage >&2; exit 2; }
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
+[ $# -ge 1 ] || die_usage
+case $1 in -* | '') die_usage ;; esac
 env=$1
 shift
 

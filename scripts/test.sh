@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test and check of the repository; `make test` and CI call it.
 set -euo pipefail
-[ $# -eq 0 ] || { echo "usage: scripts/test.sh (no arguments)" >&2; exit 2; }
+usage() { echo "usage: scripts/test.sh (no arguments)"; }
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
+[ $# -eq 0 ] || { usage >&2; exit 2; }
 cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }

@@ -25,10 +25,11 @@ pins=(
 )
 
 usage() {
-  echo "usage: scripts/tools.sh [tool ...]" >&2
-  echo "tools: $(for p in "${pins[@]}"; do printf '%s ' "${p%%|*}"; done)qemu-aarch64" >&2
-  exit 2
+  echo "usage: scripts/tools.sh [tool ...]"
+  echo "tools: $(for p in "${pins[@]}"; do printf '%s ' "${p%%|*}"; done)qemu-aarch64"
 }
+die_usage() { usage >&2; exit 2; }
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
 
 # qemu_aarch64 makes sure qemu-aarch64 is on PATH: a Debian package, not a
 # Go module, so apt-get installs it (as root, or through sudo).
@@ -71,7 +72,7 @@ for name in "${want[@]}"; do
   for p in "${pins[@]}"; do
     [ "${p%%|*}" = "$name" ] && pin=$p
   done
-  [ -n "$pin" ] || { echo "tools.sh: unknown tool '$name'" >&2; usage; }
+  [ -n "$pin" ] || { echo "tools.sh: unknown tool '$name'" >&2; die_usage; }
   IFS='|' read -r _ module version <<<"$pin"
   stamp="$stamps/$name"
   if [ -x "$bin/$name" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$module@$version" ]; then

@@ -8,12 +8,11 @@
 # OIDC role); AWS_ENDPOINT_URL or --endpoint-url selects the local stack.
 set -euo pipefail
 
-usage() {
-  echo "usage: scripts/upload.sh <env> [--write-pointer] [--bucket NAME] [--zip PATH] [--endpoint-url URL] [--region REGION]" >&2
-  exit 2
-}
-[ $# -ge 1 ] || usage
-case $1 in -* | '') usage ;; esac
+usage() { echo "usage: scripts/upload.sh <env> [--write-pointer] [--bucket NAME] [--zip PATH] [--endpoint-url URL] [--region REGION]"; }
+die_usage() { usage >&2; exit 2; }
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
+[ $# -ge 1 ] || die_usage
+case $1 in -* | '') die_usage ;; esac
 env=$1
 shift
 

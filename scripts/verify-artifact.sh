@@ -3,12 +3,11 @@
 # S3 with the SHA-256 the pointer gives, by hashing the bytes S3 serves.
 set -euo pipefail
 
-usage() {
-  echo "usage: scripts/verify-artifact.sh <env> [--endpoint-url URL] [--region REGION]" >&2
-  exit 2
-}
-[ $# -ge 1 ] || usage
-case $1 in -* | '') usage ;; esac
+usage() { echo "usage: scripts/verify-artifact.sh <env> [--endpoint-url URL] [--region REGION]"; }
+die_usage() { usage >&2; exit 2; }
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
+[ $# -ge 1 ] || die_usage
+case $1 in -* | '') die_usage ;; esac
 env=$1
 shift
 

@@ -178,11 +178,11 @@ func run() error {
 	before = counts(st, cfg.Name)
 	tr.phase()
 	time.Sleep(2 * time.Second)
-	report(st, cfg.Name, before, tr, "")
-	if n := tr.failedInPhase.Load(); n > 0 {
-		return fmt.Errorf("%d requests failed after the rollback", n)
-	}
 	tr.stop()
+	report(st, cfg.Name, before, tr, "")
+	if _, failed := tr.inPhase(); failed > 0 {
+		return fmt.Errorf("%d requests sent after the rollback failed", failed)
+	}
 	fmt.Printf("\ndemo-rollout: done in %d s: version %s promoted, version %s rolled back, %d requests, %d failed, all of them on version %s during its canary.\n",
 		int(time.Since(started).Seconds()), v1.New, v2.New, tr.sent.Load(), tr.failed.Load(), v2.New)
 	return nil
@@ -233,16 +233,23 @@ func report(st *stack.Stack, fn string, before map[string]versions.VersionStats,
 		}
 		fmt.Printf("    version %-3s %6d invocations, %4d function errors%s\n", v.Version, n, e, mark)
 	}
-	fmt.Printf("  the traffic generator: %d requests, %d answered other than 200\n", tr.sentInPhase.Load(), tr.failedInPhase.Load())
+	sent, failed := tr.inPhase()
+	fmt.Printf("  the traffic generator: %d requests sent in this phase and answered, %d other than 200\n", sent, failed)
 }
 
-// traffic posts the sample event types to the public stage.
+// traffic posts the sample event types to the public stage. A request
+// counts in the phase it was sent in: one sent to version 3 just before the
+// rollback and answered after it is that version's failure, not one of the
+// phase after.
 type traffic struct {
-	cancel                     context.CancelFunc
-	wg                         sync.WaitGroup
-	sent, failed               atomic.Int64
-	sentInPhase, failedInPhase atomic.Int64
-	once                       sync.Once
+	cancel       context.CancelFunc
+	wg           sync.WaitGroup
+	sent, failed atomic.Int64
+	once         sync.Once
+
+	mu                         sync.Mutex
+	phaseID                    int
+	sentInPhase, failedInPhase int64
 }
 
 // trafficKey is the API key the demo's traffic calls with in mode api_key.
@@ -276,25 +283,58 @@ func startTraffic(client *http.Client, url string) *traffic {
 				case <-tick.C:
 				}
 				body := fmt.Sprintf(`{"event_id":"demo-%d-%d","type":%q}`, w, i, types[(w+i)%len(types)])
+				phase := tr.current()
 				resp, err := client.Post(url+"/events", "application/json", strings.NewReader(body))
 				ok := err == nil && resp.StatusCode == http.StatusOK
 				if err == nil {
 					_, _ = io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
 				}
-				tr.sent.Add(1)
-				tr.sentInPhase.Add(1)
-				if !ok {
-					tr.failed.Add(1)
-					tr.failedInPhase.Add(1)
-				}
+				tr.answered(phase, ok)
 			}
 		})
 	}
 	return tr
 }
 
-func (tr *traffic) phase() { tr.sentInPhase.Store(0); tr.failedInPhase.Store(0) }
+// phase starts a phase: from now on only the requests sent in it count in
+// inPhase.
+func (tr *traffic) phase() {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.phaseID++
+	tr.sentInPhase, tr.failedInPhase = 0, 0
+}
+
+func (tr *traffic) current() int {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return tr.phaseID
+}
+
+// answered counts a request sent in phase, and whether it got a 200.
+func (tr *traffic) answered(phase int, ok bool) {
+	tr.sent.Add(1)
+	if !ok {
+		tr.failed.Add(1)
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if phase != tr.phaseID {
+		return
+	}
+	tr.sentInPhase++
+	if !ok {
+		tr.failedInPhase++
+	}
+}
+
+// inPhase is what the requests sent in the current phase got so far.
+func (tr *traffic) inPhase() (sent, failed int64) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return tr.sentInPhase, tr.failedInPhase
+}
 
 func (tr *traffic) stop() {
 	tr.once.Do(func() {

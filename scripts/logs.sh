@@ -15,9 +15,25 @@ case $env in -* | '') die_usage ;; esac
 [ -f "envs/$env/main.tf" ] || { echo "logs.sh: unknown env '$env' (envs: $(ls envs | paste -sd ' '))" >&2; exit 2; }
 
 endpoint=${LOCAL_AWS_ENDPOINT:-http://127.0.0.1:4566}
+# The flags are checked here, before anything is built: passed on as they
+# came, a typo got local-aws's usage for all its commands instead of this one.
 args=()
-for a in "$@"; do
-  if [ "$a" = "--aws" ]; then endpoint=""; else args+=("$a"); fi
+while [ $# -gt 0 ]; do
+  case $1 in
+    --aws) endpoint=""; shift ;;
+    --follow) args+=(--follow); shift ;;
+    --filter)
+      [ $# -ge 2 ] || { echo "logs.sh: --filter needs a CloudWatch Logs filter pattern, e.g. --filter '{ \$.fields.type = \"signup\" }'" >&2; die_usage; }
+      args+=(--filter "$2"); shift 2 ;;
+    --since)
+      # A Go duration above zero, as time.ParseDuration reads it.
+      if [ $# -lt 2 ] || ! [[ $2 =~ ^([0-9]*\.?[0-9]+(ns|us|µs|ms|s|m|h))+$ && $2 =~ [1-9] ]]; then
+        echo "logs.sh: --since '${2:-}' is not a positive duration (want e.g. 30s, 10m or 2h)" >&2
+        die_usage
+      fi
+      args+=(--since "$2"); shift 2 ;;
+    *) echo "logs.sh: unknown argument '$1'" >&2; die_usage ;;
+  esac
 done
 if [ -n "$endpoint" ]; then
   export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_EC2_METADATA_DISABLED=true

@@ -22,6 +22,11 @@ func TestScriptsRefuseBadArguments(t *testing.T) {
 		{Script: "logs.sh", Want: "usage: scripts/logs.sh <env>"},
 		{Script: "logs.sh", Args: []string{"--follow"}, Want: "usage: scripts/logs.sh <env>"},
 		{Script: "logs.sh", Args: []string{"qa"}, Want: "logs.sh: unknown env 'qa' (envs: dev prod stg)"},
+		{Script: "logs.sh", Args: []string{"dev", "--folow"}, Want: "logs.sh: unknown argument '--folow'\nusage: scripts/logs.sh <env>"},
+		{Script: "logs.sh", Args: []string{"dev", "--follow", "--since"}, Want: "logs.sh: --since '' is not a positive duration (want e.g. 30s, 10m or 2h)\nusage: scripts/logs.sh <env>"},
+		{Script: "logs.sh", Args: []string{"dev", "--since", "5"}, Want: "logs.sh: --since '5' is not a positive duration"},
+		{Script: "logs.sh", Args: []string{"dev", "--since", "0s"}, Want: "logs.sh: --since '0s' is not a positive duration"},
+		{Script: "logs.sh", Args: []string{"dev", "--filter"}, Want: "logs.sh: --filter needs a CloudWatch Logs filter pattern"},
 	}
 	for i := range cases {
 		// A case's own settings come last and win.

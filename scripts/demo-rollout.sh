@@ -21,7 +21,14 @@ fi
 args=(--env "$env")
 while [ $# -gt 0 ]; do
   case $1 in
-    --interval) [ $# -ge 2 ] || die_usage; args+=(--interval "$2"); shift 2 ;;
+    --interval)
+      # Checked here: the Go program's own flag error came through go run
+      # as its flag dump under a build-cache path and exit status 1.
+      if [ $# -lt 2 ] || ! [[ $2 =~ ^([0-9]*\.?[0-9]+(ns|us|µs|ms|s|m|h))+$ && $2 =~ [1-9] ]]; then
+        echo "demo-rollout.sh: --interval '${2:-}' is not a positive duration (want e.g. 3s or 1m: how long each share of the traffic runs)" >&2
+        die_usage
+      fi
+      args+=(--interval "$2"); shift 2 ;;
     *) echo "demo-rollout.sh: unknown argument '$1'" >&2; die_usage ;;
   esac
 done

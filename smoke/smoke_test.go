@@ -29,6 +29,7 @@ func TestSmoke(t *testing.T) {
 		target, err = LoadOutputs(os.Getenv("SMOKE_OUTPUTS"))
 		require.NoError(t, err)
 		require.NoError(t, target.CheckLoopback())
+		require.NoError(t, target.CheckAnswers(name))
 	case "aws":
 		terraform, err := repo.Tool("terraform")
 		require.NoError(t, err)

@@ -147,6 +147,29 @@ func (t Target) CheckLoopback() error {
 	return nil
 }
 
+// CheckAnswers returns an error unless the local stack at the target's
+// endpoint_url accepts a connection. The outputs file outlives a stack that
+// was killed or lost to a restart (only make local-down removes it), and
+// every check then failed on "connection refused" without saying why; env
+// names the env in the command that fixes it. Call CheckLoopback first: the
+// dial is guarded to loopback addresses all the same.
+func (t Target) CheckAnswers(env string) error {
+	u, err := url.Parse(t.EndpointURL)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("smoke: endpoint_url %q is not a URL such as http://127.0.0.1:4566", t.EndpointURL)
+	}
+	addr := u.Host
+	if u.Port() == "" {
+		addr = net.JoinHostPort(u.Hostname(), "80")
+	}
+	dialer := &net.Dialer{Timeout: 2 * time.Second, Control: loopbackOnly}
+	conn, err := dialer.Dial("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("smoke: no local stack answers at %s, the endpoint_url of the outputs (%v): the stack that wrote them has stopped (killed, or the machine restarted); start it again with make local-up ENV=%s", t.EndpointURL, err, env)
+	}
+	return conn.Close()
+}
+
 func isLoopbackHost(host string) bool {
 	if host == "localhost" {
 		return true

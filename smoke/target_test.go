@@ -1,6 +1,8 @@
 package smoke
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -90,6 +92,36 @@ func TestCheckLoopback(t *testing.T) {
 		lo := local
 		lo.EndpointURL, lo.APIURL = u, u+"/restapis/x/dev/_user_request_"
 		assert.NoError(t, lo.CheckLoopback(), u)
+	}
+}
+
+// TestCheckAnswers: outputs whose stack has stopped are refused with the
+// command that starts it, instead of a run of "connection refused" checks.
+func TestCheckAnswers(t *testing.T) {
+	up := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(up.Close)
+	stopped := httptest.NewServer(http.NotFoundHandler())
+	stopped.Close()
+
+	for _, tc := range []struct {
+		name     string
+		endpoint string
+		wantErr  string
+	}{
+		{name: "running", endpoint: up.URL},
+		{name: "stopped", endpoint: stopped.URL, wantErr: "smoke: no local stack answers at " + stopped.URL + ", the endpoint_url of the outputs ("},
+		{name: "stopped, the fix", endpoint: stopped.URL, wantErr: "connection refused): the stack that wrote them has stopped (killed, or the machine restarted); start it again with make local-up ENV=stg"},
+		{name: "off loopback", endpoint: "http://10.20.30.40:4566", wantErr: "a local smoke run talks to loopback addresses only"},
+		{name: "not a URL", endpoint: "127.0.0.1:4566", wantErr: `endpoint_url "127.0.0.1:4566" is not a URL such as http://127.0.0.1:4566`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Target{EndpointURL: tc.endpoint}.CheckAnswers("stg")
+			if tc.wantErr == "" {
+				assert.NoError(t, err)
+				return
+			}
+			assert.ErrorContains(t, err, tc.wantErr)
+		})
 	}
 }
 

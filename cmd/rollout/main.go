@@ -108,6 +108,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		if err := c.Target.CheckLoopback(); err != nil {
 			return 0, err
 		}
+		if err := c.Target.CheckAnswers(*env); err != nil {
+			return 0, err
+		}
 		static := credentials.NewStaticCredentialsProvider("local", "local", "")
 		c.Lambda = lambda.New(lambda.Options{Region: c.Target.Region, BaseEndpoint: aws.String(c.Target.EndpointURL), Credentials: static, HTTPClient: sdkhttp.New()})
 		c.CloudWatch = cloudwatch.New(cloudwatch.Options{Region: c.Target.Region, BaseEndpoint: aws.String(c.Target.EndpointURL), Credentials: static, HTTPClient: sdkhttp.New()})

@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -36,12 +40,40 @@ func TestBadArgumentsAreUsageErrors(t *testing.T) {
 	}
 }
 
-func TestLocalRolloutNeedsTheLocalStacksOutputs(t *testing.T) {
-	var out, errs bytes.Buffer
-	_, err := run(context.Background(), []string{"--env", "stg", "--local", "--outputs", t.TempDir() + "/none.json"}, &out, &errs, func(string) string { return "" })
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "no such file")
-	assert.Contains(t, err.Error(), "start the local stack with make local-up ENV=stg")
+// TestLocalRolloutNeedsTheLocalStack: --local without the outputs, or with
+// outputs whose stack has stopped (killed: make local-down would have
+// removed them), says to start the stack before any AWS call.
+func TestLocalRolloutNeedsTheLocalStack(t *testing.T) {
+	stopped := httptest.NewServer(http.NotFoundHandler())
+	stopped.Close()
+	stale := filepath.Join(t.TempDir(), "outputs.json")
+	require.NoError(t, os.WriteFile(stale, []byte(`{
+  "api_url":         {"sensitive": false, "type": "string", "value": "`+stopped.URL+`/restapis/dqjpui00wg/stg/_user_request_"},
+  "function_name":   {"sensitive": false, "type": "string", "value": "request-dump-stg"},
+  "log_group_name":  {"sensitive": false, "type": "string", "value": "/aws/lambda/request-dump-stg"},
+  "region":          {"sensitive": false, "type": "string", "value": "ap-northeast-1"},
+  "endpoint_url":    {"sensitive": false, "type": "string", "value": "`+stopped.URL+`"}
+}`), 0o644))
+
+	for _, tc := range []struct {
+		name    string
+		outputs string
+		want    []string
+	}{
+		{name: "no outputs", outputs: filepath.Join(t.TempDir(), "none.json"), want: []string{"no such file", "start the local stack with make local-up ENV=stg"}},
+		{name: "stack stopped", outputs: stale, want: []string{"no local stack answers at " + stopped.URL, "start it again with make local-up ENV=stg"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, args := range [][]string{{}, {"--status"}} {
+				var out, errs bytes.Buffer
+				_, err := run(context.Background(), append([]string{"--env", "stg", "--local", "--outputs", tc.outputs}, args...), &out, &errs, func(string) string { return "" })
+				require.Error(t, err, "%v", args)
+				for _, want := range tc.want {
+					assert.Contains(t, err.Error(), want, "%v", args)
+				}
+			}
+		})
+	}
 }
 
 func TestCommitStatusOnlyUnderAtlantisWithAToken(t *testing.T) {

@@ -29,6 +29,7 @@ require (
 	github.com/spf13/afero v1.12.0
 	github.com/stretchr/testify v1.12.1
 	github.com/tsenart/vegeta/v12 v12.13.0
+	github.com/yuin/goldmark v1.4.13
 	github.com/zclconf/go-cty v1.20.0
 	github.com/zclconf/go-cty-yaml v1.0.3
 	golang.org/x/mod v0.29.0

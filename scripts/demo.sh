@@ -10,10 +10,10 @@ cd "$(dirname "$0")/.."
 usage() { echo "usage: scripts/demo.sh [env]"; }
 die_usage() { usage >&2; exit 2; }
 case ${1:-} in -h | --help) usage; exit 0 ;; esac
-[ $# -le 1 ] || die_usage
+[ $# -le 1 ] || { echo "demo.sh: one env at a time, got $#: $*" >&2; die_usage; }
 env=${1:-dev}
-case $env in -*) die_usage ;; esac
-[ -f "envs/$env/main.tf" ] || { echo "demo.sh: unknown env '$env' (envs: $(ls envs | paste -sd ' '))" >&2; exit 2; }
+case $env in -*) echo "demo.sh: unknown flag '$env' (the env is the only argument)" >&2; die_usage ;; esac
+[ -f "envs/$env/main.tf" ] || { echo "demo.sh: unknown env '$env' (envs: $(ls envs | paste -sd ' '))" >&2; die_usage; }
 
 # Each step's wall time is printed when the next starts, and all of them at
 # the end, so a slow step shows (date +%s%N: bash's SECONDS is too coarse).

@@ -19,9 +19,9 @@ usage() { echo "usage: scripts/local-up.sh [env]   (env: one of $(ls envs | past
 die_usage() { usage >&2; exit 2; }
 cd "$(dirname "$0")/.."
 case ${1:-} in -h | --help) usage; exit 0 ;; esac
-[ $# -le 1 ] || die_usage
+[ $# -le 1 ] || { echo "local-up.sh: one env at a time, got $#: $*" >&2; die_usage; }
 env=${1:-dev}
-case $env in -*) die_usage ;; esac
+case $env in -*) echo "local-up.sh: unknown flag '$env' (the env is the only argument)" >&2; die_usage ;; esac
 [ -f "envs/$env/main.tf" ] || { echo "local-up.sh: unknown env '$env'" >&2; die_usage; }
 
 export LOCAL_AWS_ENDPOINT=${LOCAL_AWS_ENDPOINT:-http://127.0.0.1:4566}

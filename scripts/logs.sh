@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 env=$1
 shift
 case $env in -* | '') die_usage ;; esac
-[ -f "envs/$env/main.tf" ] || { echo "logs.sh: unknown env '$env' (envs: $(ls envs | paste -sd ' '))" >&2; exit 2; }
+[ -f "envs/$env/main.tf" ] || { echo "logs.sh: unknown env '$env' (envs: $(ls envs | paste -sd ' '))" >&2; die_usage; }
 
 endpoint=${LOCAL_AWS_ENDPOINT:-http://127.0.0.1:4566}
 # The flags are checked here, before anything is built: passed on as they

@@ -174,7 +174,8 @@ func TestEventWithABody(t *testing.T) {
 // TestEventPathsAsAWSRecordedThem: the event's path, requestContext.path
 // and proxy parameter for the paths [recorded] by
 // test_lambda_aws_proxy_integration (snapshot of 02-08-2024): a trailing
-// slash stays in path but not in the parameter; a path that starts with "//"
+// slash stays in path but not in the parameter; a double slash stays in
+// both; a path that starts with "//"
 // is routed and given as path with one slash, while requestContext.path
 // keeps both.
 func TestEventPathsAsAWSRecordedThem(t *testing.T) {
@@ -186,6 +187,7 @@ func TestEventPathsAsAWSRecordedThem(t *testing.T) {
 		{"plain", "/files/a", "/files/a", "/test/files/a", "a"},
 		{"trailing slash", "/files/a/", "/files/a/", "/test/files/a/", "a"},
 		{"prepended slash", "//files/a", "/files/a", "/test//files/a", "a"},
+		{"double slash inside the greedy parameter", "/files/a//b", "/files/a//b", "/test/files/a//b", "a//b"},
 	}
 	fns := newFixtureFunctions()
 	srv := serve(t, loadDoc(t, "api.yaml"), fns.option())

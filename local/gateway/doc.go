@@ -59,7 +59,9 @@
 //     multiValueQueryStringParameters, has "body":
 //     null and "isBase64Encoded": false without a body, every identity key
 //     (null when unknown) and a deploymentId; a path starting with "//"
-//     is routed with one slash. A result may have statusCode (a number or
+//     is routed and given as path with one slash, while
+//     requestContext.path ($context.path) keeps the slashes as sent; a
+//     double slash inside a {name+} parameter is kept in it. A result may have statusCode (a number or
 //     a numeric string; 200 when absent), headers and multiValueHeaders
 //     (string or boolean values, merged into one list per name), body and
 //     isBase64Encoded, and no other key. A function error or a malformed

@@ -171,16 +171,36 @@ func TestEventWithABody(t *testing.T) {
 	assert.NotContains(t, e["headers"], "Content-Length")
 }
 
-// TestDoubleSlashIsRouted: a path that starts with "//" is routed as the
-// path with one slash, and the event says so.
-func TestDoubleSlashIsRouted(t *testing.T) {
+// TestEventPathsAsAWSRecordedThem: the event's path, requestContext.path
+// and proxy parameter for the paths [recorded] by
+// test_lambda_aws_proxy_integration (snapshot of 02-08-2024): a trailing
+// slash stays in path but not in the parameter; a double slash stays in
+// both; a path that starts with "//"
+// is routed and given as path with one slash, while requestContext.path
+// keeps both.
+func TestEventPathsAsAWSRecordedThem(t *testing.T) {
+	tests := []struct {
+		name, path             string
+		eventPath, contextPath string
+		proxy                  string
+	}{
+		{"plain", "/files/a", "/files/a", "/test/files/a", "a"},
+		{"trailing slash", "/files/a/", "/files/a/", "/test/files/a/", "a"},
+		{"prepended slash", "//files/a", "/files/a", "/test//files/a", "a"},
+		{"double slash inside the greedy parameter", "/files/a//b", "/files/a//b", "/test/files/a//b", "a//b"},
+	}
 	fns := newFixtureFunctions()
 	srv := serve(t, loadDoc(t, "api.yaml"), fns.option())
-	r := do(t, srv, call{method: "GET", path: "//files/a"})
-	require.Equal(t, 200, r.status, string(r.body))
-	e := rawEvent(t, fns.files)
-	assert.Equal(t, "/files/a", e["path"])
-	assert.Equal(t, "/test/files/a", e["requestContext"].(map[string]any)["path"])
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := do(t, srv, call{method: "GET", path: tt.path})
+			require.Equal(t, 200, r.status, string(r.body))
+			e := rawEvent(t, fns.files)
+			assert.Equal(t, tt.eventPath, e["path"])
+			assert.Equal(t, tt.contextPath, e["requestContext"].(map[string]any)["path"])
+			assert.Equal(t, map[string]any{"proxy": tt.proxy}, e["pathParameters"])
+		})
+	}
 }
 
 // TestQueryStringAsAWSParsesIt: testdata/query-strings.json holds query

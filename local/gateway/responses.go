@@ -26,6 +26,13 @@ type gatewayError struct {
 	spaced bool
 }
 
+// The default bodies as reported from AWS: {"message":"Missing
+// Authentication Token"} unspaced (optiv/Go365#4), {"message": "Endpoint
+// request timed out"} spaced with 504 (ks888/LambStatus#36,
+// aws/context-ontology-accelerator#185), and a result whose body is an
+// object logged as "Malformed Lambda proxy response" and answered 502
+// (vincentsarago/lambda-proxy#59). The x-amzn-ErrorType of 413 and 504 is
+// unverified (local/README.md).
 var (
 	errMissingToken    = gatewayError{"MISSING_AUTHENTICATION_TOKEN", 403, 403, "MissingAuthenticationTokenException", "Missing Authentication Token", false}
 	errThrottled       = gatewayError{"THROTTLED", 429, 429, "TooManyRequestsException", "Too Many Requests", false}

@@ -323,7 +323,7 @@ func (ex *exchange) event(body []byte) proxyEvent {
 				UserAgent: r.UserAgent(),
 			},
 			OperationName:    m.operationName,
-			Path:             "/" + g.stage + ex.path,
+			Path:             ex.contextPath(),
 			Protocol:         r.Proto,
 			RequestID:        ex.requestID,
 			RequestTime:      ex.start.UTC().Format(clfTime),
@@ -370,6 +370,19 @@ func requestPath(r *http.Request) string {
 		p = "/"
 	}
 	return p
+}
+
+// contextPath is $context.path (requestContext.path): the stage and the
+// path as the client sent it. Unlike path, it keeps the extra slashes of a
+// path that starts with "//": AWS recorded /stage//hardcoded beside the path
+// /hardcoded (LocalStack's test_lambda_aws_proxy_integration snapshot,
+// invocation-hardcoded and invocation-payload-with-prepended-slash).
+func (ex *exchange) contextPath() string {
+	p := ex.r.URL.EscapedPath()
+	if p == "" {
+		p = "/"
+	}
+	return "/" + ex.g.stage + p
 }
 
 // clfTime is the Common Log Format time of $context.requestTime.

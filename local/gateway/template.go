@@ -149,7 +149,7 @@ func (ex *exchange) lookup(name string) (string, bool) {
 	case "protocol":
 		return r.Proto, true
 	case "path":
-		return "/" + g.stage + ex.path, true
+		return ex.contextPath(), true
 	case "requestTime":
 		return ex.start.UTC().Format(clfTime), true
 	case "requestTimeEpoch":

@@ -9,6 +9,7 @@
 # Usage: scripts/demo-rollout.sh [env] [--interval DURATION]   (default stg, 3s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/duration.sh
 usage() { echo "usage: scripts/demo-rollout.sh [env] [--interval DURATION]   (env with a canary: stg or prod)"; }
 die_usage() { usage >&2; exit 2; }
 case ${1:-} in -h | --help) usage; exit 0 ;; esac
@@ -24,7 +25,7 @@ while [ $# -gt 0 ]; do
     --interval)
       # Checked here: the Go program's own flag error came through go run
       # as its flag dump under a build-cache path and exit status 1.
-      if [ $# -lt 2 ] || ! [[ $2 =~ ^([0-9]*\.?[0-9]+(ns|us|µs|ms|s|m|h))+$ && $2 =~ [1-9] ]]; then
+      if [ $# -lt 2 ] || ! positive_duration "$2"; then
         echo "demo-rollout.sh: --interval '${2:-}' is not a positive duration (want e.g. 3s or 1m: how long each share of the traffic runs)" >&2
         die_usage
       fi

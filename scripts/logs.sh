@@ -8,6 +8,7 @@ usage() { echo "usage: scripts/logs.sh <env> [--aws] [--follow] [--filter PATTER
 die_usage() { usage >&2; exit 2; }
 case ${1:-} in -h | --help) usage; exit 0 ;; esac
 cd "$(dirname "$0")/.."
+source scripts/lib/duration.sh
 [ $# -ge 1 ] || die_usage
 env=$1
 shift
@@ -26,8 +27,7 @@ while [ $# -gt 0 ]; do
       [ $# -ge 2 ] || { echo "logs.sh: --filter needs a CloudWatch Logs filter pattern, e.g. --filter '{ \$.fields.type = \"signup\" }'" >&2; die_usage; }
       args+=(--filter "$2"); shift 2 ;;
     --since)
-      # A Go duration above zero, as time.ParseDuration reads it.
-      if [ $# -lt 2 ] || ! [[ $2 =~ ^([0-9]*\.?[0-9]+(ns|us|µs|ms|s|m|h))+$ && $2 =~ [1-9] ]]; then
+      if [ $# -lt 2 ] || ! positive_duration "$2"; then
         echo "logs.sh: --since '${2:-}' is not a positive duration (want e.g. 30s, 10m or 2h)" >&2
         die_usage
       fi

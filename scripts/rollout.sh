@@ -24,6 +24,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+source scripts/lib/duration.sh
 envs=$(for f in envs/*/main.tf; do basename "$(dirname "$f")"; done | tr '\n' ' ')
 usage() {
   echo "usage: scripts/rollout.sh <env> [--local] [--status | --abort | --force] [--interval DURATION]   (env: one of ${envs% })"
@@ -49,7 +50,7 @@ while [ $# -gt 0 ]; do
     --status | --abort | --force) args+=("$1"); shift ;;
     --interval)
       [ $# -ge 2 ] || { echo "rollout.sh: --interval needs a duration, e.g. 30s" >&2; die_usage; }
-      if ! [[ $2 =~ ^([0-9]*\.?[0-9]+(ms|s|m|h))+$ && $2 =~ [1-9] ]]; then
+      if ! positive_duration "$2"; then
         echo "rollout.sh: --interval '$2' is not a positive duration (want e.g. 30s or 5m)" >&2
         exit 2
       fi

@@ -24,6 +24,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+source scripts/lib/duration.sh
 envs=$(for f in envs/*/main.tf; do basename "$(dirname "$f")"; done | tr '\n' ' ')
 usage() {
   echo "usage: scripts/smoke.sh <env> [--local]   (env: one of ${envs% })"
@@ -50,8 +51,7 @@ for arg in "$@"; do
   esac
 done
 
-# A Go duration above zero, as time.ParseDuration reads it.
-if [ -n "${SMOKE_TIMEOUT:-}" ] && ! [[ $SMOKE_TIMEOUT =~ ^([0-9]*\.?[0-9]+(ns|us|µs|ms|s|m|h))+$ && $SMOKE_TIMEOUT =~ [1-9] ]]; then
+if [ -n "${SMOKE_TIMEOUT:-}" ] && ! positive_duration "$SMOKE_TIMEOUT"; then
   echo "smoke.sh: SMOKE_TIMEOUT='$SMOKE_TIMEOUT' is not a positive Go duration (want e.g. 10s or 3m)" >&2
   exit 2
 fi

@@ -28,6 +28,7 @@ var markdown = goldmark.New(goldmark.WithExtensions(extension.GFM))
 // sources, the local stack's state) and dist/, none of which is
 // documentation.
 func Broken(root string) ([]string, error) {
+	c := checker{root: root, anchors: map[string][]string{}}
 	var broken []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -42,26 +43,34 @@ func Broken(root string) ([]string, error) {
 		if filepath.Ext(path) != ".md" {
 			return nil
 		}
-		found, err := check(root, path)
+		found, err := c.check(path)
 		broken = append(broken, found...)
 		return err
 	})
 	return broken, err
 }
 
+// checker resolves links under root; anchors keeps each linked Markdown
+// file's heading anchors, so that a file many links point into is read and
+// parsed once.
+type checker struct {
+	root    string
+	anchors map[string][]string
+}
+
 // check returns the broken relative links of one Markdown file.
-func check(root, path string) ([]string, error) {
+func (c checker) check(path string) ([]string, error) {
 	source, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	rel, err := filepath.Rel(root, path)
+	rel, err := filepath.Rel(c.root, path)
 	if err != nil {
 		return nil, err
 	}
 	var broken []string
 	for _, dest := range links(source) {
-		if why := resolve(root, path, dest); why != "" {
+		if why := c.resolve(path, dest); why != "" {
 			broken = append(broken, fmt.Sprintf("%s:%s: %s", filepath.ToSlash(rel), dest, why))
 		}
 	}
@@ -89,7 +98,7 @@ func links(source []byte) []string {
 
 // resolve says why dest, a link in the file at path, leads nowhere, or ""
 // if it leads somewhere or is not relative (a URL with a scheme or a host).
-func resolve(root, path, dest string) string {
+func (c checker) resolve(path, dest string) string {
 	u, err := url.Parse(dest)
 	if err != nil {
 		return fmt.Sprintf("not a URL (%v)", err)
@@ -101,7 +110,7 @@ func resolve(root, path, dest string) string {
 	if u.Path != "" {
 		// GitHub reads a leading '/' from the repository's root.
 		if strings.HasPrefix(u.Path, "/") {
-			target = filepath.Join(root, filepath.FromSlash(u.Path))
+			target = filepath.Join(c.root, filepath.FromSlash(u.Path))
 		} else {
 			target = filepath.Join(filepath.Dir(path), filepath.FromSlash(u.Path))
 		}
@@ -112,11 +121,16 @@ func resolve(root, path, dest string) string {
 	if u.Fragment == "" || filepath.Ext(target) != ".md" {
 		return ""
 	}
-	source, err := os.ReadFile(target)
-	if err != nil {
-		return err.Error()
+	known, ok := c.anchors[target]
+	if !ok {
+		source, err := os.ReadFile(target)
+		if err != nil {
+			return err.Error()
+		}
+		known = anchors(source)
+		c.anchors[target] = known
 	}
-	for _, a := range anchors(source) {
+	for _, a := range known {
 		if a == u.Fragment {
 			return ""
 		}

@@ -27,7 +27,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -183,8 +182,9 @@ func run() error {
 	if _, failed := tr.inPhase(); failed > 0 {
 		return fmt.Errorf("%d requests sent after the rollback failed", failed)
 	}
+	sent, failed := tr.totals()
 	fmt.Printf("\ndemo-rollout: done in %d s: version %s promoted, version %s rolled back, %d requests, %d failed, all of them on version %s during its canary.\n",
-		int(time.Since(started).Seconds()), v1.New, v2.New, tr.sent.Load(), tr.failed.Load(), v2.New)
+		int(time.Since(started).Seconds()), v1.New, v2.New, sent, failed, v2.New)
 	return nil
 }
 
@@ -242,15 +242,17 @@ func report(st *stack.Stack, fn string, before map[string]versions.VersionStats,
 // rollback and answered after it is that version's failure, not one of the
 // phase after.
 type traffic struct {
-	cancel       context.CancelFunc
-	wg           sync.WaitGroup
-	sent, failed atomic.Int64
-	once         sync.Once
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
 
-	mu                         sync.Mutex
-	phaseID                    int
-	sentInPhase, failedInPhase int64
+	mu     sync.Mutex
+	phases []answers // one per phase, the current one last
 }
+
+// answers counts the requests of a phase that were answered, and those of
+// them not answered 200.
+type answers struct{ sent, failed int64 }
 
 // trafficKey is the API key the demo's traffic calls with in mode api_key.
 const trafficKey = "demo-traffic"
@@ -270,7 +272,7 @@ func trafficClient(endpoint string, cfg *envconfig.Config, outputs stack.Outputs
 
 func startTraffic(client *http.Client, url string) *traffic {
 	ctx, cancel := context.WithCancel(context.Background())
-	tr := &traffic{cancel: cancel}
+	tr := &traffic{cancel: cancel, phases: []answers{{}}} // the warm-up before the first phase
 	types := []string{"signup", "login", "purchase"}
 	for w := range 3 {
 		tr.wg.Go(func() {
@@ -297,35 +299,27 @@ func startTraffic(client *http.Client, url string) *traffic {
 	return tr
 }
 
-// phase starts a phase: from now on only the requests sent in it count in
-// inPhase.
+// phase starts a phase: the requests sent from now on count in it.
 func (tr *traffic) phase() {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	tr.phaseID++
-	tr.sentInPhase, tr.failedInPhase = 0, 0
+	tr.phases = append(tr.phases, answers{})
 }
 
+// current is the phase a request sent now belongs to.
 func (tr *traffic) current() int {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	return tr.phaseID
+	return len(tr.phases) - 1
 }
 
 // answered counts a request sent in phase, and whether it got a 200.
 func (tr *traffic) answered(phase int, ok bool) {
-	tr.sent.Add(1)
-	if !ok {
-		tr.failed.Add(1)
-	}
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	if phase != tr.phaseID {
-		return
-	}
-	tr.sentInPhase++
+	tr.phases[phase].sent++
 	if !ok {
-		tr.failedInPhase++
+		tr.phases[phase].failed++
 	}
 }
 
@@ -333,7 +327,18 @@ func (tr *traffic) answered(phase int, ok bool) {
 func (tr *traffic) inPhase() (sent, failed int64) {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	return tr.sentInPhase, tr.failedInPhase
+	last := tr.phases[len(tr.phases)-1]
+	return last.sent, last.failed
+}
+
+// totals is what every request got, in all the phases.
+func (tr *traffic) totals() (sent, failed int64) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for _, p := range tr.phases {
+		sent, failed = sent+p.sent, failed+p.failed
+	}
+	return sent, failed
 }
 
 func (tr *traffic) stop() {
